@@ -1,0 +1,167 @@
+// The composition root: the only module that wires transport, dispatcher, commands and back ends.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { CommandSettings } from '../commands/context.js';
+import { handlers } from '../commands/index.js';
+import { Dispatcher } from '../dispatch/dispatcher.js';
+import { CommandPolicy } from '../dispatch/policy.js';
+import { DryRunPower } from '../node/dry-run/power.js';
+import type { NodeBackend, Power } from '../node/interfaces.js';
+import { COMMAND_NAMES } from '../protocol/qga/commands.js';
+import { QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
+import type { Transport } from '../transport/types.js';
+import { VERSION } from '../version.js';
+import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { serve } from './serve.js';
+import { FileAgentState } from './state.js';
+
+async function createTransport(config: AgentConfig): Promise<Transport> {
+  switch (config.method) {
+    case 'unix-listen': {
+      const { UnixListenTransport } = await import('../transport/unix-listen.js');
+      return new UnixListenTransport(config.path);
+    }
+    case 'virtio-serial':
+    case 'isa-serial': {
+      const { SerialPortTransport } = await import('../transport/serial-port.js');
+      return new SerialPortTransport(config.path, { kind: config.method, retry: config.retryPath });
+    }
+    case 'vsock-listen': {
+      const { VsockListenTransport } = await import('../transport/vsock-listen.js');
+      return new VsockListenTransport(config.path);
+    }
+  }
+}
+
+function createPower(config: AgentConfig, log: Logger): Power {
+  if (config.power === 'dry-run') {
+    const file = path.join(config.statedir, 'guestlink-power.jsonl');
+    return new DryRunPower((r) => {
+      log.warn({ ...r, file }, 'dry-run power back end: request recorded, nothing done');
+      appendFileSync(file, `${JSON.stringify(r)}\n`);
+    });
+  }
+  return new ShutdownCommandPowerLazy();
+}
+
+/** Loads the command-based power back end only when it is used. */
+class ShutdownCommandPowerLazy implements Power {
+  readonly name = 'shutdown-command';
+  private async impl() {
+    const { ShutdownCommandPower } = await import('../node/linux/power.js');
+    return new ShutdownCommandPower();
+  }
+  async shutdown(mode: Parameters<Power['shutdown']>[0]) {
+    return (await this.impl()).shutdown(mode);
+  }
+  async suspend(mode: Parameters<Power['suspend']>[0]) {
+    return (await this.impl()).suspend(mode);
+  }
+}
+
+async function createNode(_config: AgentConfig, power: Power): Promise<NodeBackend> {
+  const { createLinuxBackend } = await import('../node/linux/index.js');
+  return createLinuxBackend({ power });
+}
+
+function settingsFrom(config: AgentConfig): CommandSettings {
+  return {
+    allowExec: config.allowExec,
+    allowFileRead: config.allowFileRead,
+    allowFileWrite: config.allowFileWrite,
+    fsfreezeHook: config.fsfreezeHook,
+    fsfreezeTimeout: config.fsfreezeTimeout,
+    hideVirtualInterfaces: config.hideVirtualInterfaces,
+    hideInterfacesWithoutAddresses: config.hideInterfacesWithoutAddresses,
+  };
+}
+
+/** Off-by-default commands turned on by an allow-list. */
+function optIns(config: AgentConfig): string[] {
+  const out: string[] = [];
+  if (config.allowExec.length > 0) out.push('guest-exec', 'guest-exec-status');
+  if (config.allowFileRead.length > 0 || config.allowFileWrite.length > 0)
+    out.push(...COMMAND_NAMES.filter((n) => n.startsWith('guest-file-')));
+  return out;
+}
+
+export interface RunningAgent {
+  config: AgentConfig;
+  close(): Promise<void>;
+}
+
+/** Starts the agent from command-line arguments and environment; returns once it is serving. */
+export async function startAgent(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<RunningAgent | undefined> {
+  const { config, action, warnings } = loadConfig(argv, env);
+  switch (action) {
+    case 'help':
+      process.stdout.write(helpText('guestlink-agent'));
+      return undefined;
+    case 'version':
+      process.stdout.write(`guestlink-agent ${VERSION}\n`);
+      return undefined;
+    case 'dump-conf':
+      process.stdout.write(dumpConfig(config));
+      return undefined;
+    case 'list-rpcs':
+      process.stdout.write(`${COMMAND_NAMES.join('\n')}\n`);
+      return undefined;
+  }
+  const log = createLogger({ verbose: config.verbose, ...(config.logfile ? { logfile: config.logfile } : {}) });
+  for (const w of warnings) log.warn(w);
+  const state = await new FileAgentState(config.statedir).load();
+  const power = createPower(config, log);
+  const node = await createNode(config, power);
+  const policy = new CommandPolicy({
+    allowRpcs: config.allowRpcs,
+    blockRpcs: config.blockRpcs,
+    enabledOptIn: optIns(config),
+    unsupported: node.unsupportedCommands,
+  });
+  const dispatcher = new Dispatcher({
+    version: VERSION,
+    handlers,
+    policy,
+    node,
+    state,
+    settings: settingsFrom(config),
+    log,
+    audit: log.child({ audit: true }),
+  });
+  const transport = await createTransport(config);
+  await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
+  if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
+  log.info({ method: config.method, path: config.path, version: VERSION, node: node.name, power: power.name }, 'guestlink agent ready');
+  return {
+    config,
+    close: async () => {
+      await transport.close();
+    },
+  };
+}
+
+/** Entry point for bin/guestlink-agent.js. */
+export async function main(argv: readonly string[]): Promise<void> {
+  let agent: RunningAgent | undefined;
+  try {
+    agent = await startAgent(argv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`guestlink-agent: ${err.message}\nTry 'guestlink-agent --help' for more information.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (!agent) return;
+  const running = agent;
+  const stop = () => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,165 @@
+// Every agent setting in one table: its config-file key, flags, environment variable, type,
+// default and help. Argument parsing, the config file, --dump-conf and --help all derive from it.
+
+export type SettingType = 'string' | 'bool' | 'list' | 'int';
+
+export interface SettingSpec {
+  /** Key in the config file (and the name in the resolved config object, camelCased). */
+  key: string;
+  /** '[general]' holds qemu-ga's own keys, so a qemu-ga.conf works unchanged; '[guestlink]' ours. */
+  group: 'general' | 'guestlink';
+  type: SettingType;
+  short?: string;
+  /** -F takes an optional value glued to the flag (-F/path), as in qemu-ga. */
+  optionalValue?: string;
+  default?: string | boolean | number | readonly string[];
+  choices?: readonly string[];
+  help: string;
+}
+
+export const SETTINGS = [
+  {
+    key: 'method',
+    group: 'general',
+    type: 'string',
+    short: 'm',
+    default: 'virtio-serial',
+    choices: ['virtio-serial', 'isa-serial', 'unix-listen', 'vsock-listen'],
+    help: 'transport method',
+  },
+  {
+    key: 'path',
+    group: 'general',
+    type: 'string',
+    short: 'p',
+    help: 'device or socket path (virtio-serial: /dev/virtio-ports/org.qemu.guest_agent.0, isa-serial: /dev/ttyS0, vsock-listen: <cid>:<port>)',
+  },
+  { key: 'logfile', group: 'general', type: 'string', short: 'l', help: 'log file (JSON lines); stderr by default' },
+  { key: 'pidfile', group: 'general', type: 'string', short: 'f', help: 'write the process id to this file' },
+  {
+    key: 'fsfreeze-hook',
+    group: 'general',
+    type: 'string',
+    short: 'F',
+    optionalValue: '/etc/qemu/fsfreeze-hook',
+    help: 'run this script with freeze/thaw around fsfreeze (-F alone: /etc/qemu/fsfreeze-hook; a value must be glued: -F/path)',
+  },
+  {
+    key: 'statedir',
+    group: 'general',
+    type: 'string',
+    short: 't',
+    default: '/var/run',
+    help: 'directory for persistent state (file handle counter, frozen marker)',
+  },
+  { key: 'verbose', group: 'general', type: 'bool', short: 'v', default: false, help: 'log debug messages' },
+  {
+    key: 'daemon',
+    group: 'general',
+    type: 'bool',
+    short: 'd',
+    default: false,
+    help: 'accepted for compatibility; guestlink stays in the foreground (use a service manager)',
+  },
+  {
+    key: 'retry-path',
+    group: 'general',
+    type: 'bool',
+    short: 'r',
+    default: false,
+    help: 'keep reopening the device path when it is missing or fails',
+  },
+  {
+    key: 'block-rpcs',
+    group: 'general',
+    type: 'list',
+    short: 'b',
+    default: [],
+    help: 'commands to disable (comma-separated; "help" lists them)',
+  },
+  {
+    key: 'allow-rpcs',
+    group: 'general',
+    type: 'list',
+    short: 'a',
+    default: [],
+    help: 'only these commands are enabled (comma-separated; "help" lists them)',
+  },
+  {
+    key: 'allow-exec',
+    group: 'guestlink',
+    type: 'list',
+    default: [],
+    help: 'absolute paths of programs guest-exec may run (enables guest-exec); "*" allows any',
+  },
+  {
+    key: 'allow-file-read',
+    group: 'guestlink',
+    type: 'list',
+    default: [],
+    help: 'files, or directories ending in "/", that guest-file-open may read (enables guest-file-*)',
+  },
+  {
+    key: 'allow-file-write',
+    group: 'guestlink',
+    type: 'list',
+    default: [],
+    help: 'files, or directories ending in "/", that guest-file-open may write (enables guest-file-*)',
+  },
+  {
+    key: 'fsfreeze-timeout',
+    group: 'guestlink',
+    type: 'int',
+    default: 600,
+    help: 'seconds after which the agent thaws filesystems a host left frozen; 0 disables the watchdog',
+  },
+  {
+    key: 'hide-virtual-interfaces',
+    group: 'guestlink',
+    type: 'bool',
+    default: true,
+    help: 'leave CNI/container interfaces (veth*, cali*, cilium_*, lxc*, flannel*, docker*, cni*, ...) out of guest-network-get-interfaces',
+  },
+  {
+    key: 'hide-interfaces-without-addresses',
+    group: 'guestlink',
+    type: 'bool',
+    default: false,
+    help: 'leave interfaces without an IP address out of guest-network-get-interfaces',
+  },
+  {
+    key: 'node-backend',
+    group: 'guestlink',
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'linux'],
+    help: 'how to reach the node OS (talos comes with the Talos back end)',
+  },
+  {
+    key: 'power',
+    group: 'guestlink',
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'dry-run', 'shutdown-command'],
+    help: 'how guest-shutdown acts: dry-run records requests in <statedir>/guestlink-power.jsonl and does nothing',
+  },
+  {
+    key: 'max-request-bytes',
+    group: 'guestlink',
+    type: 'int',
+    default: 64 << 20,
+    help: 'largest request accepted (qemu-ga: 64 MiB); larger ones get a GenericError',
+  },
+] as const satisfies readonly SettingSpec[];
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];
+
+/** `fsfreeze-hook` -> `fsfreezeHook`. */
+export function camel(key: string): string {
+  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** `fsfreeze-hook` -> `GUESTLINK_FSFREEZE_HOOK`. */
+export function envName(key: string): string {
+  return `GUESTLINK_${key.toUpperCase().replace(/-/g, '_')}`;
+}

@@ -1,0 +1,22 @@
+// guest-sync, guest-sync-delimited, guest-ping, guest-info: the channel's own commands.
+import type { Handler } from './context.js';
+
+export const controlHandlers: Record<string, Handler> = {
+  'guest-sync': (args: { id: number | bigint }) => args.id,
+  'guest-sync-delimited': (args: { id: number | bigint }, ctx) => {
+    ctx.session.delimitNextReply = true;
+    return args.id;
+  },
+  'guest-ping': () => ({}),
+  'guest-info': (_args, ctx) => {
+    const info = ctx.agentInfo();
+    return {
+      version: info.version,
+      supported_commands: info.commands.map((c) => ({
+        enabled: c.enabled,
+        name: c.name,
+        'success-response': c.successResponse,
+      })),
+    };
+  },
+};

@@ -1,0 +1,48 @@
+// Which commands run: qemu-ga's allow/block lists and frozen-state filter, plus guestlink's
+// secure default (exec and file commands off unless allow-listed).
+import { COMMAND_NAMES, findCommand } from '../protocol/qga/commands.js';
+import { errors, type QgaError } from '../protocol/qga/errors.js';
+
+export interface PolicyOptions {
+  /** -a/--allow-rpcs: when set, every command not listed is disabled. */
+  allowRpcs?: readonly string[];
+  /** -b/--block-rpcs: always wins. */
+  blockRpcs?: readonly string[];
+  /** Off-by-default commands that the configuration turned on (an allow-list exists for them). */
+  enabledOptIn?: readonly string[];
+  /** Commands the node back end cannot serve. */
+  unsupported?: readonly string[];
+}
+
+/** Decides, per command, whether it may run now; `frozen` comes from the freeze state. */
+export class CommandPolicy {
+  private readonly disabled = new Set<string>();
+
+  constructor(opts: PolicyOptions) {
+    const allow = opts.allowRpcs && opts.allowRpcs.length > 0 ? new Set(opts.allowRpcs) : undefined;
+    const optIn = new Set(opts.enabledOptIn ?? []);
+    for (const name of COMMAND_NAMES) {
+      const spec = findCommand(name);
+      if (allow && !allow.has(name)) this.disabled.add(name);
+      if (spec?.offByDefault && !optIn.has(name)) this.disabled.add(name);
+    }
+    for (const name of opts.blockRpcs ?? []) this.disabled.add(name);
+    for (const name of opts.unsupported ?? []) this.disabled.add(name);
+  }
+
+  /** Enabled by configuration (ignoring the frozen state)? */
+  configured(name: string): boolean {
+    return !this.disabled.has(name);
+  }
+
+  /** Enabled right now? The frozen filter disables all but qemu-ga's fixed few. */
+  enabled(name: string, frozen: boolean): boolean {
+    if (this.disabled.has(name)) return false;
+    return !frozen || findCommand(name)?.allowedWhileFrozen === true;
+  }
+
+  /** The error for a disabled command, worded as qemu-ga words it. */
+  disabledError(name: string, _frozen: boolean): QgaError {
+    return errors.commandDisabled(name, this.disabled.has(name) ? undefined : errors.frozen());
+  }
+}

@@ -1,0 +1,30 @@
+// The generic Linux back end: /proc, /sys, os-release, utmp, statfs and ioctls.
+import type { NodeBackend, Power } from '../interfaces.js';
+import { LinuxAccounts } from './accounts.js';
+import { LinuxClock } from './clock.js';
+import { LinuxHardware } from './hardware.js';
+import { LinuxNetwork } from './network.js';
+import { LinuxStorage } from './storage.js';
+import { LinuxSystemInfo } from './system.js';
+
+export interface LinuxBackendOptions {
+  power: Power;
+  /** Root of /proc, /sys and /etc to read (tests point it at fixtures); default '/'. */
+  root?: string;
+}
+
+export function createLinuxBackend(opts: LinuxBackendOptions): NodeBackend {
+  const root = opts.root ?? '/';
+  return {
+    name: 'linux',
+    system: new LinuxSystemInfo(root),
+    hardware: new LinuxHardware(root),
+    network: new LinuxNetwork(root),
+    clock: new LinuxClock(),
+    storage: new LinuxStorage(root),
+    power: opts.power,
+    accounts: new LinuxAccounts(root),
+    // Windows-only in qemu-ga too.
+    unsupportedCommands: ['guest-get-devices'],
+  };
+}

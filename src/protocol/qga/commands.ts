@@ -1,0 +1,307 @@
+// THE QGA command table: the single source of truth for names, arguments, return shapes and flags.
+// Validation, guest-info, docs/commands.md and the CLI's generic `call` all derive from it.
+import type { Members, TypeRef } from './schema.js';
+
+/** Which part of guestlink a command touches; policy and audit key off this. */
+export type CommandGroup = 'control' | 'info' | 'time' | 'power' | 'file' | 'exec' | 'freeze' | 'storage' | 'accounts' | 'hardware';
+
+export interface CommandSpec {
+  /** Arguments in QAPI notation ('*name' optional); absent: takes none. */
+  args?: Members;
+  /** Return type; absent: returns {} (or nothing, for no-success-response commands). */
+  returns?: TypeRef;
+  /** qemu's 'success-response': false — no reply is sent when the command succeeds. */
+  successResponse?: false;
+  /** The qemu-ga version that introduced it (for docs and for clients that probe). */
+  since: string;
+  group: CommandGroup;
+  /** Changes the guest: audit-logged. */
+  mutating?: true;
+  /** Stays enabled while filesystems are frozen (qemu-ga's fixed list). */
+  allowedWhileFrozen?: true;
+  /** Off unless configured with an allow-list (guestlink's secure default). */
+  offByDefault?: true;
+  doc: string;
+}
+
+export const QGA_COMMANDS = {
+  'guest-sync-delimited': {
+    args: { id: 'int' },
+    returns: 'int',
+    since: '1.1',
+    group: 'control',
+    allowedWhileFrozen: true,
+    doc: 'Echo `id`, the reply prefixed with byte 0xFF so a client can find it after garbage.',
+  },
+  'guest-sync': {
+    args: { id: 'int' },
+    returns: 'int',
+    since: '0.15.0',
+    group: 'control',
+    allowedWhileFrozen: true,
+    doc: 'Echo `id` to resynchronise the channel.',
+  },
+  'guest-ping': { since: '0.15.0', group: 'control', allowedWhileFrozen: true, doc: 'Check that the agent answers.' },
+  'guest-info': {
+    returns: 'GuestAgentInfo',
+    since: '0.15.0',
+    group: 'control',
+    allowedWhileFrozen: true,
+    doc: 'The agent version and every command with its enabled state.',
+  },
+  'guest-get-time': { returns: 'int', since: '1.5', group: 'time', doc: 'Guest time in nanoseconds since the epoch.' },
+  'guest-set-time': {
+    args: { '*time': 'int' },
+    since: '1.5',
+    group: 'time',
+    mutating: true,
+    doc: 'Set the clock to `time` (ns), or from the hardware clock when absent.',
+  },
+  'guest-shutdown': {
+    args: { '*mode': 'str' },
+    successResponse: false,
+    since: '0.15.0',
+    group: 'power',
+    mutating: true,
+    doc: 'Power down (default), halt or reboot through the node back end, after a drain where configured. No reply on success.',
+  },
+  'guest-suspend-disk': {
+    successResponse: false,
+    since: '1.1',
+    group: 'power',
+    mutating: true,
+    doc: 'Suspend to disk. No reply on success.',
+  },
+  'guest-suspend-ram': {
+    successResponse: false,
+    since: '1.1',
+    group: 'power',
+    mutating: true,
+    doc: 'Suspend to RAM. No reply on success.',
+  },
+  'guest-suspend-hybrid': {
+    successResponse: false,
+    since: '1.1',
+    group: 'power',
+    mutating: true,
+    doc: 'Hybrid suspend. No reply on success.',
+  },
+  'guest-file-open': {
+    args: { path: 'str', '*mode': 'str' },
+    returns: 'int',
+    since: '0.15.0',
+    group: 'file',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Open a file allowed by --allow-file-read/--allow-file-write; returns a handle (from 1000, persisted).',
+  },
+  'guest-file-close': {
+    args: { handle: 'int' },
+    since: '0.15.0',
+    group: 'file',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Close a handle.',
+  },
+  'guest-file-read': {
+    args: { handle: 'int', '*count': 'int' },
+    returns: 'GuestFileRead',
+    since: '0.15.0',
+    group: 'file',
+    offByDefault: true,
+    doc: 'Read up to `count` bytes (default 4096, at most 48 MiB), base64-encoded.',
+  },
+  'guest-file-write': {
+    args: { handle: 'int', 'buf-b64': 'str', '*count': 'int' },
+    returns: 'GuestFileWrite',
+    since: '0.15.0',
+    group: 'file',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Write base64 data.',
+  },
+  'guest-file-seek': {
+    args: { handle: 'int', offset: 'int', whence: 'GuestFileWhence' },
+    returns: 'GuestFileSeek',
+    since: '0.15.0',
+    group: 'file',
+    offByDefault: true,
+    doc: 'Move the file position.',
+  },
+  'guest-file-flush': {
+    args: { handle: 'int' },
+    since: '0.15.0',
+    group: 'file',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Flush written data.',
+  },
+  'guest-fsfreeze-status': {
+    returns: 'GuestFsfreezeStatus',
+    since: '0.15.0',
+    group: 'freeze',
+    allowedWhileFrozen: true,
+    doc: '"frozen" or "thawed".',
+  },
+  'guest-fsfreeze-freeze': {
+    returns: 'int',
+    since: '0.15.0',
+    group: 'freeze',
+    mutating: true,
+    doc: 'Run the freeze hook, then freeze every freezable filesystem; returns how many. A watchdog thaws after --fsfreeze-timeout.',
+  },
+  'guest-fsfreeze-freeze-list': {
+    args: { '*mountpoints': ['str'] },
+    returns: 'int',
+    since: '2.2',
+    group: 'freeze',
+    mutating: true,
+    doc: 'Freeze the listed mount points (all when absent).',
+  },
+  'guest-fsfreeze-thaw': {
+    returns: 'int',
+    since: '0.15.0',
+    group: 'freeze',
+    mutating: true,
+    allowedWhileFrozen: true,
+    doc: 'Thaw frozen filesystems, then run the thaw hook; returns how many were thawed.',
+  },
+  'guest-fstrim': {
+    args: { '*minimum': 'int' },
+    returns: 'GuestFilesystemTrimResponse',
+    since: '1.2',
+    group: 'storage',
+    mutating: true,
+    doc: 'Discard unused blocks on every mounted filesystem (FITRIM).',
+  },
+  'guest-network-get-interfaces': {
+    returns: ['GuestNetworkInterface'],
+    since: '1.1',
+    group: 'info',
+    doc: 'Interfaces with addresses and counters; CNI/virtual interfaces can be left out (--hide-interfaces).',
+  },
+  'guest-get-vcpus': {
+    returns: ['GuestLogicalProcessor'],
+    since: '1.5',
+    group: 'hardware',
+    doc: 'Logical CPUs with online and can-offline.',
+  },
+  'guest-set-vcpus': {
+    args: { vcpus: ['GuestLogicalProcessor'] },
+    returns: 'int',
+    since: '1.5',
+    group: 'hardware',
+    mutating: true,
+    doc: 'Online or offline logical CPUs; returns how many were processed.',
+  },
+  'guest-get-disks': { returns: ['GuestDiskInfo'], since: '5.2', group: 'storage', doc: 'Block devices and partitions.' },
+  'guest-get-fsinfo': {
+    returns: ['GuestFilesystemInfo'],
+    since: '2.2',
+    group: 'storage',
+    doc: 'Mounted filesystems with usage and backing disks.',
+  },
+  'guest-set-user-password': {
+    args: { username: 'str', password: 'str', crypted: 'bool' },
+    since: '2.3',
+    group: 'accounts',
+    mutating: true,
+    doc: 'Set a password (base64 of the plain text or of a crypt(3) hash) through chpasswd, where the OS allows it.',
+  },
+  'guest-get-memory-blocks': {
+    returns: ['GuestMemoryBlock'],
+    since: '2.3',
+    group: 'hardware',
+    doc: 'Memory blocks from /sys/devices/system/memory.',
+  },
+  'guest-set-memory-blocks': {
+    args: { 'mem-blks': ['GuestMemoryBlock'] },
+    returns: ['GuestMemoryBlockResponse'],
+    since: '2.3',
+    group: 'hardware',
+    mutating: true,
+    doc: 'Online or offline memory blocks.',
+  },
+  'guest-get-memory-block-info': {
+    returns: 'GuestMemoryBlockInfo',
+    since: '2.3',
+    group: 'hardware',
+    doc: 'The memory block size.',
+  },
+  'guest-exec-status': {
+    args: { pid: 'int' },
+    returns: 'GuestExecStatus',
+    since: '2.5',
+    group: 'exec',
+    offByDefault: true,
+    doc: 'Status and captured output of a process started by guest-exec; forgotten once reported exited.',
+  },
+  'guest-exec': {
+    args: {
+      path: 'str',
+      '*arg': ['str'],
+      '*env': ['str'],
+      '*input-data': 'str',
+      '*capture-output': 'GuestExecCaptureOutput',
+    },
+    returns: 'GuestExec',
+    since: '2.5',
+    group: 'exec',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Start a program allowed by --allow-exec (no shell); returns its pid.',
+  },
+  'guest-get-host-name': { returns: 'GuestHostName', since: '2.10', group: 'info', doc: 'The host name.' },
+  'guest-get-users': { returns: ['GuestUser'], since: '2.10', group: 'info', doc: 'Logged-in users (utmp).' },
+  'guest-get-timezone': { returns: 'GuestTimezone', since: '2.10', group: 'time', doc: 'Time zone name and UTC offset.' },
+  'guest-get-osinfo': {
+    returns: 'GuestOSInfo',
+    since: '2.10',
+    group: 'info',
+    doc: 'Kernel and OS release (os-release, or the Talos version).',
+  },
+  'guest-get-devices': {
+    returns: ['any'],
+    since: '5.2',
+    group: 'hardware',
+    doc: 'PCI devices with drivers (Windows only in qemu-ga; disabled on Linux, as there).',
+  },
+  'guest-ssh-get-authorized-keys': {
+    args: { username: 'str' },
+    returns: 'GuestAuthorizedKeys',
+    since: '5.2',
+    group: 'accounts',
+    doc: "A user's ~/.ssh/authorized_keys.",
+  },
+  'guest-ssh-add-authorized-keys': {
+    args: { username: 'str', keys: ['str'], '*reset': 'bool' },
+    since: '5.2',
+    group: 'accounts',
+    mutating: true,
+    doc: "Add keys to a user's authorized_keys (replace them with reset).",
+  },
+  'guest-ssh-remove-authorized-keys': {
+    args: { username: 'str', keys: ['str'] },
+    since: '5.2',
+    group: 'accounts',
+    mutating: true,
+    doc: "Remove keys from a user's authorized_keys.",
+  },
+  'guest-get-diskstats': {
+    returns: ['GuestDiskStatsInfo'],
+    since: '7.1',
+    group: 'storage',
+    doc: 'Block device counters (/proc/diskstats).',
+  },
+  'guest-get-cpustats': { returns: ['GuestCpuStats'], since: '7.1', group: 'hardware', doc: 'Per-CPU times (/proc/stat).' },
+  'guest-get-load': { returns: 'GuestLoadAverage', since: '9.1', group: 'info', doc: 'Load averages (/proc/loadavg).' },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof QGA_COMMANDS;
+
+export const COMMAND_NAMES = Object.keys(QGA_COMMANDS) as CommandName[];
+
+/** The spec of a command, or undefined for names the protocol does not know. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return Object.hasOwn(QGA_COMMANDS, name) ? (QGA_COMMANDS as Record<string, CommandSpec>)[name] : undefined;
+}
