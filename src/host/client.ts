@@ -1,0 +1,125 @@
+// A QGA client over a byte stream (a QEMU chardev unix socket, for now): sync, call, timeouts.
+// Uses the protocol's own reader and writer, so the host side has no second JSON implementation.
+import net from 'node:net';
+import { findCommand } from '../protocol/qga/commands.js';
+import { JsonStreamReader } from '../protocol/qga/json-stream.js';
+import { isObject, type JsonObject, type JsonValue, writeJson } from '../protocol/qga/json-value.js';
+
+/** An error reply from the agent, with its QGA class. */
+export class QgaRemoteError extends Error {
+  readonly code = 'QGA_REMOTE';
+  constructor(
+    readonly errorClass: string,
+    readonly desc: string,
+  ) {
+    super(`${errorClass}: ${desc}`);
+  }
+}
+
+/** The agent did not answer within the deadline. */
+export class QgaTimeoutError extends Error {
+  readonly code = 'QGA_TIMEOUT';
+}
+
+export interface CallOptions {
+  /** Milliseconds to wait for the reply (default 5000, libvirt's default). */
+  timeoutMs?: number;
+}
+
+type Pending = { resolve: (v: JsonValue) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+/** One connection to an agent. Requests are answered in order, so replies are matched FIFO. */
+export class QgaClient {
+  private readonly pending: Pending[] = [];
+  private readonly reader: JsonStreamReader;
+  private ended = false;
+  private endWaiters: (() => void)[] = [];
+
+  private constructor(private readonly sock: net.Socket) {
+    this.reader = new JsonStreamReader((ev) => {
+      const p = this.pending.shift();
+      if (!p) return;
+      clearTimeout(p.timer);
+      if ('error' in ev) return p.reject(new QgaRemoteError('ParseError', ev.error));
+      const v = ev.value;
+      if (isObject(v) && isObject(v.error)) {
+        return p.reject(new QgaRemoteError(String(v.error.class), String(v.error.desc)));
+      }
+      p.resolve(isObject(v) && 'return' in v ? (v.return as JsonValue) : null);
+    });
+    sock.on('data', (chunk) => {
+      // 0xFF starts a guest-sync-delimited reply: everything before it is stale.
+      const ff = chunk.lastIndexOf(0xff);
+      if (ff >= 0) {
+        this.reader.reset();
+        chunk = chunk.subarray(ff + 1);
+      }
+      this.reader.feed(chunk);
+    });
+    const end = () => {
+      this.ended = true;
+      for (const p of this.pending.splice(0)) {
+        clearTimeout(p.timer);
+        p.reject(new Error('the agent closed the connection'));
+      }
+      for (const w of this.endWaiters.splice(0)) w();
+    };
+    sock.on('close', end);
+    sock.on('error', end);
+  }
+
+  /** Connects to a unix socket and synchronises with guest-sync-delimited. */
+  static async connectUnix(path: string, opts: CallOptions = {}): Promise<QgaClient> {
+    const sock = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.createConnection(path);
+      s.once('connect', () => resolve(s));
+      s.once('error', (err) => reject(new Error(`cannot connect to ${path}: ${err.message}`)));
+    });
+    const client = new QgaClient(sock);
+    await client.sync(opts);
+    return client;
+  }
+
+  /** guest-sync-delimited with a random id; stale replies before the 0xFF are dropped. */
+  async sync(opts: CallOptions = {}): Promise<void> {
+    const id = Math.floor(Math.random() * 2 ** 31);
+    this.sock.write(Buffer.from([0xff]));
+    const got = await this.call('guest-sync-delimited', { id }, opts);
+    if (got !== id) throw new Error(`guest-sync-delimited returned ${String(got)}, expected ${id}`);
+  }
+
+  /** Sends one command. For commands without a success response, resolves when the agent closes or after the timeout. */
+  call(execute: string, args?: JsonObject, opts: CallOptions = {}): Promise<JsonValue> {
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    const req = args && Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
+    if (findCommand(execute)?.successResponse === false) return this.callNoReply(req, timeoutMs);
+    return new Promise((resolve, reject) => {
+      if (this.ended) return reject(new Error('the agent closed the connection'));
+      const timer = setTimeout(() => {
+        const i = this.pending.findIndex((p) => p.timer === timer);
+        if (i >= 0) this.pending.splice(i, 1);
+        reject(new QgaTimeoutError(`no reply to ${execute} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.push({ resolve, reject, timer });
+      this.sock.write(writeJson(req as JsonObject));
+    });
+  }
+
+  /** guest-shutdown and guest-suspend-*: success is silence; an error reply is a failure. */
+  private callNoReply(req: JsonObject, timeoutMs: number): Promise<JsonValue> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.pending.findIndex((p) => p.timer === timer);
+        if (i >= 0) this.pending.splice(i, 1);
+        resolve(null);
+      }, timeoutMs);
+      this.pending.push({ resolve, reject, timer });
+      this.endWaiters.push(() => resolve(null));
+      this.sock.write(writeJson(req));
+    });
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}

@@ -1,0 +1,403 @@
+// Differential-test harness: runs the real qemu-ga and guestlink's agent side by side on unix
+// sockets in one private temp dir, and talks to them with a raw-bytes client, so that tests can
+// send the very same bytes to both and compare the very same reply bytes.
+//
+// Typical use (node:test):
+//
+//   const peers = await startPeers({ block: QEMU_BLOCK });      // both, or { qemu: false }
+//   after(() => peers.stop());                                  // kills by PID, removes the dir
+//   const [q, g] = await peers.both(['{"execute":"guest-ping"}\n'], { replies: 1 });
+//   assert.deepEqual(g, q);                                     // Buffers, byte for byte
+//
+// A test file that needs qemu-ga calls `skipWithoutQemuGa(t)` or checks `HAVE_QEMU_GA` and
+// passes `{ skip }` to `describe`/`test`: where /usr/sbin/qemu-ga is missing they are skipped, not failed.
+// Everything here ends only the processes it started, by their PID.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file runs from dist/test/peer/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** guestlink's agent entry point. */
+export const AGENT_BIN = path.join(REPO_ROOT, 'bin/guestlink-agent.js');
+/** The qemu-ga under comparison (Debian's qemu-guest-agent 7.2); a test knob may point elsewhere. */
+export const QEMU_GA = process.env.GUESTLINK_QEMU_GA ?? '/usr/sbin/qemu-ga';
+/** Whether the differential half of the tests can run here. */
+export const HAVE_QEMU_GA = existsSync(QEMU_GA);
+
+/**
+ * Commands blocked on both peers by default: everything that could change this machine
+ * (power, freeze, clock, passwords, vCPUs, memory, ssh keys, fstrim).
+ */
+export const QEMU_BLOCK: readonly string[] = [
+  'guest-shutdown',
+  'guest-suspend-disk',
+  'guest-suspend-ram',
+  'guest-suspend-hybrid',
+  'guest-fsfreeze-freeze',
+  'guest-fsfreeze-freeze-list',
+  'guest-fstrim',
+  'guest-set-time',
+  'guest-set-user-password',
+  'guest-set-vcpus',
+  'guest-set-memory-blocks',
+  'guest-ssh-add-authorized-keys',
+  'guest-ssh-remove-authorized-keys',
+];
+
+/** One running agent process. */
+export interface Peer {
+  readonly name: 'qemu-ga' | 'guestlink';
+  /** The unix socket it listens on. */
+  readonly socket: string;
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** Everything the process wrote to stderr so far (diagnostics for failed assertions). */
+  stderr(): string;
+  /** Raw exchange with this peer on a fresh connection (see `exchange`). */
+  send(chunks: Chunk[], opts?: CollectOptions): Promise<Buffer>;
+  /** Resident set size in KiB, from /proc (undefined once the process is gone). */
+  rssKiB(): number | undefined;
+  /** True while the process runs. */
+  alive(): boolean;
+  /** SIGTERM by PID, SIGKILL after 2 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Start qemu-ga (default: when installed). */
+  qemu?: boolean;
+  /** Start guestlink (default: true). */
+  agent?: boolean;
+  /** -b for both (default QEMU_BLOCK). */
+  block?: readonly string[];
+  /** Extra arguments for guestlink only (e.g. ['--max-request-bytes', '4096'], ['-a', 'guest-ping']). */
+  agentArgs?: readonly string[];
+  /** Extra arguments for qemu-ga only. */
+  qemuArgs?: readonly string[];
+  /** Extra environment for guestlink (GUESTLINK_*). */
+  agentEnv?: Readonly<Record<string, string>>;
+}
+
+/** Both peers in one temp dir; `stop()` ends them and removes the dir. */
+export interface Peers {
+  readonly dir: string;
+  readonly qemu?: Peer;
+  readonly agent?: Peer;
+  /** The same bytes to both (each on a fresh connection, in parallel): [qemu-ga reply, guestlink reply]. */
+  both(chunks: Chunk[], opts?: CollectOptions): Promise<[Buffer, Buffer]>;
+  stop(): Promise<void>;
+}
+
+/** A piece of a raw exchange: bytes to write, or a pause in milliseconds between writes. */
+export type Chunk = string | Uint8Array | { pause: number };
+
+export interface CollectOptions {
+  /** Stop once this many replies (newline-terminated lines) have arrived. */
+  replies?: number;
+  /** Stop after this long without any new byte (default 300 ms; with `replies`, 5 s of silence fails nothing, just ends). */
+  quietMs?: number;
+  /** Hard limit for the whole exchange (default 10 s). */
+  timeoutMs?: number;
+  /** Keep the connection open after collecting (the caller then owns `client`); default false. */
+  keepOpen?: boolean;
+}
+
+/** Makes a private temp dir for one test file. */
+export function makeTempDir(prefix = 'guestlink-peer-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Starts qemu-ga (when wanted and installed) and guestlink, and waits until both accept connections. */
+export async function startPeers(opts: StartOptions = {}): Promise<Peers> {
+  const dir = makeTempDir();
+  const block = opts.block ?? QEMU_BLOCK;
+  const started: Peer[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    let qemu: Peer | undefined;
+    let agent: Peer | undefined;
+    if (opts.qemu ?? HAVE_QEMU_GA) {
+      qemu = await startQemuGa(dir, [...(block.length ? ['-b', block.join(',')] : []), ...(opts.qemuArgs ?? [])]);
+      started.push(qemu);
+    }
+    if (opts.agent ?? true) {
+      agent = await startGuestlink(dir, [...(block.length ? ['-b', block.join(',')] : []), ...(opts.agentArgs ?? [])], opts.agentEnv);
+      started.push(agent);
+    }
+    const peers: Peers = {
+      dir,
+      ...(qemu ? { qemu } : {}),
+      ...(agent ? { agent } : {}),
+      both: async (chunks, o) => {
+        if (!qemu || !agent) throw new Error('both() needs qemu-ga and guestlink running');
+        return Promise.all([qemu.send(chunks, o), agent.send(chunks, o)]);
+      },
+      stop,
+    };
+    return peers;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Starts the real qemu-ga on `<dir>/q.sock` with its state and pid file in `dir`; args are appended. */
+export async function startQemuGa(dir: string, args: readonly string[] = []): Promise<Peer> {
+  const socket = path.join(dir, 'q.sock');
+  const statedir = path.join(dir, 'qst');
+  mkdirSync(statedir, { recursive: true });
+  // qemu-ga 7.2 reads /etc/qemu/qemu-ga.conf unless QGA_CONF names another (regular) file; it has no -c.
+  const conf = path.join(dir, 'q.conf');
+  if (!existsSync(conf)) writeFileSync(conf, '');
+  const argv = ['-m', 'unix-listen', '-p', socket, '-t', statedir, '-f', path.join(dir, 'q.pid'), ...args];
+  return launch('qemu-ga', QEMU_GA, argv, socket, { QGA_CONF: conf });
+}
+
+/** Starts guestlink's agent on `<dir>/g.sock` (dry-run power, no config file); args are appended. */
+export async function startGuestlink(dir: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<Peer> {
+  const socket = path.join(dir, 'g.sock');
+  const statedir = path.join(dir, 'gst');
+  mkdirSync(statedir, { recursive: true });
+  const argv = [AGENT_BIN, '-m', 'unix-listen', '-p', socket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null', ...args];
+  return launch('guestlink', process.execPath, argv, socket, env);
+}
+
+async function launch(
+  name: Peer['name'],
+  file: string,
+  argv: string[],
+  socket: string,
+  env: Readonly<Record<string, string>>,
+): Promise<Peer> {
+  // A clean environment: no GUESTLINK_* leaking in from the developer's shell.
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GUESTLINK_')) baseEnv[k] = v;
+  const proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...baseEnv, ...env } });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 1 << 20) err += d.toString('utf8');
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    proc.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+    proc.once('error', () => {
+      exited = true;
+      resolve();
+    });
+  });
+  const pid = proc.pid;
+  if (pid === undefined) throw new Error(`${name}: could not start ${file}`);
+  const peer: Peer = {
+    name,
+    socket,
+    proc,
+    pid,
+    stderr: () => err,
+    send: (chunks, opts) => exchange(socket, chunks, opts),
+    rssKiB: () => rssKiB(pid, exited),
+    alive: () => !exited,
+    stop: async () => {
+      if (exited) return;
+      process.kill(pid, 'SIGTERM');
+      const timer = setTimeout(() => {
+        if (!exited) process.kill(pid, 'SIGKILL');
+      }, 2000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (exited) throw new Error(`${name} exited before listening: ${err}`);
+    if (existsSync(socket) && (await canConnect(socket))) return peer;
+    if (Date.now() > deadline) {
+      await peer.stop();
+      throw new Error(`${name} did not listen on ${socket} within 15 s: ${err}`);
+    }
+    await sleep(25);
+  }
+}
+
+function rssKiB(pid: number, exited: boolean): number | undefined {
+  if (exited) return undefined;
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function canConnect(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Counts complete replies (lines ending in "\n") in collected bytes. */
+export function countReplies(buf: Uint8Array): number {
+  let n = 0;
+  for (const b of buf) if (b === 0x0a) n++;
+  return n;
+}
+
+/** Splits collected bytes into reply lines (each still ending in "\n", 0xFF prefix kept). */
+export function splitReplies(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0x0a) {
+      out.push(buf.subarray(start, i + 1));
+      start = i + 1;
+    }
+  }
+  if (start < buf.length) out.push(buf.subarray(start));
+  return out;
+}
+
+/** A raw client: exact bytes out, exact bytes in, no framing or decoding of its own. */
+export class RawClient {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private waiters: (() => void)[] = [];
+  private ended = false;
+  /** Set when the peer closed the connection. */
+  closedByPeer = false;
+
+  private constructor(readonly sock: net.Socket) {
+    sock.on('data', (d: Buffer) => {
+      this.chunks.push(d);
+      this.size += d.length;
+      this.wake();
+    });
+    sock.on('close', () => {
+      this.ended = true;
+      this.closedByPeer = true;
+      this.wake();
+    });
+    sock.on('error', () => {});
+  }
+
+  /** Connects to a unix socket. */
+  static connect(socket: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(socket);
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(new RawClient(s));
+      });
+      s.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Writes bytes (a string is sent as UTF-8) and waits until they are handed to the OS. */
+  write(data: string | Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.sock.write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Writes chunks in order, pausing where asked. */
+  async writeAll(chunks: Chunk[]): Promise<void> {
+    for (const c of chunks) {
+      if (typeof c === 'object' && 'pause' in c) await sleep(c.pause);
+      else await this.write(c);
+    }
+  }
+
+  /** Everything received so far. */
+  received(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+
+  /**
+   * Waits until `replies` newline-terminated replies have arrived, or no byte arrived for `quietMs`,
+   * or `timeoutMs` passed, or the peer closed; returns all bytes received and clears the buffer.
+   */
+  async collect(opts: CollectOptions = {}): Promise<Buffer> {
+    const quietMs = opts.quietMs ?? (opts.replies !== undefined ? 5000 : 300);
+    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+    let lastSize = this.size;
+    let lastChange = Date.now();
+    for (;;) {
+      if (opts.replies !== undefined && countReplies(this.received()) >= opts.replies) break;
+      if (this.ended) break;
+      const now = Date.now();
+      if (this.size !== lastSize) {
+        lastSize = this.size;
+        lastChange = now;
+      }
+      const wait = Math.min(lastChange + quietMs, deadline) - now;
+      if (wait <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const out = this.received();
+    this.chunks.length = 0;
+    this.size = 0;
+    return out;
+  }
+
+  /** Closes our side and waits for the socket to be gone. */
+  async close(): Promise<void> {
+    if (this.sock.destroyed) return;
+    await new Promise<void>((resolve) => {
+      this.sock.once('close', () => resolve());
+      this.sock.end();
+      setTimeout(() => this.sock.destroy(), 500).unref();
+    });
+  }
+}
+
+/**
+ * One conversation on a fresh connection: write the chunks (pauses between), collect the replies,
+ * close. Returns the exact bytes received.
+ */
+export async function exchange(socket: string, chunks: Chunk[], opts: CollectOptions = {}): Promise<Buffer> {
+  const c = await RawClient.connect(socket);
+  try {
+    await c.writeAll(chunks);
+    return await c.collect(opts);
+  } finally {
+    if (!opts.keepOpen) await c.close();
+  }
+}
+
+/** Shows bytes readably in assertion messages: printable ASCII as is, others as \xNN. */
+export function showBytes(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c === 0x0a ? '\\n' : `\\x${c.toString(16).padStart(2, '0')}`;
+  return s;
+}
