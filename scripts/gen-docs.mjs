@@ -43,7 +43,9 @@ function commandsDoc() {
     ]
       .filter(Boolean)
       .join(', ');
-    lines.push(`| \`${name}\` | ${esc(members(spec.args))} | ${spec.returns ? esc(typeName(spec.returns)) : '{}'} | ${spec.since} | ${notes} |`);
+    lines.push(
+      `| \`${name}\` | ${esc(members(spec.args))} | ${spec.returns ? esc(typeName(spec.returns)) : '{}'} | ${spec.since} | ${notes} |`,
+    );
   }
   lines.push('', 'What each command does:', '');
   for (const [name, spec] of Object.entries(QGA_COMMANDS)) lines.push(`- \`${name}\`: ${spec.doc}`);
@@ -51,7 +53,12 @@ function commandsDoc() {
   for (const [name, t] of Object.entries(QGA_TYPES)) {
     if (t.kind === 'struct') lines.push(`- **${name}** (struct): ${t.doc} ${esc(members(t.members))}`);
     else if (t.kind === 'enum') lines.push(`- **${name}** (enum): ${t.doc} ${t.values.map((v) => `\`${v}\``).join(', ')}`);
-    else lines.push(`- **${name}** (alternate): ${t.doc} ${Object.entries(t.branches).map(([k, v]) => `${k} → ${v}`).join(', ')}`);
+    else
+      lines.push(
+        `- **${name}** (alternate): ${t.doc} ${Object.entries(t.branches)
+          .map(([k, v]) => `${k} → ${v}`)
+          .join(', ')}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -64,8 +71,8 @@ function configDoc() {
     '',
     'Each setting can be given, from lowest to highest precedence, as a default, in the config file',
     '(`-c FILE`, or `/etc/qemu/qemu-ga.conf` when it exists; `GUESTLINK_CONFIG` names another), as an',
-    'environment variable, or as a flag. qemu-ga\'s own keys live in the `[general]` group, so an',
-    'existing `qemu-ga.conf` works unchanged; guestlink\'s keys live in `[guestlink]`. Lists take `,` or `;`.',
+    "environment variable, or as a flag. qemu-ga's own keys live in the `[general]` group, so an",
+    "existing `qemu-ga.conf` works unchanged; guestlink's keys live in `[guestlink]`. Lists take `,` or `;`.",
     'Boolean flags accept `--no-NAME`. `-D` prints the effective configuration in this format.',
     '',
     '| key | group | flag | environment | default | meaning |',

@@ -59,13 +59,28 @@ describe('agent configuration', () => {
 
   it('applies precedence: file < environment < flags', () => {
     const files = { '/c': '[general]\nmethod=isa-serial\n[guestlink]\nfsfreeze-timeout=5\n' };
-    const { config } = load(['-c', '/c', '--fsfreeze-timeout', '7'], { GUESTLINK_METHOD: 'unix-listen', GUESTLINK_FSFREEZE_TIMEOUT: '6' }, files);
+    const { config } = load(
+      ['-c', '/c', '--fsfreeze-timeout', '7'],
+      { GUESTLINK_METHOD: 'unix-listen', GUESTLINK_FSFREEZE_TIMEOUT: '6' },
+      files,
+    );
     assert.equal(config.method, 'unix-listen');
     assert.equal(config.fsfreezeTimeout, 7);
   });
 
   it('round-trips --dump-conf through -c', () => {
-    const first = load(['-m', 'unix-listen', '-p', '/tmp/a.sock', '-t', '/tmp/s', '-b', 'guest-exec', '--allow-file-read', '/var/lib/k/,/etc/x']);
+    const first = load([
+      '-m',
+      'unix-listen',
+      '-p',
+      '/tmp/a.sock',
+      '-t',
+      '/tmp/s',
+      '-b',
+      'guest-exec',
+      '--allow-file-read',
+      '/var/lib/k/,/etc/x',
+    ]);
     assert.equal(first.action, 'serve');
     const dumped = dumpConfig(first.config);
     assert.match(dumped, /^\[general\]\nmethod=unix-listen\n/);
@@ -75,8 +90,14 @@ describe('agent configuration', () => {
   });
 
   it('rejects bad values with a message naming the setting', () => {
-    assert.throws(() => load(['-m', 'carrier-pigeon']), (e: Error) => e instanceof ConfigError && /method/.test(e.message));
-    assert.throws(() => load(['--allow-exec', 'cat']), (e: Error) => e instanceof ConfigError && /allow-exec/.test(e.message));
+    assert.throws(
+      () => load(['-m', 'carrier-pigeon']),
+      (e: Error) => e instanceof ConfigError && /method/.test(e.message),
+    );
+    assert.throws(
+      () => load(['--allow-exec', 'cat']),
+      (e: Error) => e instanceof ConfigError && /allow-exec/.test(e.message),
+    );
     assert.throws(() => load(['--fsfreeze-timeout', 'soon']), /not an integer/);
     assert.throws(() => load(['--bogus']), /unknown option --bogus/);
     assert.throws(() => load(['-c', '/missing']), /cannot read config file/);
@@ -95,7 +116,8 @@ describe('agent configuration', () => {
 
   it('documents every setting in --help', () => {
     const help = helpText('guestlink-agent');
-    for (const flag of ['--method', '--allow-exec', '--fsfreeze-timeout', '--block-rpcs', '-c, --config']) assert.ok(help.includes(flag), flag);
+    for (const flag of ['--method', '--allow-exec', '--fsfreeze-timeout', '--block-rpcs', '-c, --config'])
+      assert.ok(help.includes(flag), flag);
   });
 
   it('keeps VERSION equal to package.json', () => {

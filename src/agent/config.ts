@@ -39,7 +39,7 @@ const ConfigSchema = v.object({
   hideVirtualInterfaces: v.boolean(),
   hideInterfacesWithoutAddresses: v.boolean(),
   nodeBackend: v.picklist(['auto', 'linux']),
-  power: v.picklist(['auto', 'dry-run', 'shutdown-command']),
+  power: v.picklist(['auto', 'dry-run', 'logind', 'openrc', 'shutdown-command', 'syscall']),
   maxRequestBytes: v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(64 << 20)),
   configFile: v.optional(v.string()),
 });

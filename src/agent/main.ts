@@ -3,6 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandSettings } from '../commands/context.js';
+import { fileTable } from '../commands/file.js';
 import { handlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
@@ -35,7 +36,7 @@ async function createTransport(config: AgentConfig): Promise<Transport> {
   }
 }
 
-function createPower(config: AgentConfig, log: Logger): Power {
+async function createPower(config: AgentConfig, log: Logger): Promise<Power> {
   if (config.power === 'dry-run') {
     const file = path.join(config.statedir, 'guestlink-power.jsonl');
     return new DryRunPower((r) => {
@@ -43,27 +44,14 @@ function createPower(config: AgentConfig, log: Logger): Power {
       appendFileSync(file, `${JSON.stringify(r)}\n`);
     });
   }
-  return new ShutdownCommandPowerLazy();
+  const { LinuxPower, detectPowerKind } = await import('../node/linux/power.js');
+  const kind = config.power === 'auto' ? detectPowerKind() : config.power;
+  return new LinuxPower(kind, {});
 }
 
-/** Loads the command-based power back end only when it is used. */
-class ShutdownCommandPowerLazy implements Power {
-  readonly name = 'shutdown-command';
-  private async impl() {
-    const { ShutdownCommandPower } = await import('../node/linux/power.js');
-    return new ShutdownCommandPower();
-  }
-  async shutdown(mode: Parameters<Power['shutdown']>[0]) {
-    return (await this.impl()).shutdown(mode);
-  }
-  async suspend(mode: Parameters<Power['suspend']>[0]) {
-    return (await this.impl()).suspend(mode);
-  }
-}
-
-async function createNode(_config: AgentConfig, power: Power): Promise<NodeBackend> {
+async function createNode(_config: AgentConfig, power: Power, tz: string | undefined): Promise<NodeBackend> {
   const { createLinuxBackend } = await import('../node/linux/index.js');
-  return createLinuxBackend({ power });
+  return createLinuxBackend(tz === undefined ? { power } : { power, tz });
 }
 
 function settingsFrom(config: AgentConfig): CommandSettings {
@@ -115,8 +103,8 @@ export async function startAgent(
   const log = createLogger({ verbose: config.verbose, ...(config.logfile ? { logfile: config.logfile } : {}) });
   for (const w of warnings) log.warn(w);
   const state = await new FileAgentState(config.statedir).load();
-  const power = createPower(config, log);
-  const node = await createNode(config, power);
+  const power = await createPower(config, log);
+  const node = await createNode(config, power, env.TZ);
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,
@@ -141,6 +129,7 @@ export async function startAgent(
     config,
     close: async () => {
       await transport.close();
+      await fileTable.closeAll();
     },
   };
 }

@@ -140,8 +140,8 @@ export const SETTINGS = [
     group: 'guestlink',
     type: 'string',
     default: 'auto',
-    choices: ['auto', 'dry-run', 'shutdown-command'],
-    help: 'how guest-shutdown acts: dry-run records requests in <statedir>/guestlink-power.jsonl and does nothing',
+    choices: ['auto', 'dry-run', 'logind', 'openrc', 'shutdown-command', 'syscall'],
+    help: 'how guest-shutdown acts (auto: logind when systemd runs, else OpenRC/busybox init, else shutdown(8), else reboot(2)); dry-run records requests in <statedir>/guestlink-power.jsonl and does nothing',
   },
   {
     key: 'max-request-bytes',

@@ -25,7 +25,8 @@ export function parseJsonText(text: string): JsonValue {
 }
 
 function convert(type: TypeRef, raw: string, key: string): JsonValue {
-  if (typeof type !== 'string') return raw.trim().startsWith('[') ? parseJsonText(raw) : raw.split(',').map((s) => convert(type[0], s, key));
+  if (typeof type !== 'string')
+    return raw.trim().startsWith('[') ? parseJsonText(raw) : raw.split(',').map((s) => convert(type[0], s, key));
   switch (type) {
     case 'str':
       return raw;

@@ -87,7 +87,10 @@ export interface Peers {
   readonly dir: string;
   readonly qemu?: Peer;
   readonly agent?: Peer;
-  /** The same bytes to both (each on a fresh connection, in parallel): [qemu-ga reply, guestlink reply]. */
+  /**
+   * The same bytes to both (each on a fresh connection, in parallel): [qemu-ga reply, guestlink reply].
+   * qemu-ga's parser is resynchronised first (see `resync`), so earlier garbage cannot leak in.
+   */
   both(chunks: Chunk[], opts?: CollectOptions): Promise<[Buffer, Buffer]>;
   stop(): Promise<void>;
 }
@@ -137,6 +140,8 @@ export async function startPeers(opts: StartOptions = {}): Promise<Peers> {
       ...(agent ? { agent } : {}),
       both: async (chunks, o) => {
         if (!qemu || !agent) throw new Error('both() needs qemu-ga and guestlink running');
+        // qemu-ga keeps a half-parsed request across connections: start it from a clean parser.
+        await resync(qemu);
         return Promise.all([qemu.send(chunks, o), agent.send(chunks, o)]);
       },
       stop,
@@ -248,6 +253,28 @@ function canConnect(socket: string): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Brings a peer's parser back to a clean start: 0xFF (which ends any half-parsed request or string),
+ * a newline, then a guest-sync whose reply is awaited; everything read is discarded. Needed for qemu-ga,
+ * whose parser state outlives connections; harmless for guestlink.
+ */
+export async function resync(peer: Peer): Promise<void> {
+  const id = 1 + Math.floor(Math.random() * 1e9);
+  const c = await RawClient.connect(peer.socket);
+  try {
+    await c.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(`\n{"execute":"guest-sync","arguments":{"id":${id}}}\n`)]));
+    const want = `{"return": ${id}}\n`;
+    let got = '';
+    const deadline = Date.now() + 5000;
+    while (!got.includes(want)) {
+      if (Date.now() > deadline || c.closedByPeer) throw new Error(`${peer.name}: resync failed, got ${JSON.stringify(got)}`);
+      got += (await c.collect({ replies: 1, quietMs: 1000, timeoutMs: 2000 })).toString('latin1');
+    }
+  } finally {
+    await c.close();
+  }
 }
 
 /** Resolves after `ms` milliseconds. */

@@ -11,13 +11,15 @@ export interface LinuxBackendOptions {
   power: Power;
   /** Root of /proc, /sys and /etc to read (tests point it at fixtures); default '/'. */
   root?: string;
+  /** The TZ environment variable, as qemu-ga honours it for guest-get-timezone. */
+  tz?: string;
 }
 
 export function createLinuxBackend(opts: LinuxBackendOptions): NodeBackend {
   const root = opts.root ?? '/';
   return {
     name: 'linux',
-    system: new LinuxSystemInfo(root),
+    system: new LinuxSystemInfo(root, opts.tz === undefined ? {} : { tz: opts.tz }),
     hardware: new LinuxHardware(root),
     network: new LinuxNetwork(root),
     clock: new LinuxClock(),

@@ -1,53 +1,132 @@
-// The qemu-ga-equivalent power back end: runs the OS's shutdown command, as qemu-ga does
-// (`shutdown -h -P|-H|-r +0 "hypervisor initiated shutdown"`), falling back to busybox-style
-// poweroff/halt/reboot where no shutdown(8) exists (Alpine/OpenRC). No shell is involved.
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+// Power back ends for generic Linux, chosen automatically or by --power:
+// - logind: systemd-logind's PowerOff/Reboot/Halt over D-Bus through busctl (part of systemd, so no
+//   D-Bus library is needed). logind waits for "delay" inhibitors such as kubelet's graceful node
+//   shutdown lock (up to InhibitDelayMaxSec), so pods get their termination grace period.
+// - openrc: the init's own poweroff/reboot/halt commands (Alpine/OpenRC with busybox init, KubeSolo);
+//   init runs the shutdown runlevel, so services stop cleanly.
+// - shutdown-command: what qemu-ga does, `shutdown -h -P|-H|-r +0 "hypervisor initiated shutdown"`.
+// - syscall: sync(2) then reboot(2) through the native addon: the last resort when no init will act
+//   (for example a minimal initramfs); nothing is stopped cleanly.
+// No shell is ever involved.
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { Power, ShutdownMode, SuspendMode } from '../interfaces.js';
+import { type CommandResult, runCommand } from './run-command.js';
 
-const SBIN = ['/sbin', '/usr/sbin', '/bin', '/usr/bin'];
+export type LinuxPowerKind = 'logind' | 'openrc' | 'shutdown-command' | 'syscall';
 
-function which(name: string): string | undefined {
-  for (const dir of SBIN) {
+export interface PowerDeps {
+  /** Runs a program (tests pass a recorder; never a real power action in tests). */
+  run?: (file: string, args: readonly string[]) => Promise<CommandResult>;
+  /** Finds an executable by name; returns its absolute path. */
+  which?: (name: string) => string | undefined;
+  /** sync(2) + reboot(2) for the syscall back end. */
+  rebootSyscall?: (mode: ShutdownMode) => Promise<void>;
+}
+
+const DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin'];
+
+/** Finds an executable in the system directories (not $PATH: the agent's PATH may be minimal). */
+export function whichSystem(name: string, root = '/'): string | undefined {
+  for (const dir of DIRS) {
+    const p = path.join(root, dir, name);
     try {
-      accessSync(`${dir}/${name}`, constants.X_OK);
-      return `${dir}/${name}`;
+      accessSync(p, constants.X_OK);
+      return path.join(dir, name);
     } catch {}
   }
   return undefined;
 }
 
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'ignore' });
-    child.on('error', (err) => reject(genericError(`failed to run ${file}: ${err.message}`, 'POWER_FAILED')));
-    child.on('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(genericError('child process has failed to shutdown', 'POWER_FAILED'));
-      void signal;
-    });
-  });
+/** Picks the back end the running system supports: logind, then OpenRC/busybox init, then the syscall. */
+export function detectPowerKind(root = '/', which: (n: string) => string | undefined = (n) => whichSystem(n, root)): LinuxPowerKind {
+  if (existsSync(path.join(root, 'run/systemd/system')) && which('busctl')) return 'logind';
+  if ((existsSync(path.join(root, 'run/openrc')) || which('openrc')) && which('poweroff')) return 'openrc';
+  if (which('shutdown')) return 'shutdown-command';
+  if (which('poweroff') && existsSync(path.join(root, 'etc/inittab'))) return 'openrc';
+  return 'syscall';
 }
 
-export class ShutdownCommandPower implements Power {
-  readonly name = 'shutdown-command';
+const LOGIND_METHOD: Record<ShutdownMode, string> = { powerdown: 'PowerOff', reboot: 'Reboot', halt: 'Halt' };
+const INIT_COMMAND: Record<ShutdownMode, string> = { powerdown: 'poweroff', reboot: 'reboot', halt: 'halt' };
+
+function failed(what: string, r: CommandResult) {
+  const detail = (r.stderr || r.stdout).trim().split('\n')[0] || (r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`);
+  return genericError(`${what} failed: ${detail}`, 'POWER_FAILED');
+}
+
+/** A Linux power back end of the given kind. */
+export class LinuxPower implements Power {
+  readonly name: string;
+  private readonly run: NonNullable<PowerDeps['run']>;
+  private readonly which: NonNullable<PowerDeps['which']>;
+
+  constructor(
+    readonly kind: LinuxPowerKind,
+    private readonly deps: PowerDeps = {},
+  ) {
+    this.name = kind;
+    this.run = deps.run ?? ((f, a) => runCommand(f, a, { timeoutMs: 120_000 }));
+    this.which = deps.which ?? ((n) => whichSystem(n));
+  }
 
   async shutdown(mode: ShutdownMode): Promise<void> {
-    const shutdown = which('shutdown');
-    if (shutdown) {
-      const flag = mode === 'halt' ? '-H' : mode === 'reboot' ? '-r' : '-P';
-      return run(shutdown, ['-h', flag, '+0', 'hypervisor initiated shutdown']);
+    switch (this.kind) {
+      case 'logind': {
+        const busctl = this.need('busctl');
+        const method = LOGIND_METHOD[mode];
+        const r = await this.run(busctl, [
+          'call',
+          'org.freedesktop.login1',
+          '/org/freedesktop/login1',
+          'org.freedesktop.login1.Manager',
+          method,
+          'b',
+          'false',
+        ]);
+        if (r.code !== 0) throw failed(`logind ${method}`, r);
+        return;
+      }
+      case 'openrc': {
+        const tool = this.need(INIT_COMMAND[mode]);
+        const r = await this.run(tool, []);
+        if (r.code !== 0) throw failed(INIT_COMMAND[mode], r);
+        return;
+      }
+      case 'shutdown-command': {
+        const shutdown = this.need('shutdown');
+        const flag = mode === 'halt' ? '-H' : mode === 'reboot' ? '-r' : '-P';
+        const r = await this.run(shutdown, ['-h', flag, '+0', 'hypervisor initiated shutdown']);
+        // qemu-ga's text for a failing shutdown(8).
+        if (r.code !== 0) throw genericError('child process has failed to shutdown', 'POWER_FAILED');
+        return;
+      }
+      case 'syscall': {
+        if (!this.deps.rebootSyscall)
+          throw genericError(
+            'the reboot(2) back end needs the native addon (build/Release/guestlink.node), which is not available',
+            'POWER_UNAVAILABLE',
+          );
+        return this.deps.rebootSyscall(mode);
+      }
     }
-    const tool = which(mode === 'powerdown' ? 'poweroff' : mode);
-    if (!tool) throw genericError(`no shutdown, poweroff, halt or reboot command found for ${mode}`, 'POWER_UNAVAILABLE');
-    return run(tool, []);
   }
 
   async suspend(mode: SuspendMode): Promise<void> {
     throw genericError(
-      `suspend-${mode} is not supported on this node: a Kubernetes node should be drained and shut down instead`,
+      `guest-suspend-${mode} is not supported by guestlink: a Kubernetes node cannot keep its leases while suspended; shut it down instead`,
       'UNSUPPORTED',
     );
+  }
+
+  private need(name: string): string {
+    const p = this.which(name);
+    if (!p)
+      throw genericError(
+        `${name} was not found in /sbin, /usr/sbin, /bin or /usr/bin: choose another --power back end`,
+        'POWER_UNAVAILABLE',
+      );
+    return p;
   }
 }

@@ -84,8 +84,10 @@ export class JsonStreamReader {
       // Fast path through the body of a string: the common bulk of large requests (base64 data).
       if (this.state === S.DqString || this.state === S.SqString) {
         const quote = this.state === S.DqString ? 0x22 : 0x27;
+        // qemu cuts a token the moment it is one byte over the limit: never take more than that.
+        const stop = Math.min(n, i + this.limits.maxBytes + 1 - this.tokenLength());
         let j = i;
-        while (j < n) {
+        while (j < stop) {
           const c = buf[j] as number;
           if (c === quote || c === 0x5c || c < 0x20 || c > 0xfd) break;
           j++;
@@ -324,6 +326,59 @@ export function decodeLossy(b: Uint8Array): string {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Unicode's 66 noncharacters (U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF), which qemu refuses in strings. */
+function isNoncharacter(cp: number): boolean {
+  return (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe;
+}
+
+/**
+ * Decodes string bytes as qemu's mod_utf8_codepoint() does: strict UTF-8, except that the
+ * overlong "\xC0\x80" means U+0000 and that noncharacters are invalid. Undefined when invalid.
+ */
+function decodeModifiedUtf8(b: Uint8Array): string | undefined {
+  let ascii = true;
+  for (const c of b) {
+    if (c >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+  // C0 80 is the only overlong form allowed: decode it apart, everything else strictly.
+  let out = '';
+  let from = 0;
+  for (let i = 0; i + 1 < b.length; i++) {
+    if (b[i] === 0xc0 && b[i + 1] === 0x80) {
+      const part = strictDecode(b.subarray(from, i));
+      if (part === undefined) return undefined;
+      out += `${part}\u0000`;
+      from = i + 2;
+      i++;
+    }
+  }
+  const rest = strictDecode(b.subarray(from));
+  return rest === undefined ? undefined : out + rest;
+}
+
+function strictDecode(b: Uint8Array): string | undefined {
+  let s: string;
+  try {
+    s = strictUtf8.decode(b);
+  } catch {
+    return undefined;
+  }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0xfdd0 && c <= 0xfdef) || c === 0xfffe || c === 0xffff) return undefined;
+    // Supplementary noncharacters U+1FFFE.. U+10FFFF: the trailing surrogate is DFFE or DFFF.
+    if ((c === 0xdffe || c === 0xdfff) && i > 0) {
+      const cp = s.codePointAt(i - 1) as number;
+      if (isNoncharacter(cp)) return undefined;
+    }
+  }
+  return s;
+}
+
 /** Recursive descent over one message's tokens, with json-parser.c's error texts. */
 class TokenParser {
   error: string | undefined;
@@ -444,12 +499,9 @@ class TokenParser {
     const end = text.length - 1;
     // Fast path: no escapes, valid UTF-8.
     const body = text.subarray(1, end);
-    if (body.indexOf(0x5c) < 0 && body.indexOf(0x25) < 0) {
-      try {
-        return strictUtf8.decode(body);
-      } catch {
-        return this.fail('invalid UTF-8 sequence in string');
-      }
+    if (body.indexOf(0x5c) < 0) {
+      const s = decodeModifiedUtf8(body);
+      return s ?? this.fail('invalid UTF-8 sequence in string');
     }
     let out = '';
     let i = 1;
@@ -458,11 +510,9 @@ class TokenParser {
       if (c !== 0x5c) {
         let j = i;
         while (j < end && text[j] !== 0x5c) j++;
-        try {
-          out += strictUtf8.decode(text.subarray(i, j));
-        } catch {
-          return this.fail('invalid UTF-8 sequence in string');
-        }
+        const seg = decodeModifiedUtf8(text.subarray(i, j));
+        if (seg === undefined) return this.fail('invalid UTF-8 sequence in string');
+        out += seg;
         i = j;
         continue;
       }
@@ -507,9 +557,10 @@ class TokenParser {
               i += 6;
             } else cp = -1;
           }
-          // Modified UTF-8 (qemu): \u0000 is allowed; lone surrogates and bad hex are not.
-          if (cp < 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return this.fail(`${text.subarray(start, Math.min(i, end)).toString('latin1')} is not a valid Unicode character`);
+          // Modified UTF-8 (qemu): \u0000 is allowed; lone surrogates, noncharacters and bad hex are not.
+          if (cp < 0 || (cp >= 0xd800 && cp <= 0xdfff) || isNoncharacter(cp)) {
+            // qemu prints the escape as the 6 bytes from the backslash, stopping at the token's end (the quote included).
+            return this.fail(`${text.subarray(start, Math.min(i, text.length)).toString('latin1')} is not a valid Unicode character`);
           }
           out += String.fromCodePoint(cp);
           break;

@@ -114,11 +114,8 @@ function checkValue(types: TypeTable, type: TypeRef, value: JsonValue, path: str
             : typeof value === 'number' || typeof value === 'bigint' || value instanceof JsonFloat
               ? named.branches.int
               : undefined;
-      if (branch === undefined) {
-        // qemu names the first branch's type when none fits the value's JSON type.
-        const first = Object.keys(named.branches)[0];
-        throw errors.paramType(path, first === 'bool' ? 'boolean' : first === 'str' ? 'string' : 'integer');
-      }
+      // qemu names the alternate itself when no branch fits the value's JSON type.
+      if (branch === undefined) throw errors.paramType(path, type);
       checkValue(types, branch, value, path);
       return;
     }

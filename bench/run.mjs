@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run.
+// Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
+// Usage: npm run bench [-- --pings 2000 --rounds 3 --write]
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const { values: opt } = parseArgs({
+  options: {
+    pings: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
+    'file-mib': { type: 'string', default: '64' },
+    execs: { type: 'string', default: '30' },
+    starts: { type: 'string', default: '5' },
+    write: { type: 'boolean', default: false },
+  },
+});
+const PINGS = Number(opt.pings);
+const ROUNDS = Number(opt.rounds);
+const FILE_MIB = Number(opt['file-mib']);
+const EXECS = Number(opt.execs);
+const STARTS = Number(opt.starts);
+const QEMU_GA = '/usr/sbin/qemu-ga';
+if (!existsSync(QEMU_GA)) {
+  console.error('bench: /usr/sbin/qemu-ga is missing: run `bash scripts/setup-apt.sh` first');
+  process.exit(2);
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-bench-'));
+const dataFile = path.join(dir, 'data.bin');
+writeFileSync(dataFile, randomBytes(FILE_MIB << 20));
+const dataSha = createHash('sha256').update(readFileSync(dataFile)).digest('hex');
+const BLOCK =
+  'guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid,guest-set-time,guest-set-user-password,guest-set-vcpus,guest-set-memory-blocks,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fstrim,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys';
+
+const agents = {
+  'qemu-ga': (sock, st) => [QEMU_GA, ['-m', 'unix-listen', '-p', sock, '-t', st, '-b', BLOCK]],
+  guestlink: (sock, st) => [
+    process.execPath,
+    [
+      path.join(root, 'bin/guestlink-agent.js'),
+      '-m',
+      'unix-listen',
+      '-p',
+      sock,
+      '-t',
+      st,
+      '-c',
+      '/dev/null',
+      '--power',
+      'dry-run',
+      '-b',
+      BLOCK,
+      '--allow-file-read',
+      `${dir}/`,
+      '--allow-exec',
+      '/bin/true',
+    ],
+  ],
+};
+
+function start(name, tag) {
+  const sock = path.join(dir, `${name}-${tag}.sock`);
+  const st = path.join(dir, `${name}-${tag}-state`);
+  rmSync(st, { recursive: true, force: true });
+  rmSync(sock, { force: true });
+  mkdirSync(st, { recursive: true });
+  const [cmd, args] = agents[name](sock, st);
+  const t0 = process.hrtime.bigint();
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  return { child, sock, t0 };
+}
+
+/** A line-oriented client: one request, wait for one '\n'-terminated reply. */
+class Client {
+  constructor(sock) {
+    this.sock = sock;
+    this.chunks = [];
+    this.waiter = null;
+    sock.on('data', (c) => {
+      this.chunks.push(c);
+      if (c.includes(10) && this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        const buf = Buffer.concat(this.chunks);
+        this.chunks = [];
+        w(buf);
+      }
+    });
+  }
+  static connect(p) {
+    return new Promise((resolve, reject) => {
+      const s = net.createConnection(p);
+      s.once('connect', () => resolve(new Client(s)));
+      s.once('error', reject);
+    });
+  }
+  request(obj) {
+    return new Promise((resolve) => {
+      this.waiter = (buf) => {
+        const text = buf.toString('latin1');
+        const start = text.indexOf('{');
+        resolve(JSON.parse(text.slice(start)));
+      };
+      this.sock.write(`${JSON.stringify(obj)}\n`);
+    });
+  }
+  close() {
+    this.sock.destroy();
+  }
+}
+
+async function waitReady(sock, deadlineMs = 10000) {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const c = await Client.connect(sock);
+      const r = await c.request({ execute: 'guest-sync', arguments: { id: 1 } });
+      c.close();
+      if (r.return === 1) return;
+    } catch {}
+    if (Date.now() > end) throw new Error(`agent on ${sock} did not answer`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const pct = (arr, p) => {
+  const s = [...arr].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const median = (arr) => pct(arr, 50);
+const status = (pid, key) => {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+async function benchAgent(name) {
+  const out = { name };
+  // Start-up: process start to first answered guest-sync.
+  const startTimes = [];
+  for (let i = 0; i < STARTS; i++) {
+    const a = start(name, `s${i}`);
+    await waitReady(a.sock);
+    startTimes.push(Number(process.hrtime.bigint() - a.t0) / 1e6);
+    a.child.kill('SIGKILL');
+  }
+  out.startMs = median(startTimes);
+
+  const a = start(name, 'main');
+  await waitReady(a.sock);
+  await new Promise((r) => setTimeout(r, 300));
+  out.idleRssMb = status(a.child.pid, 'VmRSS');
+  const c = await Client.connect(a.sock);
+  // Ping round trips.
+  const rtts = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < PINGS; i++) {
+      const t = process.hrtime.bigint();
+      await c.request({ execute: 'guest-ping' });
+      rtts.push(Number(process.hrtime.bigint() - t) / 1e3);
+    }
+  }
+  out.pingMedianUs = median(rtts);
+  out.pingP99Us = pct(rtts, 99);
+  // File read throughput, 4 MiB chunks.
+  const speeds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.hrtime.bigint();
+    const h = (await c.request({ execute: 'guest-file-open', arguments: { path: dataFile, mode: 'r' } })).return;
+    const hash = createHash('sha256');
+    let total = 0;
+    for (;;) {
+      const res = (await c.request({ execute: 'guest-file-read', arguments: { handle: h, count: 4 << 20 } })).return;
+      if (!res) throw new Error(`${name}: guest-file-read failed`);
+      const buf = Buffer.from(res['buf-b64'], 'base64');
+      hash.update(buf);
+      total += buf.length;
+      if (res.eof || res.count === 0) break;
+    }
+    await c.request({ execute: 'guest-file-close', arguments: { handle: h } });
+    const secs = Number(process.hrtime.bigint() - t) / 1e9;
+    if (total !== FILE_MIB << 20 || hash.digest('hex') !== dataSha) throw new Error(`${name}: read back wrong data`);
+    speeds.push(total / 1e6 / secs);
+  }
+  out.readMBs = median(speeds);
+  out.peakRssMb = status(a.child.pid, 'VmHWM');
+  // Exec round trip: guest-exec /bin/true, then exec-status until exited.
+  const execs = [];
+  for (let i = 0; i < EXECS; i++) {
+    const t = process.hrtime.bigint();
+    const pid = (await c.request({ execute: 'guest-exec', arguments: { path: '/bin/true', 'capture-output': true } })).return?.pid;
+    if (pid === undefined) throw new Error(`${name}: guest-exec failed`);
+    let delay = 1;
+    for (;;) {
+      const st = (await c.request({ execute: 'guest-exec-status', arguments: { pid } })).return;
+      if (st.exited) break;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 20);
+    }
+    execs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  out.execMs = median(execs);
+  c.close();
+  a.child.kill('SIGTERM');
+  return out;
+}
+
+const results = {};
+for (const name of ['qemu-ga', 'guestlink']) results[name] = await benchAgent(name);
+rmSync(dir, { recursive: true, force: true });
+
+const q = results['qemu-ga'];
+const g = results.guestlink;
+const rows = [
+  ['guest-ping round trip, median (µs)', q.pingMedianUs, g.pingMedianUs, 'lower is better'],
+  ['guest-ping round trip, p99 (µs)', q.pingP99Us, g.pingP99Us, 'lower is better'],
+  [`guest-file-read ${FILE_MIB} MiB in 4 MiB chunks (MB/s)`, q.readMBs, g.readMBs, 'higher is better'],
+  ['guest-exec /bin/true + exec-status until exited (ms)', q.execMs, g.execMs, 'lower is better'],
+  ['process start to first guest-sync reply (ms)', q.startMs, g.startMs, 'lower is better'],
+  ['idle RSS (MB)', q.idleRssMb, g.idleRssMb, 'lower is better'],
+  ['peak RSS during the reads (MB)', q.peakRssMb, g.peakRssMb, 'lower is better'],
+];
+const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const lines = [
+  `| measure | qemu-ga | guestlink | guestlink / qemu-ga | |`,
+  '|---|---|---|---|---|',
+  ...rows.map(([k, a, b, note]) => `| ${k} | ${fmt(a)} | ${fmt(b)} | ${(b / a).toFixed(2)}x | ${note} |`),
+];
+const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; unix socket, one client.`;
+console.log(`${header}\n\n${lines.join('\n')}`);
+if (opt.write) {
+  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs).\n\n${header}\n\n${lines.join('\n')}\n`;
+  writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
+}

@@ -1,0 +1,146 @@
+// Unit tests for the streaming reader. Expected texts come from the real qemu-ga 7.2
+// (the differential suite in test/peer/protocol.test.ts compares them live).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type JsonEvent, type JsonLimits, JsonStreamReader, QEMU_JSON_LIMITS } from './json-stream.js';
+import { JsonFloat } from './json-value.js';
+
+function read(chunks: (string | Uint8Array)[], limits?: JsonLimits): JsonEvent[] {
+  const out: JsonEvent[] = [];
+  const r = new JsonStreamReader((ev) => out.push(ev), limits);
+  for (const c of chunks) r.feed(typeof c === 'string' ? Buffer.from(c, 'latin1') : c);
+  return out;
+}
+const errorsOf = (evs: JsonEvent[]) => evs.map((e) => ('error' in e ? e.error : 'value'));
+const valueOf = (evs: JsonEvent[]) => {
+  assert.equal(evs.length, 1, JSON.stringify(errorsOf(evs)));
+  const e = evs[0] as JsonEvent;
+  assert.ok('value' in e, 'error' in e ? e.error : '');
+  return e.value;
+};
+
+describe('JsonStreamReader framing', () => {
+  it('emits one value per complete top-level object, however the bytes are split', () => {
+    const text = '{"execute":"guest-sync","arguments":{"id":7}}';
+    for (let cut = 1; cut < text.length; cut++) {
+      const v = valueOf(read([text.slice(0, cut), text.slice(cut)]));
+      assert.deepEqual(JSON.parse(JSON.stringify(v)), { execute: 'guest-sync', arguments: { id: 7 } });
+    }
+  });
+
+  it('emits two values for two objects in one chunk, no newline needed', () => {
+    const evs = read(['{"a":1}{"b":2}']);
+    assert.equal(evs.length, 2);
+  });
+
+  it('emits nothing for an incomplete object', () => {
+    assert.deepEqual(read(['{"execute":"guest-ping"']), []);
+  });
+
+  it('reports 0xFF as a stray byte and starts over', () => {
+    assert.deepEqual(errorsOf(read([Buffer.from([0xff]), '{"a":1}'])), ["JSON parse error, stray '\uFFFD'", 'value']);
+  });
+
+  it('0xFF in the middle of an object discards it', () => {
+    assert.deepEqual(errorsOf(read([Buffer.from('{"a":'), Buffer.from([0xff]), '{"b":1}'])), ["JSON parse error, stray '\uFFFD'", 'value']);
+  });
+
+  it('reset() drops a half-read request', () => {
+    const out: JsonEvent[] = [];
+    const r = new JsonStreamReader((ev) => out.push(ev));
+    r.feed(Buffer.from('{"execute":"guest-'));
+    r.reset();
+    r.feed(Buffer.from('{"execute":"guest-ping"}'));
+    assert.equal(out.length, 1);
+    assert.deepEqual(JSON.parse(JSON.stringify(valueOf(out))), { execute: 'guest-ping' });
+  });
+
+  it('a stray token is reported with the bytes before it, then recovery skips to a structural byte', () => {
+    assert.deepEqual(errorsOf(read(['{"execute": guest-ping}\n'])), ["JSON parse error, stray '-p'", 'JSON parse error, expecting value']);
+  });
+
+  it('a newline inside a string is a stray byte', () => {
+    assert.deepEqual(errorsOf(read(['{"id":"abc\n'])), ['JSON parse error, stray \'"abc\n\'']);
+  });
+});
+
+describe('JsonStreamReader values', () => {
+  it('keeps integers beyond 2^53 exact and makes floats of integers beyond uint64', () => {
+    const v = valueOf(read(['[9007199254740993, -9223372036854775808, 18446744073709551615, 18446744073709551616, 1.5, 1e400]'])) as unknown[];
+    assert.equal(v[0], 9007199254740993n);
+    assert.equal(v[1], -9223372036854775808n);
+    assert.equal(v[2], 18446744073709551615n);
+    assert.ok(v[3] instanceof JsonFloat);
+    assert.equal((v[3] as JsonFloat).value, 18446744073709551616);
+    assert.deepEqual(v[4], new JsonFloat(1.5));
+    assert.equal((v[5] as JsonFloat).value, Number.POSITIVE_INFINITY);
+  });
+
+  it('accepts single-quoted strings and their escapes', () => {
+    assert.equal(valueOf(read(["'it\\'s \"x\"'"])), 'it\'s "x"');
+  });
+
+  it('decodes \\u escapes and surrogate pairs; \\u0000 is allowed', () => {
+    assert.equal(valueOf(read(['"\\u00e9\\uD83D\\uDE00\\u0000"'])), 'é😀\u0000');
+  });
+
+  it('accepts the modified-UTF-8 NUL (C0 80)', () => {
+    assert.equal(valueOf(read([Buffer.from([0x22, 0x61, 0xc0, 0x80, 0x62, 0x22])])), 'a\u0000b');
+  });
+
+  it('refuses invalid UTF-8 and noncharacters like qemu', () => {
+    for (const bad of [[0xc3, 0x28], [0x80], [0xc1, 0xbf], [0xed, 0xa0, 0x80], [0xef, 0xb7, 0x90], [0xef, 0xbf, 0xbe], [0xf0, 0x9f, 0xbf, 0xbf]]) {
+      assert.deepEqual(errorsOf(read([Buffer.from([0x22, ...bad, 0x22])])), ['JSON parse error, invalid UTF-8 sequence in string'], String(bad));
+    }
+  });
+
+  it('names a bad \\u escape as qemu does, including a closing quote it ran into', () => {
+    assert.deepEqual(errorsOf(read(['"\\uD83D"'])), ['JSON parse error, \\uD83D is not a valid Unicode character']);
+    assert.deepEqual(errorsOf(read(['"\\u12"'])), ['JSON parse error, \\u12" is not a valid Unicode character']);
+    assert.deepEqual(errorsOf(read(['"\\uFFFF"'])), ['JSON parse error, \\uFFFF is not a valid Unicode character']);
+    assert.deepEqual(errorsOf(read(['"\\uDBFF\\uDFFF"'])), ['JSON parse error, \\uDBFF\\uDFFF is not a valid Unicode character']);
+  });
+
+  it('parser errors use json-parser.c wording', () => {
+    const cases: [string, string][] = [
+      ['{"a":1,}', 'JSON parse error, expecting value'],
+      ['{"a" 1}', 'JSON parse error, missing : in object pair'],
+      ['{1:2}', 'JSON parse error, key is not a string in object'],
+      ['[1 2]', 'JSON parse error, expected separator in list'],
+      ['{"a":1 "b":2}', 'JSON parse error, expected separator in dict'],
+      ['{"a":1,"a":2}', 'JSON parse error, duplicate key'],
+      ['[tru]', "JSON parse error, invalid keyword 'tru'"],
+      ['["\\x"]', 'JSON parse error, invalid escape sequence in string'],
+    ];
+    for (const [text, msg] of cases) assert.deepEqual(errorsOf(read([text])), [msg], text);
+  });
+});
+
+describe('JsonStreamReader limits', () => {
+  it('nesting beyond the limit is an error', () => {
+    const evs = read([`${'['.repeat(1025)}`]);
+    assert.equal(errorsOf(evs)[0], 'JSON nesting depth limit exceeded');
+    assert.equal(valueOf(read([`${'['.repeat(1024)}${']'.repeat(1024)}`])) instanceof Array, true);
+  });
+
+  it('a token is cut the moment it is one byte over the size limit; the rest is read afresh', () => {
+    const limits = { ...QEMU_JSON_LIMITS, maxBytes: 16 };
+    // The string token '"' + 16 x 'a' reaches 17 bytes: cut; the 17th 'a' is then a keyword.
+    const evs = read([`"${'a'.repeat(17)}"`], limits);
+    assert.deepEqual(errorsOf(evs).slice(0, 2), ['JSON token size limit exceeded', "JSON parse error, invalid keyword 'a'"]);
+  });
+
+  it('the same cut happens whether the token arrives in one chunk or byte by byte', () => {
+    const limits = { ...QEMU_JSON_LIMITS, maxBytes: 16 };
+    const text = `{"id":"${'b'.repeat(40)}"}{"x":1}`;
+    const whole = errorsOf(read([text], limits));
+    const bytes = errorsOf(read([...text], limits));
+    assert.deepEqual(bytes, whole);
+    assert.equal(whole[0], 'JSON token size limit exceeded');
+  });
+
+  it('too many tokens is an error', () => {
+    const limits = { ...QEMU_JSON_LIMITS, maxTokens: 10 };
+    assert.equal(errorsOf(read(['[1,2,3,4,5,6,7]'], limits))[0], 'JSON token count limit exceeded');
+  });
+});

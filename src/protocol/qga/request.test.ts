@@ -1,0 +1,71 @@
+// Unit tests for the QMP envelope: the checks qmp_dispatch makes and the reply encodings.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { QgaError } from './errors.js';
+import type { JsonValue } from './json-value.js';
+import { DELIMITER, encodeError, encodeReturn, parseRequest, requestId } from './request.js';
+
+function envelopeError(v: JsonValue): string {
+  try {
+    parseRequest(v);
+  } catch (err) {
+    assert.ok(err instanceof QgaError);
+    return err.desc;
+  }
+  return 'ok';
+}
+
+describe('parseRequest', () => {
+  it('takes execute, arguments and id', () => {
+    const r = parseRequest({ execute: 'guest-sync', arguments: { id: 1 }, id: 'x' });
+    assert.equal(r.execute, 'guest-sync');
+    assert.deepEqual({ ...r.arguments }, { id: 1 });
+    assert.equal(r.id, 'x');
+  });
+
+  it('arguments default to an empty object; an absent id stays absent, a null id is kept', () => {
+    const r = parseRequest({ execute: 'guest-ping' });
+    assert.deepEqual(Object.keys(r.arguments), []);
+    assert.ok(!('id' in r));
+    assert.equal(parseRequest({ execute: 'guest-ping', id: null }).id, null);
+  });
+
+  it("rejects what qmp_dispatch rejects, in qemu's words", () => {
+    assert.equal(envelopeError([1]), 'QMP input must be a JSON object');
+    assert.equal(envelopeError(null), 'QMP input must be a JSON object');
+    assert.equal(envelopeError({}), "QMP input lacks member 'execute'");
+    assert.equal(envelopeError({ execute: 1 }), "QMP input member 'execute' must be a string");
+    assert.equal(envelopeError({ execute: 'x', arguments: [] }), "QMP input member 'arguments' must be an object");
+    assert.equal(envelopeError({ execute: 'x', foo: 1 }), "QMP input member 'foo' is unexpected");
+    assert.equal(envelopeError({ 'exec-oob': 'guest-ping' }), "QMP input member 'exec-oob' is unexpected");
+  });
+
+  it('checks members in the order sent (an unexpected key before execute wins)', () => {
+    assert.equal(envelopeError({ foo: 1, execute: 2 }), "QMP input member 'foo' is unexpected");
+  });
+});
+
+describe('requestId', () => {
+  it('finds the id of an object, even an invalid request', () => {
+    assert.equal(requestId({ id: 5, foo: 1 }), 5);
+    assert.equal(requestId([1]), undefined);
+    assert.equal(requestId({ execute: 'x' }), undefined);
+  });
+});
+
+describe('reply encoding', () => {
+  it('return first, then id; one line', () => {
+    assert.equal(encodeReturn({}), '{"return": {}}\n');
+    assert.equal(encodeReturn(7n, 'a'), '{"return": 7, "id": "a"}\n');
+  });
+
+  it('error: id first, as qemu-ga prints it', () => {
+    const e = new QgaError('CommandNotFound', 'The command x has not been found');
+    assert.equal(encodeError(e), '{"error": {"class": "CommandNotFound", "desc": "The command x has not been found"}}\n');
+    assert.equal(encodeError(e, 1), '{"id": 1, "error": {"class": "CommandNotFound", "desc": "The command x has not been found"}}\n');
+  });
+
+  it('the delimiter is 0xFF', () => {
+    assert.equal(DELIMITER, 0xff);
+  });
+});

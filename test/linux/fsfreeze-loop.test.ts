@@ -1,0 +1,179 @@
+// Real FIFREEZE / FITHAW / FITRIM on an ext4 image this test creates and loop-mounts in its own temp
+// dir, through LinuxStorage (native addon and util-linux paths) and through the freeze commands with
+// the watchdog. LinuxStorage gets a private root whose /proc/self/mountinfo lists ONLY that mount, so
+// nothing else on this machine is ever frozen or trimmed. Skipped (with the reason) where loop devices
+// or mount(2) are not available.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Logger } from 'pino';
+import type { AgentState, CommandContext } from '../../src/commands/context.js';
+import { createFreezeHandlers, FreezeController } from '../../src/commands/freeze.js';
+import type { NodeBackend } from '../../src/node/interfaces.js';
+import { loadNative } from '../../src/node/linux/native.js';
+import { LinuxStorage } from '../../src/node/linux/storage.js';
+
+let dir = '';
+let mnt = '';
+let root = '';
+let skipReason: string | false = false;
+
+function run(file: string, args: string[]) {
+  return spawnSync(file, args, { encoding: 'utf8', timeout: 30_000 });
+}
+
+before(() => {
+  if (process.getuid?.() !== 0) {
+    skipReason = 'needs root for mount(2) and FIFREEZE';
+    return;
+  }
+  dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-loopfs-'));
+  const img = path.join(dir, 'ext4.img');
+  const fd = openSync(img, 'w');
+  ftruncateSync(fd, 64 * 1024 * 1024);
+  closeSync(fd);
+  const mkfs = run('mkfs.ext4', ['-q', '-F', img]);
+  if (mkfs.status !== 0) {
+    skipReason = `mkfs.ext4 failed or is missing: ${mkfs.stderr || mkfs.error}`;
+    return;
+  }
+  mnt = path.join(dir, 'mnt');
+  mkdirSync(mnt);
+  const m = run('mount', ['-o', 'loop', img, mnt]);
+  if (m.status !== 0) {
+    mnt = '';
+    skipReason = `loop mount is not possible in this sandbox: ${(m.stderr || String(m.error)).trim()}`;
+    return;
+  }
+  // A private root: our mount's mountinfo line only; /sys and /run are the real ones (read-only use).
+  root = path.join(dir, 'root');
+  mkdirSync(path.join(root, 'proc/self'), { recursive: true });
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === mnt);
+  assert.ok(line, 'the loop mount shows in mountinfo');
+  writeFileSync(path.join(root, 'proc/self/mountinfo'), `${line}\n`);
+  symlinkSync('/sys', path.join(root, 'sys'));
+  symlinkSync('/run', path.join(root, 'run'));
+});
+
+after(() => {
+  if (mnt) {
+    // never leave it frozen: thaw until EINVAL, then unmount (the loop device is auto-cleared)
+    for (let i = 0; i < 8 && run('fsfreeze', ['-u', mnt]).status === 0; i++);
+    run('umount', [mnt]);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const skip = () => skipReason;
+
+function ctxFor(storage: LinuxStorage, timeout = 0) {
+  let frozen = false;
+  const warnings: unknown[] = [];
+  const state: AgentState = {
+    nextFileHandle: async () => 1000,
+    get frozen() {
+      return frozen;
+    },
+    setFrozen: async (f: boolean) => {
+      frozen = f;
+    },
+  };
+  const log = { info: () => {}, debug: () => {}, error: () => {}, warn: (...a: unknown[]) => warnings.push(a) } as unknown as Logger;
+  const ctx = {
+    node: { storage } as unknown as NodeBackend,
+    state,
+    settings: { allowExec: [], allowFileRead: [], allowFileWrite: [], fsfreezeTimeout: timeout },
+    log,
+  } as unknown as CommandContext;
+  return { ctx, warnings };
+}
+
+/** Writing a file on the mount from a child process: blocked (timeout) while frozen. */
+function writeBlocks(): boolean {
+  const r = spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(path.join(mnt, 'probe'))}, 'x')`], {
+    timeout: 700,
+  });
+  return r.error !== undefined || r.signal !== null;
+}
+
+describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', () => {
+  test('fsinfo and freezableMounts see only the test mount', async (t) => {
+    if (skip()) return t.skip(String(skip()));
+    const s = new LinuxStorage(root);
+    assert.deepEqual(await s.freezableMounts(), [mnt]);
+    const [fs] = await s.filesystems();
+    assert.equal(fs?.mountpoint, mnt);
+    assert.equal(fs?.type, 'ext4');
+    assert.match(fs?.name ?? '', /^loop\d+$/);
+    assert.deepEqual(fs?.disk, [], 'a loop device is virtual with no slaves: no disk address, as in qemu-ga');
+    assert.ok(Number(fs?.totalBytes) > 40 * 1024 * 1024);
+  });
+
+  test('native addon: FIFREEZE blocks writers, a second FIFREEZE is EBUSY (not counted), FITHAW until EINVAL', async (t) => {
+    if (skip()) return t.skip(String(skip()));
+    if (!loadNative()) return t.skip('native addon not built: run node-gyp rebuild');
+    const s = new LinuxStorage(root);
+    assert.equal(await s.freezeOne(mnt), true);
+    try {
+      assert.equal(writeBlocks(), true, 'a write must block while frozen');
+      assert.equal(await s.freezeOne(mnt), false);
+    } finally {
+      assert.equal(await s.thawOne(mnt), true);
+    }
+    assert.equal(await s.thawOne(mnt), false, 'not frozen any more: nothing to thaw');
+    assert.equal(writeBlocks(), false);
+  });
+
+  test('native addon: FITRIM reports bytes and the minimum used', async (t) => {
+    if (skip()) return t.skip(String(skip()));
+    if (!loadNative()) return t.skip('native addon not built');
+    const [r] = await new LinuxStorage(root).trim(0);
+    assert.equal(r?.path, mnt);
+    assert.equal(r?.error, undefined);
+    assert.equal(typeof r?.trimmed, 'bigint');
+    assert.ok((r?.trimmed as bigint) > 0n);
+    assert.equal(typeof r?.minimum, 'bigint');
+  });
+
+  test('util-linux fallback: fsfreeze -f/-u and fstrim -v', async (t) => {
+    if (skip()) return t.skip(String(skip()));
+    if (run('fsfreeze', ['--version']).status !== 0) return t.skip('util-linux fsfreeze missing');
+    const s = new LinuxStorage(root, { ioctl: {} });
+    assert.equal(await s.freezeOne(mnt), true);
+    try {
+      assert.equal(writeBlocks(), true);
+    } finally {
+      assert.equal(await s.thawOne(mnt), true);
+    }
+    assert.equal(await s.thawOne(mnt), false);
+    const [r] = await s.trim(0);
+    assert.equal(r?.path, mnt);
+    assert.equal(r?.error, undefined);
+    assert.equal(typeof r?.trimmed, 'bigint');
+  });
+
+  test('freeze commands end to end, and the watchdog thaws after 1 s', async (t) => {
+    if (skip()) return t.skip(String(skip()));
+    const storage = new LinuxStorage(root);
+    const h = createFreezeHandlers(new FreezeController());
+    const { ctx } = ctxFor(storage);
+    assert.equal(await h['guest-fsfreeze-freeze']?.({}, ctx), 1);
+    assert.equal(await h['guest-fsfreeze-status']?.({}, ctx), 'frozen');
+    assert.equal(await h['guest-fsfreeze-thaw']?.({}, ctx), 1);
+    assert.equal(await h['guest-fsfreeze-status']?.({}, ctx), 'thawed');
+
+    const w = ctxFor(storage, 1);
+    assert.equal(await h['guest-fsfreeze-freeze-list']?.({ mountpoints: [mnt] }, w.ctx), 1);
+    assert.equal(writeBlocks(), true);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(w.ctx.state.frozen, false);
+    assert.equal(w.warnings.length, 1);
+    assert.equal(writeBlocks(), false, 'thawed by the watchdog');
+    assert.equal(await h['guest-fsfreeze-thaw']?.({}, w.ctx), 0, "the host's later thaw finds nothing frozen");
+  });
+});
