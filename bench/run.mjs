@@ -111,6 +111,20 @@ class Client {
       this.sock.write(`${JSON.stringify(obj)}\n`);
     });
   }
+  /** guest-file-read without a JSON parse of the payload: the same cheap client work for both agents. */
+  read(handle, count) {
+    return new Promise((resolve, reject) => {
+      this.waiter = (buf) => {
+        const key = buf.indexOf('"buf-b64": "');
+        if (key < 0) return reject(new Error(buf.subarray(0, 200).toString()));
+        const start = key + 12;
+        const end = buf.indexOf(34, start);
+        const rest = buf.subarray(end).toString('latin1') + buf.subarray(0, key).toString('latin1');
+        resolve({ data: Buffer.from(buf.subarray(start, end).toString('latin1'), 'base64'), eof: /"eof": true/.test(rest) });
+      };
+      this.sock.write(`${JSON.stringify({ execute: 'guest-file-read', arguments: { handle, count } })}\n`);
+    });
+  }
   close() {
     this.sock.destroy();
   }
@@ -176,16 +190,14 @@ async function benchAgent(name) {
     const hash = createHash('sha256');
     let total = 0;
     for (;;) {
-      const res = (await c.request({ execute: 'guest-file-read', arguments: { handle: h, count: 4 << 20 } })).return;
-      if (!res) throw new Error(`${name}: guest-file-read failed`);
-      const buf = Buffer.from(res['buf-b64'], 'base64');
-      hash.update(buf);
-      total += buf.length;
-      if (res.eof || res.count === 0) break;
+      const res = await c.read(h, 4 << 20);
+      if (r === 0) hash.update(res.data);
+      total += res.data.length;
+      if (res.eof || res.data.length === 0) break;
     }
     await c.request({ execute: 'guest-file-close', arguments: { handle: h } });
     const secs = Number(process.hrtime.bigint() - t) / 1e9;
-    if (total !== FILE_MIB << 20 || hash.digest('hex') !== dataSha) throw new Error(`${name}: read back wrong data`);
+    if (total !== FILE_MIB << 20 || (r === 0 && hash.digest('hex') !== dataSha)) throw new Error(`${name}: read back wrong data`);
     speeds.push(total / 1e6 / secs);
   }
   out.readMBs = median(speeds);

@@ -49,9 +49,15 @@ async function createPower(config: AgentConfig, log: Logger): Promise<Power> {
   return new LinuxPower(kind, {});
 }
 
-async function createNode(_config: AgentConfig, power: Power, tz: string | undefined): Promise<NodeBackend> {
+/** The environment variables qemu-ga itself honours (TZ for the time zone, QGA_OS_RELEASE for tests). */
+interface QgaEnvironment {
+  tz?: string;
+  osReleasePath?: string;
+}
+
+async function createNode(_config: AgentConfig, power: Power, env: QgaEnvironment): Promise<NodeBackend> {
   const { createLinuxBackend } = await import('../node/linux/index.js');
-  return createLinuxBackend(tz === undefined ? { power } : { power, tz });
+  return createLinuxBackend({ power, ...env });
 }
 
 function settingsFrom(config: AgentConfig): CommandSettings {
@@ -104,7 +110,10 @@ export async function startAgent(
   for (const w of warnings) log.warn(w);
   const state = await new FileAgentState(config.statedir).load();
   const power = await createPower(config, log);
-  const node = await createNode(config, power, env.TZ);
+  const qgaEnv: QgaEnvironment = {};
+  if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
+  if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
+  const node = await createNode(config, power, qgaEnv);
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,

@@ -59,8 +59,6 @@ export function parseOpenMode(mode: string): OpenMode {
 
 /** Mode of files guest-file-open creates: owner only (qemu-ga forces 0666; guestlink chooses 0600). */
 export const NEW_FILE_MODE = 0o600;
-/** Read buffers up to this size stay with their handle for the next read; larger ones are dropped after use. */
-const KEEP_BUFFER_BYTES = 8 << 20;
 
 const p = {
   open: (file: string, flags: number, mode: number) =>
@@ -94,7 +92,6 @@ export async function openFile(file: string, mode: OpenMode): Promise<number> {
 export class OpenFile {
   /** The file position, for seekable files (regular files and block devices). */
   private pos = 0;
-  private buf: Buffer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -130,10 +127,11 @@ export class OpenFile {
   }
 
   /** Reads up to `count` bytes; eof is true when the file ended before `count` (never for count 0). */
-  read(count: number): Promise<{ count: number; b64: string; eof: boolean }> {
+  read(count: number): Promise<{ count: number; data: Buffer; eof: boolean }> {
     return this.serial(async () => {
-      let buf = this.buf;
-      if (!buf || buf.length < count) buf = Buffer.allocUnsafeSlow(Math.max(count, 1));
+      // A fresh buffer per read: the reply is encoded from it after this operation ends, while the
+      // next read on the handle may already be filling another buffer on a thread-pool thread.
+      const buf = Buffer.allocUnsafe(Math.max(count, 1));
       let got = 0;
       let eof = false;
       try {
@@ -156,9 +154,7 @@ export class OpenFile {
       } catch (err) {
         throw genericError(`failed to read file: ${errnoText(err)}`, 'IO');
       }
-      const b64 = buf.toString('base64', 0, got);
-      this.buf = buf.length <= KEEP_BUFFER_BYTES ? buf : undefined;
-      return { count: got, b64, eof };
+      return { count: got, data: buf.subarray(0, got), eof };
     });
   }
 
@@ -215,7 +211,6 @@ export class OpenFile {
   /** Closes the fd after pending operations; the read buffer goes with the handle. */
   close(): Promise<void> {
     return this.serial(async () => {
-      this.buf = undefined;
       try {
         await p.close(this.fd);
       } catch (err) {

@@ -2,6 +2,7 @@
 // guestlink's allow-lists: reads need --allow-file-read, writes --allow-file-write, checked on the
 // path the kernel resolves (symlinks, '..'), and the resolved path is the one opened.
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
+import { Base64Bytes } from '../protocol/qga/json-value.js';
 import { decodeBase64 } from './base64.js';
 import type { CommandContext, Handler } from './context.js';
 import { errnoText } from './errno-text.js';
@@ -65,7 +66,7 @@ export function makeFileHandlers(table: FileTable): Record<string, Handler> {
       const count = args.count ?? READ_COUNT_DEFAULT;
       if (typeof count !== 'number' || count < 0 || count > READ_COUNT_MAX) throw invalidCount(count);
       const r = await file.read(count);
-      return { count: r.count, 'buf-b64': r.b64, eof: r.eof };
+      return { count: r.count, 'buf-b64': new Base64Bytes(r.data), eof: r.eof };
     },
 
     'guest-file-write': async (args: { handle: Int; 'buf-b64': string; count?: Int }) => {

@@ -85,21 +85,24 @@ export class FreezeController {
         return 0;
       }
       if (deadline !== undefined) this.armWatchdog(ctx, deadline);
-      ctx.log.info({ frozen, deadline: deadline && new Date(deadline).toISOString() }, 'filesystems frozen');
+      // No logging from here until the thaw: the log file may be on a frozen filesystem (qemu-ga
+      // disables its logging while frozen for the same reason).
       return frozen.length;
     });
   }
 
   /** Undoes a failed freeze: thaw what was frozen, clear the state, run the thaw hook. */
   private async rollback(ctx: FreezeContext, frozen: readonly string[]): Promise<void> {
+    const failures: unknown[] = [];
     for (const mp of [...frozen].reverse()) {
       try {
         await ctx.node.storage.thaw(mp);
       } catch (err) {
-        ctx.log.error({ err, mountpoint: mp }, 'thaw after a failed freeze failed');
+        failures.push({ mountpoint: mp, err });
       }
     }
     await ctx.state.setFrozen(false);
+    if (failures.length > 0) ctx.log.error({ failures }, 'thaw after a failed freeze failed');
     await this.hook(ctx, 'thaw').catch((err: unknown) => ctx.log.warn({ err }, 'fsfreeze thaw hook failed'));
   }
 
@@ -111,15 +114,17 @@ export class FreezeController {
   private async doThaw(ctx: FreezeContext): Promise<number> {
     this.watchdog.cancel();
     let count = 0;
+    const failures: unknown[] = [];
     for (const mp of await ctx.node.storage.freezableMounts()) {
       try {
         const r: unknown = await ctx.node.storage.thaw(mp);
         if (r !== false) count++; // false: it was not frozen
       } catch (err) {
-        ctx.log.error({ err, mountpoint: mp }, 'thaw failed');
+        failures.push({ mountpoint: mp, err });
       }
     }
     await ctx.state.setFrozen(false);
+    if (failures.length > 0) ctx.log.error({ failures }, 'thaw failed');
     await this.hook(ctx, 'thaw');
     return count;
   }
@@ -144,7 +149,7 @@ export class FreezeController {
   /**
    * After a restart: if the frozen marker is set, re-arm the watchdog at its saved deadline (or, when none
    * was saved, fsfreezeTimeout from now; none at all when that is 0 as well: frozen until the host thaws).
-   * Returns the deadline armed, if any.
+   * Returns the deadline armed, if any. Logs nothing: the filesystems may still be frozen.
    */
   async resume(ctx: FreezeContext): Promise<number | undefined> {
     if (!ctx.state.frozen) return undefined;
@@ -153,7 +158,6 @@ export class FreezeController {
     let deadline = typeof saved === 'number' && Number.isFinite(saved) ? saved : undefined;
     if (deadline === undefined && ctx.settings.fsfreezeTimeout > 0) deadline = this.now() + ctx.settings.fsfreezeTimeout * 1000;
     if (deadline === undefined) return undefined;
-    ctx.log.warn({ deadline: new Date(deadline).toISOString() }, 'started while frozen: fsfreeze watchdog re-armed');
     this.armWatchdog(ctx, deadline);
     return deadline;
   }

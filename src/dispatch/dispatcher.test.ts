@@ -76,13 +76,22 @@ describe('Dispatcher', () => {
 
   it('envelope errors echo the id', async () => {
     const { ask } = setup();
-    assert.equal(await ask({ execute: 'guest-ping', foo: 1, id: 7 }), `{"id": 7, "error": {"class": "GenericError", "desc": "QMP input member 'foo' is unexpected"}}\n`);
+    assert.equal(
+      await ask({ execute: 'guest-ping', foo: 1, id: 7 }),
+      `{"id": 7, "error": {"class": "GenericError", "desc": "QMP input member 'foo' is unexpected"}}\n`,
+    );
   });
 
   it('unknown and disabled commands are CommandNotFound', async () => {
     const { ask } = setup({ policy: { blockRpcs: ['guest-get-time'] } });
-    assert.equal(await ask({ execute: 'guest-nope' }), '{"error": {"class": "CommandNotFound", "desc": "The command guest-nope has not been found"}}\n');
-    assert.equal(await ask({ execute: 'guest-get-time' }), '{"error": {"class": "CommandNotFound", "desc": "Command guest-get-time has been disabled"}}\n');
+    assert.equal(
+      await ask({ execute: 'guest-nope' }),
+      '{"error": {"class": "CommandNotFound", "desc": "The command guest-nope has not been found"}}\n',
+    );
+    assert.equal(
+      await ask({ execute: 'guest-get-time' }),
+      '{"error": {"class": "CommandNotFound", "desc": "Command guest-get-time has been disabled"}}\n',
+    );
   });
 
   it('the disabled check comes before the argument check', async () => {
@@ -103,7 +112,10 @@ describe('Dispatcher', () => {
   it('bad arguments never reach the handler', async () => {
     let called = 0;
     const { ask } = setup({ handlers: { 'guest-sync': () => ++called } });
-    assert.equal(await ask({ execute: 'guest-sync', arguments: { id: 'x' } }), `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'id', expected: integer"}}\n`);
+    assert.equal(
+      await ask({ execute: 'guest-sync', arguments: { id: 'x' } }),
+      `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'id', expected: integer"}}\n`,
+    );
     assert.equal(await ask({ execute: 'guest-sync' }), `{"error": {"class": "GenericError", "desc": "Parameter 'id' is missing"}}\n`);
     assert.equal(called, 0);
   });
@@ -164,7 +176,10 @@ describe('Dispatcher', () => {
 
   it('a command in the table without a handler is unsupported', async () => {
     const { ask } = setup({ handlers: { 'guest-get-time': undefined as unknown as Handler } });
-    assert.equal(await ask({ execute: 'guest-get-time' }), '{"error": {"class": "GenericError", "desc": "this feature or command is not currently supported"}}\n');
+    assert.equal(
+      await ask({ execute: 'guest-get-time' }),
+      '{"error": {"class": "GenericError", "desc": "this feature or command is not currently supported"}}\n',
+    );
   });
 
   it('info() lists the whole table with enabled state and success-response', () => {

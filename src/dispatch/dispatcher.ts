@@ -6,8 +6,8 @@ import type { NodeBackend } from '../node/interfaces.js';
 import { COMMAND_NAMES, type CommandSpec, findCommand } from '../protocol/qga/commands.js';
 import { errors, QgaError, toQgaError } from '../protocol/qga/errors.js';
 import type { JsonEvent } from '../protocol/qga/json-stream.js';
-import type { JsonObject } from '../protocol/qga/json-value.js';
-import { DELIMITER, encodeError, encodeReturn, parseRequest, requestId } from '../protocol/qga/request.js';
+import { type JsonObject, type JsonParts, partsToBuffer } from '../protocol/qga/json-value.js';
+import { DELIMITER, encodeError, encodeReturnParts, parseRequest, requestId } from '../protocol/qga/request.js';
 import { checkArguments } from '../protocol/qga/schema.js';
 import { QGA_TYPES } from '../protocol/qga/types.js';
 import type { CommandPolicy } from './policy.js';
@@ -48,7 +48,7 @@ export class Dispatcher {
       if (!handler) throw errors.unsupported();
       const result = await this.run(name, spec, handler, req.arguments, session);
       if (spec.successResponse === false) return null;
-      return this.wire(session, encodeReturn(result === undefined ? {} : result, id));
+      return this.wire(session, encodeReturnParts(result === undefined ? {} : result, id));
     } catch (err) {
       const qerr = toQgaError(err);
       if (qerr.code === 'INTERNAL') this.deps.log.error({ err, command: name }, 'command failed unexpectedly');
@@ -88,12 +88,10 @@ export class Dispatcher {
     };
   }
 
-  private wire(session: Session, text: string): Buffer {
-    if (!session.delimitNextReply) return Buffer.from(text, 'utf8');
+  private wire(session: Session, reply: string | JsonParts): Buffer {
+    const parts = typeof reply === 'string' ? [reply] : reply;
+    if (!session.delimitNextReply) return partsToBuffer(parts);
     session.delimitNextReply = false;
-    const out = Buffer.allocUnsafe(Buffer.byteLength(text) + 1);
-    out[0] = DELIMITER;
-    out.write(text, 1, 'utf8');
-    return out;
+    return partsToBuffer(parts, DELIMITER);
   }
 }

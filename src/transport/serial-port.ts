@@ -50,14 +50,23 @@ export interface SerialPortOptions {
   log?: TransportLog;
   /** Replies queued but not yet written, per transport; beyond it new replies are dropped. Default 160 MiB (two maximal guest-file-read replies). */
   maxQueuedBytes?: number;
-  /** Sleep between reads while no host is attached (virtio-serial): from min, doubling up to max. */
-  idlePollMs?: { min: number; max: number };
+  /** Sleep between reads while no host is attached (virtio-serial); see IDLE_POLL. */
+  idlePoll?: IdlePoll;
   /** Seconds between open attempts when retrying. Default 1 (qemu-ga's). */
   retryIntervalMs?: number;
 }
 
-/** Default idle backoff (virtio-serial), chosen by the VM measurements above. */
-export const IDLE_POLL_MS = { min: 1, max: 20 };
+/** How often to look for a host while none is attached: from minMs doubling to burstMaxMs for burstMs after the last host left, then maxMs. */
+export interface IdlePoll {
+  minMs: number;
+  burstMaxMs: number;
+  burstMs: number;
+  maxMs: number;
+}
+/** Default idle polling (virtio-serial), chosen by the VM measurements above: hosts that reconnect soon (Proxmox opens a connection per batch) get ~5 ms, others ~25 ms. */
+export const IDLE_POLL: IdlePoll = { minMs: 1, burstMaxMs: 8, burstMs: 2000, maxMs: 50 };
+/** How long read() must keep returning 0 before a virtio-serial conversation counts as ended. */
+export const HOST_GONE_CONFIRM_MS = 100;
 const READ_SIZE = 64 << 10;
 // The virtio_console driver copies at most 32 KiB per write(); bigger writes return short.
 const WRITE_CHUNK = 32 << 10;
@@ -109,6 +118,8 @@ interface QueuedWrite {
 
 interface SerialConnection extends Connection {
   closed: boolean;
+  /** When read() first returned 0 in a row of zeros (virtio-serial); undefined while the host is there. */
+  goneSince?: number | undefined;
 }
 
 /** Shared by both kinds: the open/retry cycle and the current connection. */
@@ -184,14 +195,25 @@ class VirtioPort extends PortBase {
   private readonly buf = Buffer.allocUnsafe(READ_SIZE);
   private idleTimer: NodeJS.Timeout | undefined;
   private idleDelay = 0;
+  private idleSince = 0;
   private queue: QueuedWrite[] = [];
   private queuedBytes = 0;
   private writing = false;
-  private readonly idle: { min: number; max: number };
+  private readonly idle: IdlePoll;
 
   constructor(path: string, opts: SerialPortOptions, log: TransportLog) {
     super(path, opts, log);
-    this.idle = opts.idlePollMs ?? IDLE_POLL_MS;
+    this.idle = opts.idlePoll ?? IDLE_POLL;
+  }
+
+  private nextIdleDelay(): number {
+    const now = performance.now();
+    if (this.idleDelay === 0) {
+      this.idleSince = now;
+      return this.idle.minMs;
+    }
+    const cap = now - this.idleSince < this.idle.burstMs ? this.idle.burstMaxMs : this.idle.maxMs;
+    return Math.min(cap, this.idleDelay * 2);
   }
 
   protected async open(): Promise<void> {
@@ -211,9 +233,17 @@ class VirtioPort extends PortBase {
       if (this.stopped || this.fd !== fd) return;
       if (err) return this.fail(fd, err);
       if (n === 0) {
-        // No host attached (or it just left): end the conversation, then poll with backoff.
-        this.endConnection('host disconnected');
-        this.idleDelay = this.idleDelay === 0 ? this.idle.min : Math.min(this.idle.max, this.idleDelay * 2);
+        // No host attached (or it just left). The driver's "host closed" notice travels on the control
+        // queue and may arrive after the next host's first bytes (seen in the VM soak: the reply to that
+        // request was dropped), so the conversation ends only once read() has kept returning 0 for
+        // HOST_GONE_CONFIRM_MS; a read that returns data or blocks in between means a host is there.
+        const conn = this.conn;
+        const now = performance.now();
+        if (conn) {
+          conn.goneSince ??= now;
+          if (now - conn.goneSince >= HOST_GONE_CONFIRM_MS) this.endConnection('host disconnected');
+        }
+        this.idleDelay = this.nextIdleDelay();
         this.idleTimer = setTimeout(() => {
           this.idleTimer = undefined;
           if (!this.stopped && this.fd === fd) this.read(fd);
@@ -222,6 +252,7 @@ class VirtioPort extends PortBase {
       }
       this.idleDelay = 0;
       const conn = this.conn ?? this.newConnection();
+      conn.goneSince = undefined;
       const chunk = Buffer.allocUnsafe(n);
       this.buf.copy(chunk, 0, 0, n);
       this.read(fd);
@@ -305,7 +336,10 @@ class VirtioPort extends PortBase {
     const keep = this.writing ? this.queue[0] : undefined;
     const dropped = this.queue.filter((w) => w.conn === conn && w !== keep);
     if (dropped.length === 0) return;
-    this.log.warn({ conn: conn.id, replies: dropped.length, bytes: dropped.reduce((s, w) => s + w.data.length, 0), reason }, 'replies dropped: host gone');
+    this.log.warn(
+      { conn: conn.id, replies: dropped.length, bytes: dropped.reduce((s, w) => s + w.data.length, 0), reason },
+      'replies dropped: host gone',
+    );
     for (const w of dropped) this.finish(w);
   }
 

@@ -35,7 +35,12 @@ export interface PveResult {
 }
 
 /** One Proxmox agent call: connect, one write, match the regex, close. */
-export function pveCommand(socketPath: string, execute: string, args: Record<string, unknown> = {}, timeoutS = pveTimeout(execute)): Promise<PveResult> {
+export function pveCommand(
+  socketPath: string,
+  execute: string,
+  args: Record<string, unknown> = {},
+  timeoutS = pveTimeout(execute),
+): Promise<PveResult> {
   seq++;
   const id = Number(`${process.pid}0${seq}`);
   const t0 = process.hrtime.bigint();

@@ -97,7 +97,10 @@ const inputArb: fc.Arbitrary<Buffer> = fc.oneof(
 );
 
 /** An input plus how to cut it into writes. */
-const chunkedArb = fc.tuple(fc.array(inputArb, { minLength: 1, maxLength: 3 }), fc.array(fc.integer({ min: 1, max: 97 }), { maxLength: 30 }));
+const chunkedArb = fc.tuple(
+  fc.array(inputArb, { minLength: 1, maxLength: 3 }),
+  fc.array(fc.integer({ min: 1, max: 97 }), { maxLength: 30 }),
+);
 
 function chunk(buf: Buffer, sizes: number[]): Buffer[] {
   const out: Buffer[] = [];

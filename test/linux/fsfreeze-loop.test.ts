@@ -4,7 +4,7 @@
 // nothing else on this machine is ever frozen or trimmed. Skipped (with the reason) where loop devices
 // or mount(2) are not available.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,15 +93,21 @@ function ctxFor(storage: LinuxStorage, timeout = 0) {
   return { ctx, warnings };
 }
 
-/** Writing a file on the mount from a child process: blocked (timeout) while frozen. */
-function writeBlocks(): boolean {
-  const r = spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(path.join(mnt, 'probe'))}, 'x')`], {
-    timeout: 700,
+/**
+ * Starts a child that writes a file on the mount. A writer on a frozen filesystem sleeps
+ * uninterruptibly until the thaw (signals do not end it), so this never waits synchronously:
+ * `blocked` says whether it was still writing after 500 ms; `done` settles once it has exited.
+ */
+async function probeWrite(): Promise<{ blocked: boolean; done: Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(path.join(mnt, 'probe'))}, 'x')`], {
+    stdio: 'ignore',
   });
-  return r.error !== undefined || r.signal !== null;
+  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const blocked = await Promise.race([done.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 500))]);
+  return { blocked, done };
 }
 
-describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', () => {
+describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', { timeout: 20_000 }, () => {
   test('fsinfo and freezableMounts see only the test mount', async (t) => {
     if (skip()) return t.skip(String(skip()));
     const s = new LinuxStorage(root);
@@ -119,14 +125,17 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', () => {
     if (!loadNative()) return t.skip('native addon not built: run node-gyp rebuild');
     const s = new LinuxStorage(root);
     assert.equal(await s.freezeOne(mnt), true);
+    let probe: Awaited<ReturnType<typeof probeWrite>> | undefined;
     try {
-      assert.equal(writeBlocks(), true, 'a write must block while frozen');
+      probe = await probeWrite();
+      assert.equal(probe.blocked, true, 'a write must block while frozen');
       assert.equal(await s.freezeOne(mnt), false);
     } finally {
       assert.equal(await s.thawOne(mnt), true);
     }
+    await probe?.done;
     assert.equal(await s.thawOne(mnt), false, 'not frozen any more: nothing to thaw');
-    assert.equal(writeBlocks(), false);
+    assert.equal((await probeWrite()).blocked, false);
   });
 
   test('native addon: FITRIM reports bytes and the minimum used', async (t) => {
@@ -145,11 +154,14 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', () => {
     if (run('fsfreeze', ['--version']).status !== 0) return t.skip('util-linux fsfreeze missing');
     const s = new LinuxStorage(root, { ioctl: {} });
     assert.equal(await s.freezeOne(mnt), true);
+    let probe: Awaited<ReturnType<typeof probeWrite>> | undefined;
     try {
-      assert.equal(writeBlocks(), true);
+      probe = await probeWrite();
+      assert.equal(probe.blocked, true);
     } finally {
       assert.equal(await s.thawOne(mnt), true);
     }
+    await probe?.done;
     assert.equal(await s.thawOne(mnt), false);
     const [r] = await s.trim(0);
     assert.equal(r?.path, mnt);
@@ -169,11 +181,13 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', () => {
 
     const w = ctxFor(storage, 1);
     assert.equal(await h['guest-fsfreeze-freeze-list']?.({ mountpoints: [mnt] }, w.ctx), 1);
-    assert.equal(writeBlocks(), true);
-    await new Promise((r) => setTimeout(r, 1500));
+    const probe = await probeWrite();
+    assert.equal(probe.blocked, true);
+    await new Promise((r) => setTimeout(r, 1000));
+    await probe.done; // the watchdog's thaw lets the writer finish
     assert.equal(w.ctx.state.frozen, false);
     assert.equal(w.warnings.length, 1);
-    assert.equal(writeBlocks(), false, 'thawed by the watchdog');
+    assert.equal((await probeWrite()).blocked, false, 'thawed by the watchdog');
     assert.equal(await h['guest-fsfreeze-thaw']?.({}, w.ctx), 0, "the host's later thaw finds nothing frozen");
   });
 });

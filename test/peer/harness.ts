@@ -9,9 +9,14 @@
 //   const [q, g] = await peers.both(['{"execute":"guest-ping"}\n'], { replies: 1 });
 //   assert.deepEqual(g, q);                                     // Buffers, byte for byte
 //
-// A test file that needs qemu-ga calls `skipWithoutQemuGa(t)` or checks `HAVE_QEMU_GA` and
-// passes `{ skip }` to `describe`/`test`: where /usr/sbin/qemu-ga is missing they are skipped, not failed.
-// Everything here ends only the processes it started, by their PID.
+// A test file that needs qemu-ga passes `{ skip: HAVE_QEMU_GA ? false : 'qemu-ga is not installed' }`
+// to `describe`/`test`: where /usr/sbin/qemu-ga is missing they are skipped, not failed
+// (GUESTLINK_QEMU_GA=/path points the harness at another qemu-ga).
+// Other pieces: `startGuestlink`/`startQemuGa` (one peer in a dir of yours), `RawClient` (exact bytes
+// both ways, `collect` until N replies or a quiet period), `exchange` (one conversation),
+// `exchangeUntilSync` (ends with a guest-sync: no waiting for silence), `resync`, `showBytes`.
+// Everything here ends only the processes it started, by their PID (also if the test process
+// exits without stopping them), and removes the temp dirs it made.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -109,9 +114,24 @@ export interface CollectOptions {
   keepOpen?: boolean;
 }
 
-/** Makes a private temp dir for one test file. */
+// Safety net: if the test process ends without stopping its peers (a crash, an uncaught error),
+// the children it started are killed by PID and its temp dirs removed on the way out.
+const livePids = new Set<number>();
+const liveDirs = new Set<string>();
+process.once('exit', () => {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Makes a private temp dir for one test file (removed at exit at the latest). */
 export function makeTempDir(prefix = 'guestlink-peer-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  liveDirs.add(dir);
+  return dir;
 }
 
 /** Starts qemu-ga (when wanted and installed) and guestlink, and waits until both accept connections. */
@@ -193,6 +213,7 @@ async function launch(
   const exit = new Promise<void>((resolve) => {
     proc.once('exit', () => {
       exited = true;
+      if (proc.pid !== undefined) livePids.delete(proc.pid);
       resolve();
     });
     proc.once('error', () => {
@@ -202,6 +223,7 @@ async function launch(
   });
   const pid = proc.pid;
   if (pid === undefined) throw new Error(`${name}: could not start ${file}`);
+  livePids.add(pid);
   const peer: Peer = {
     name,
     socket,
@@ -419,6 +441,30 @@ export async function exchange(socket: string, chunks: Chunk[], opts: CollectOpt
     return await c.collect(opts);
   } finally {
     if (!opts.keepOpen) await c.close();
+  }
+}
+
+/**
+ * Sends the chunks, then 0xFF, a newline and a guest-sync with a fresh id, and collects everything
+ * up to and including that sync's reply: a conversation whose end is known without waiting for
+ * silence (fast for fuzzing). The stray-byte reply to the 0xFF is part of the returned bytes.
+ */
+export async function exchangeUntilSync(socket: string, chunks: Chunk[], timeoutMs = 5000): Promise<Buffer> {
+  const id = 1 + Math.floor(Math.random() * 1e9);
+  const c = await RawClient.connect(socket);
+  try {
+    await c.writeAll(chunks);
+    await c.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(`\n{"execute":"guest-sync","arguments":{"id":${id}}}\n`)]));
+    const want = Buffer.from(`{"return": ${id}}\n`);
+    let got = Buffer.alloc(0);
+    const deadline = Date.now() + timeoutMs;
+    while (!(got.length >= want.length && got.subarray(got.length - want.length).equals(want))) {
+      if (Date.now() > deadline || c.closedByPeer) throw new Error(`no reply to the closing guest-sync; got ${showBytes(got)}`);
+      got = Buffer.concat([got, await c.collect({ replies: 1, quietMs: timeoutMs, timeoutMs: deadline - Date.now() })]);
+    }
+    return got.subarray(0, got.length - want.length);
+  } finally {
+    await c.close();
   }
 }
 

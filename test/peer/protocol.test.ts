@@ -3,14 +3,17 @@
 // Where guestlink differs on purpose, the difference is asserted explicitly and explained.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   type Chunk,
   countReplies,
+  exchangeUntilSync,
   HAVE_QEMU_GA,
   makeTempDir,
   type Peer,
   type Peers,
   QEMU_BLOCK,
+  QEMU_GA,
   RawClient,
   resync,
   showBytes,
@@ -19,7 +22,7 @@ import {
   startPeers,
 } from './harness.js';
 
-const skip = HAVE_QEMU_GA ? false : 'qemu-ga is not installed (/usr/sbin/qemu-ga)';
+const skip = HAVE_QEMU_GA ? false : `qemu-ga is not installed (${QEMU_GA})`;
 const FF = Buffer.from([0xff]);
 const b = (s: string) => Buffer.from(s, 'latin1'); // one char = one byte: lets a case spell raw bytes
 const ping = '{"execute":"guest-ping"}\n';
@@ -44,7 +47,11 @@ const FRAMING: Case[] = [
   c('split inside a UTF-8 sequence', [b('{"execute":"guest-ping","id":"\xc3'), { pause: 50 }, b('\xa9"}\n')]),
   c('split inside a number', ['{"execute":"guest-sync","arguments":{"id":12', { pause: 50 }, '34}}\n']),
   c('split inside a keyword', ['{"execute":"guest-ping","id":tr', { pause: 50 }, 'ue}\n']),
-  c('one byte per write', [...'{"execute":"guest-ping"}\n'].map((ch) => ch), 1),
+  c(
+    'one byte per write',
+    [...'{"execute":"guest-ping"}\n'].map((ch) => ch),
+    1,
+  ),
   c('two requests in one write', '{"execute":"guest-ping"}{"execute":"guest-sync","arguments":{"id":9}}\n', 2),
   c('three requests, no newlines', '{"execute":"guest-ping"}{"execute":"guest-ping"}{"execute":"guest-ping"}', 3),
   c('no newline needed after a request', '{"execute":"guest-ping"}', 1),
@@ -56,11 +63,21 @@ const FRAMING: Case[] = [
   c('0xFF inside a string', [b('{"execute":"guest-ping","id":"ab\xffcd"}\n'), ping], 3),
   c('guest-sync-delimited without a leading 0xFF', '{"execute":"guest-sync-delimited","arguments":{"id":123}}\n'),
   c('guest-sync-delimited with a leading 0xFF', [FF, '{"execute":"guest-sync-delimited","arguments":{"id":123}}\n'], 2),
-  c('guest-sync-delimited then ping: only the first reply is prefixed', ['{"execute":"guest-sync-delimited","arguments":{"id":5}}', ping], 2),
+  c(
+    'guest-sync-delimited then ping: only the first reply is prefixed',
+    ['{"execute":"guest-sync-delimited","arguments":{"id":5}}', ping],
+    2,
+  ),
   c('guest-sync-delimited with bad arguments is not prefixed', ['{"execute":"guest-sync-delimited","arguments":{"id":"x"}}\n', ping], 2),
-  c('Proxmox style: 0xFF-less sync-delimited and command in one write', '{"execute":"guest-sync-delimited","arguments":{"id":42}}\n{"execute":"guest-ping"}\n', 2),
+  c(
+    'Proxmox style: 0xFF-less sync-delimited and command in one write',
+    '{"execute":"guest-sync-delimited","arguments":{"id":42}}\n{"execute":"guest-ping"}\n',
+    2,
+  ),
   c('garbage between two requests', '{"execute":"guest-ping"}xyz{"execute":"guest-ping"}\n', 3),
   c('control byte before a request', [b('\x01'), ping], 2),
+  c('a 100 KiB request (qemu-ga reads 4 KiB at a time)', withId(`"${'x'.repeat(100 * 1024)}"`), 1),
+  c('100 requests in one write are answered in order', Array.from({ length: 100 }, (_, i) => sync(String(i))).join(''), 100),
 ];
 
 const MALFORMED: Case[] = [
@@ -90,6 +107,7 @@ const MALFORMED: Case[] = [
   c('invalid \\u escape: one digit then the end of the string', '{"execute":"guest-ping","id":"\\u1"}\n', 1),
   c('invalid \\u escape: at the end of a single-quoted string', "{'execute':'guest-ping','id':'\\u12'}\n", 1),
   c('invalid \\u escape: lone high surrogate', '{"execute":"guest-ping","id":"\\uD83D"}\n', 1),
+  c('invalid \\u escape: a raw non-ASCII byte in it', b('{"execute":"guest-ping","id":"\\u\x80D83"}\n'), 1),
   c('invalid \\u escape: lone low surrogate', '{"execute":"guest-ping","id":"\\uDC00"}\n', 1),
   c('invalid \\u escape: high surrogate then a letter', '{"execute":"guest-ping","id":"\\uD83D\\u0041"}\n', 1),
   c('invalid \\u escape: noncharacter', '{"execute":"guest-ping","id":"\\uFFFF"}\n', 1),
@@ -122,6 +140,19 @@ const MALFORMED: Case[] = [
   c('leading dot', withId('.5'), 2),
   c('plus sign', withId('+5'), 2),
   c('garbage before a request', `abc${ping}`, 2),
+  c(
+    'stray bytes are shown as qemu groups them: C0 9B is one bad sequence, A8 another',
+    b('{"execute":"guest-ping","id":"gue\xc0\x9b\xa8\x0b"}\n'),
+    2,
+  ),
+  c('stray text ends at a NUL byte', b('{"execute":"guest-ping","id":"a\x00b"}\n'), 2),
+  c('NUL byte alone, then a request', [b('\x00'), ping], 2),
+  c('stray encoded surrogate is one U+FFFD', b('{"execute":"guest-ping","id":"\xed\xa0\x80\x01"}\n'), 2),
+  c('stray noncharacter is one U+FFFD', b('{"execute":"guest-ping","id":"\xef\xbf\xbf\x01"}\n'), 2),
+  c('stray C0 80 is U+0000', b('{"execute":"guest-ping","id":"\xc0\x80\x01"}\n'), 2),
+  c('stray 6-byte form is one U+FFFD', b('{"execute":"guest-ping","id":"\xfc\x80\x80\x80\x80\x80\x01"}\n'), 2),
+  c('stray truncated sequence is one U+FFFD', b('{"execute":"guest-ping","id":"\xf0\x80\x01"}\n'), 2),
+  c('UTF-8 outside a string', [b('\xc3\xa9'), ping], 2),
 ];
 
 const ENVELOPE: Case[] = [
@@ -141,6 +172,10 @@ const ENVELOPE: Case[] = [
   c('id before execute', '{"id":1,"execute":"guest-ping"}\n'),
   c('error reply echoes the id', '{"execute":"guest-nope","id":"x"}\n'),
   c('envelope error echoes the id', '{"execute":"guest-ping","foo":1,"id":7}\n'),
+  c("several bad members: qemu's QDict order decides (1)", '{"path":1,"arg":2,"env":3,"capture-output":4}\n'),
+  c("several bad members: qemu's QDict order decides (2)", '{"foo":1,"execute":2}\n'),
+  c("several bad members: qemu's QDict order decides (3)", '{"f":1,"e":2,"d":3,"c":4,"b":5,"a":6}\n'),
+  c("several bad members: qemu's QDict order decides (4)", '{"execute":"guest-ping","arguments":1,"zz":1,"yy":2}\n'),
 ];
 
 const COMMANDS: Case[] = [
@@ -284,7 +319,10 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
     assert.equal(typeof gi.version, 'string');
     const mine = new Map<string, { name: string; enabled: boolean; 'success-response': boolean }>();
     for (const cmd of gi.supported_commands) {
-      assert.deepEqual(Object.keys(cmd), ['enabled', 'name', 'success-response'].filter((k) => k in cmd));
+      assert.deepEqual(
+        Object.keys(cmd),
+        ['enabled', 'name', 'success-response'].filter((k) => k in cmd),
+      );
       mine.set(cmd.name, cmd);
     }
     for (const cmd of qi.supported_commands) {
@@ -300,14 +338,18 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
 
   test('guest-info key order matches qemu-ga byte for byte up to the command list', async () => {
     const [q, g] = await peers.both(['{"execute":"guest-info"}\n'], { replies: 1 });
-    const prefix = (r: Buffer) => r.toString().replace(/"version": "[^"]*"/, '"version": ""').slice(0, 40);
+    const prefix = (r: Buffer) =>
+      r
+        .toString()
+        .replace(/"version": "[^"]*"/, '"version": ""')
+        .slice(0, 40);
     assert.equal(prefix(g), prefix(q));
     const firstCmd = (r: Buffer) => /\{"enabled": (true|false), "name": "[^"]+", "success-response": (true|false)\}/.test(r.toString());
     assert.ok(firstCmd(q));
     assert.ok(firstCmd(g));
   });
 
-  test('oversize request: a string token of 64 MiB + 1 bytes gets the same replies; guestlink memory stays bounded', async () => {
+  test('oversize request: a string token of 64 MiB + 1 bytes gets the same replies; guestlink memory stays bounded', async (t) => {
     const agent = peers.agent as Peer;
     const head = '{"execute":"guest-ping","id":"';
     const body = Buffer.alloc((64 << 20) + 1, 0x61);
@@ -325,7 +367,52 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
       clearInterval(timer);
     }
     // The agent holds at most one token of 64 MiB (plus Node's socket buffers): far below 4x that.
+    t.diagnostic(`guestlink RSS ${rssBefore} KiB before, ${peak} KiB peak`);
     assert.ok(peak - rssBefore < 256 * 1024, `RSS grew by ${peak - rssBefore} KiB`);
+  });
+
+  test('differential fuzz: mutated requests give the same bytes from both (seeded)', async () => {
+    const qemu = peers.qemu as Peer;
+    const agent = peers.agent as Peer;
+    // Requests whose replies depend only on the protocol code (no host state): mutated, then compared.
+    const corpus = [
+      '{"execute":"guest-ping","id":"abc"}',
+      '{"execute":"guest-sync","arguments":{"id":1234}}',
+      '{"execute":"guest-sync-delimited","arguments":{"id":42}}',
+      '{"execute":"guest-exec","arguments":{"path":"/nonexistent/program","arg":["a"],"env":["A=b"],"capture-output":true}}',
+      '{"execute":"guest-file-seek","arguments":{"handle":1000,"offset":-1,"whence":"cur"}}',
+      '{"execute":"guest-shutdown","arguments":{"mode":"reboot"}}',
+      "{'execute':'guest-ping','id':'\\u00e9\\uD83D\\uDE00'}",
+      '{"execute":"guest-sync","arguments":{"id":-5},"id":[1.5e3,{"x":"y"}]}',
+      '{"execute":"guest-get-fsinfo","arguments":{"a":1}}',
+    ].map((x) => Buffer.from(x));
+    const pieces = [...'{}[],:"\'\\ 0123456789.eE-+tfnu'].map((ch) => Buffer.from(ch));
+    const numbers = ['1e400', '-0', '0.1', '18446744073709551616', '-9223372036854775809', '1.5', '01', '1E-7'].map((x) => Buffer.from(x));
+    const mutation = fc.record({
+      at: fc.nat(),
+      del: fc.nat({ max: 6 }),
+      ins: fc.oneof(fc.uint8Array({ maxLength: 6 }), fc.constantFrom(...pieces), fc.constantFrom(...numbers)),
+    });
+    const input = fc.tuple(fc.constantFrom(...corpus), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([base, muts]) => {
+      let out = base;
+      for (const m of muts) {
+        const at = m.at % (out.length + 1);
+        out = Buffer.concat([out.subarray(0, at), Buffer.from(m.ins), out.subarray(Math.min(out.length, at + m.del))]);
+      }
+      return Buffer.concat([out, Buffer.from('\n')]);
+    });
+    await fc.assert(
+      fc.asyncProperty(input, async (bytes) => {
+        const [q, g] = await Promise.all([exchangeUntilSync(qemu.socket, [bytes]), exchangeUntilSync(agent.socket, [bytes])]);
+        if (!g.equals(q) && q.includes('Guest agent command failed')) {
+          // A mutated path that qemu-ga tried to run: guestlink runs only allow-listed programs.
+          assert.match(g.toString(), /Command guest-exec has been disabled|is not allowed \(allow it with --allow-exec\)/);
+          return;
+        }
+        assert.equal(showBytes(g), showBytes(q), `sent ${showBytes(bytes)}`);
+      }),
+      { numRuns: Number(process.env.GUESTLINK_DIFF_FUZZ_RUNS ?? 150), seed: Number(process.env.GUESTLINK_FUZZ_SEED ?? 7) },
+    );
   });
 
   describe('known deliberate differences', () => {
@@ -345,11 +432,14 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
       assert.equal(q.toString(), '{"return": {}}\n');
       // guestlink: a new host conversation starts clean, so 'ping"}' is garbage of its own.
       assert.ok(countReplies(g) >= 1);
-      for (const line of splitReplies(g)) assert.match(line.toString(), /^\{"error": \{"class": "GenericError", "desc": "JSON parse error, /);
+      for (const line of splitReplies(g))
+        assert.match(line.toString(), /^\{"error": \{"class": "GenericError", "desc": "JSON parse error, /);
       assert.equal((await agent.send([ping], { replies: 1 })).toString(), '{"return": {}}\n');
     });
 
-    test('(2) several unexpected keys: qemu-ga names one in hash order, guestlink the first sent', async () => {
+    // The request envelope is checked in qemu's QDict order (replicated in request.ts), but the
+    // argument checker's GHashTable order is glib-internal: guestlink names the first key sent.
+    test('(2) several unexpected arguments: qemu-ga names one in hash order, guestlink the first sent', async () => {
       const [q, g] = await peers.both([call('guest-ping', '{"zeta":1,"alpha":2}')], { replies: 1 });
       assert.match(q.toString(), /^\{"error": \{"class": "GenericError", "desc": "Parameter '(zeta|alpha)' is unexpected"\}\}\n$/);
       assert.equal(g.toString(), `{"error": {"class": "GenericError", "desc": "Parameter 'zeta' is unexpected"}}\n`);
@@ -357,12 +447,18 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
 
     test("(3) capture-output: guestlink also accepts qemu 8.0's mode names, qemu-ga 7.2 wants a boolean", async () => {
       const [q, g] = await peers.both([call('guest-exec', '{"path":"/nonexistent/program","capture-output":"separated"}')], { replies: 1 });
-      assert.equal(q.toString(), `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'capture-output', expected: boolean"}}\n`);
+      assert.equal(
+        q.toString(),
+        `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'capture-output', expected: boolean"}}\n`,
+      );
       // guestlink gets past argument checking: the failure comes from running the program.
       assert.doesNotMatch(g.toString(), /capture-output/);
       // A wrong type is named as qemu 8.0 names it (the alternate), where 7.2 says boolean.
       const [q2, g2] = await peers.both([call('guest-exec', '{"path":"/bin/true","capture-output":1}')], { replies: 1 });
-      assert.equal(q2.toString(), `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'capture-output', expected: boolean"}}\n`);
+      assert.equal(
+        q2.toString(),
+        `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'capture-output', expected: boolean"}}\n`,
+      );
       assert.equal(
         g2.toString(),
         `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'capture-output', expected: GuestExecCaptureOutput"}}\n`,
@@ -392,7 +488,7 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
 });
 
 describe('oversize requests with a small --max-request-bytes', () => {
-  test('a 2 MiB string with a 1 MiB limit: one parse error, then the agent answers again; RSS stays small', async () => {
+  test('a 2 MiB string with a 1 MiB limit: one parse error, then the agent answers again; RSS stays small', async (t) => {
     const peers = await startPeers({ qemu: false, agentArgs: ['--max-request-bytes', String(1 << 20)] });
     try {
       const agent = peers.agent as Peer;
@@ -404,6 +500,7 @@ describe('oversize requests with a small --max-request-bytes', () => {
       assert.equal(lines[0], '{"error": {"class": "GenericError", "desc": "JSON token size limit exceeded"}}\n');
       assert.equal(lines.at(-1), '{"return": {}}\n');
       const grown = (agent.rssKiB() ?? 0) - before;
+      t.diagnostic(`guestlink RSS grew by ${grown} KiB`);
       assert.ok(grown < 64 * 1024, `RSS grew by ${grown} KiB`);
     } finally {
       await peers.stop();

@@ -6,17 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  AGENT_BIN,
-  HAVE_QEMU_GA,
-  makeTempDir,
-  type Peer,
-  QEMU_BLOCK,
-  QEMU_GA,
-  RawClient,
-  startGuestlink,
-  startQemuGa,
-} from './harness.js';
+import { AGENT_BIN, HAVE_QEMU_GA, makeTempDir, type Peer, QEMU_BLOCK, QEMU_GA, RawClient, startGuestlink, startQemuGa } from './harness.js';
 
 /** One request, one reply, on a connection kept open by the caller. */
 async function qmp(c: RawClient, request: string): Promise<{ raw: Buffer; reply: Record<string, any> }> {
@@ -129,7 +119,7 @@ for (const target of TARGETS) {
       assertError(reply, 'GenericError');
     });
 
-    test('invalid-args: Parameter \'foo\' is unexpected', async () => {
+    test("invalid-args: Parameter 'foo' is unexpected", async () => {
       const { reply } = await qmp(c, "{'execute': 'guest-ping', 'arguments': {'foo': 42 }}");
       assertError(reply, 'GenericError');
       assert.equal(reply.error.desc, "Parameter 'foo' is unexpected");
@@ -223,36 +213,40 @@ describe('test-qga.c cases that qemu-ga 7.2 cannot run here', () => {
     }
   });
 
-  test('get-osinfo from a test os-release file: qemu-ga via QGA_OS_RELEASE (guestlink cannot be pointed at one yet)', async (t) => {
+  test('get-osinfo from a test os-release file (QGA_OS_RELEASE), both agents', async (t) => {
     if (!HAVE_QEMU_GA) return t.skip('qemu-ga is not installed');
     const dir = makeTempDir();
+    const osRelease = path.join(dir, 'os-release');
     // The content of qemu's tests/data/test-qga-os-release, escaped quotes and all (written here anew).
     writeFileSync(
-      path.join(dir, 'os-release'),
+      osRelease,
       'ID=qemu-ga-test\nNAME=QEMU-GA\nPRETTY_NAME="QEMU Guest Agent test"\nVERSION="Test 1"\nVERSION_ID=1\n' +
         'VARIANT="Unit test \\"\\\'\\$\\`\\\\ and \\\\\\\\ etc."\nVARIANT_ID=unit-test\n',
     );
     const prev = process.env.QGA_OS_RELEASE;
-    process.env.QGA_OS_RELEASE = path.join(dir, 'os-release');
-    let peer: Peer | undefined;
+    process.env.QGA_OS_RELEASE = osRelease;
+    const peers: Peer[] = [];
     try {
-      peer = await startQemuGa(dir);
+      peers.push(await startQemuGa(dir));
+      peers.push(await startGuestlink(dir, [], { QGA_OS_RELEASE: osRelease }));
     } finally {
       if (prev === undefined) delete process.env.QGA_OS_RELEASE;
       else process.env.QGA_OS_RELEASE = prev;
     }
     try {
-      const out = await peer.send(['{"execute":"guest-get-osinfo"}\n'], { replies: 1 });
-      const r = JSON.parse(out.toString()).return;
-      assert.equal(r.id, 'qemu-ga-test');
-      assert.equal(r.name, 'QEMU-GA');
-      assert.equal(r['pretty-name'], 'QEMU Guest Agent test');
-      assert.equal(r.version, 'Test 1');
-      assert.equal(r['version-id'], '1');
-      assert.equal(r.variant, 'Unit test "\'$`\\ and \\\\ etc.');
-      assert.equal(r['variant-id'], 'unit-test');
+      for (const peer of peers) {
+        const out = await peer.send(['{"execute":"guest-get-osinfo"}\n'], { replies: 1 });
+        const r = JSON.parse(out.toString()).return;
+        assert.equal(r.id, 'qemu-ga-test', peer.name);
+        assert.equal(r.name, 'QEMU-GA');
+        assert.equal(r['pretty-name'], 'QEMU Guest Agent test');
+        assert.equal(r.version, 'Test 1');
+        assert.equal(r['version-id'], '1');
+        assert.equal(r.variant, 'Unit test "\'$`\\ and \\\\ etc.');
+        assert.equal(r['variant-id'], 'unit-test');
+      }
     } finally {
-      await peer.stop();
+      for (const peer of peers) await peer.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

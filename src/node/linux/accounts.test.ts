@@ -22,7 +22,7 @@ const keysFile = path.join(root, 'home/alice/.ssh/authorized_keys');
 const asRoot = process.getuid?.() === 0;
 
 test('unknown user and missing file: qemu-ga texts', async () => {
-  await assert.rejects(() => acc.authorizedKeys('nobody-here'), { desc: "failed to lookup user 'nobody-here': No such file or directory" });
+  await assert.rejects(() => acc.authorizedKeys('nobody-here'), { desc: "failed to lookup user 'nobody-here': no such user" });
   await assert.rejects(() => acc.authorizedKeys('alice'), {
     desc: "failed to read '/home/alice/.ssh/authorized_keys': Failed to open file \u201C/home/alice/.ssh/authorized_keys\u201D: No such file or directory",
   });

@@ -67,7 +67,8 @@ export class LinuxAccounts implements Accounts {
       }
     }
     // getpwnam_r finds nothing: glib reports ENOENT.
-    throw genericError(`failed to lookup user '${name}': No such file or directory`, 'NO_USER');
+    // qemu-ga says "Success" here (getpwnam's errno 0); a user deserves the actual reason.
+    throw genericError(`failed to lookup user '${name}': no such user`, 'NO_USER');
   }
 
   private paths(u: PasswdEntry) {

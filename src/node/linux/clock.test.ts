@@ -92,7 +92,10 @@ describe('LinuxClock', () => {
       hwclockPaths: [hwclock],
       run: recorder().run,
     });
-    await assert.rejects(denied.set(1_800_000_000_000_000_000n), (e: QgaError) => e.desc === 'Failed to set time to guest: Operation not permitted');
+    await assert.rejects(
+      denied.set(1_800_000_000_000_000_000n),
+      (e: QgaError) => e.desc === 'Failed to set time to guest: Operation not permitted',
+    );
     await assert.rejects(clock.set(-1n), (e: QgaError) => e.desc === 'Invalid time');
     await assert.rejects(clock.set(BigInt(Date.UTC(2070, 0, 1)) * 1_000_000n), (e: QgaError) => e.desc === 'Invalid time');
   });

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fillPciAddress, filesystemDevice, listDisks, Sysfs } from './disk-address.js';
+import { filesystemDevice, fillPciAddress, listDisks, Sysfs } from './disk-address.js';
 import { LinuxStorage } from './storage.js';
 
 let root: string;
@@ -100,7 +100,14 @@ describe('disk addresses from sysfs', () => {
     const fs = new Sysfs(root);
     const one = async (maj: number, min: number) => (await filesystemDevice(fs, maj, min)).disk[0];
     assert.deepEqual(await one(8, 0), { pciController: pci(3), busType: 'scsi', bus: 0, target: 0, unit: 3, dev: '/dev/sda' });
-    assert.deepEqual(await one(8, 16), { pciController: { domain: 0, bus: 0, slot: 0x1f, function: 2 }, busType: 'sata', bus: 0, target: 0, unit: 2, dev: '/dev/sdb' });
+    assert.deepEqual(await one(8, 16), {
+      pciController: { domain: 0, bus: 0, slot: 0x1f, function: 2 },
+      busType: 'sata',
+      bus: 0,
+      target: 0,
+      unit: 2,
+      dev: '/dev/sdb',
+    });
     assert.deepEqual(await one(11, 0), {
       pciController: { domain: 0, bus: 0, slot: 1, function: 1 },
       busType: 'ide',

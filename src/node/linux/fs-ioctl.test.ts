@@ -42,9 +42,7 @@ function tools(script: Script) {
 
 describe('util-linux fallback', () => {
   test('freeze/thaw run fsfreeze -f/-u; EOPNOTSUPP is a skip, other errors read like qemu-ga', async () => {
-    const t = tools((_f, a) =>
-      a[0] === '-f' ? { code: 1, stderr: `fsfreeze: ${a[1]}: freeze failed: Operation not supported\n` } : {},
-    );
+    const t = tools((_f, a) => (a[0] === '-f' ? { code: 1, stderr: `fsfreeze: ${a[1]}: freeze failed: Operation not supported\n` } : {}));
     const s = new LinuxStorage(root, { ioctl: t.deps });
     assert.equal(await s.freezeOne(mnt), false);
     const t2 = tools(() => ({ code: 1, stderr: `fsfreeze: ${mnt}: freeze failed: Operation not permitted\n` }));
@@ -105,7 +103,10 @@ describe('native path (fake addon)', () => {
     const s = new LinuxStorage(root, { ioctl: { native } });
     assert.equal(await s.freezeOne(mnt), false, 'EBUSY (already frozen, bind mount) is not counted, not an error');
     assert.equal(await s.thawOne(mnt), false);
-    await assert.rejects(s.freeze(`${root}/missing`), (e: QgaError) => e.desc === `failed to open ${root}/missing: No such file or directory`);
+    await assert.rejects(
+      s.freeze(`${root}/missing`),
+      (e: QgaError) => e.desc === `failed to open ${root}/missing: No such file or directory`,
+    );
     assert.deepEqual(
       (await s.trim(0)).map((r) => r.error),
       ['failed to open: No such file or directory', 'failed to trim: Input/output error'],

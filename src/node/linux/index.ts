@@ -13,13 +13,18 @@ export interface LinuxBackendOptions {
   root?: string;
   /** The TZ environment variable, as qemu-ga honours it for guest-get-timezone. */
   tz?: string;
+  /** QGA_OS_RELEASE: the os-release file to report instead of the system's. */
+  osReleasePath?: string;
 }
 
 export function createLinuxBackend(opts: LinuxBackendOptions): NodeBackend {
   const root = opts.root ?? '/';
   return {
     name: 'linux',
-    system: new LinuxSystemInfo(root, opts.tz === undefined ? {} : { tz: opts.tz }),
+    system: new LinuxSystemInfo(root, {
+      ...(opts.tz === undefined ? {} : { tz: opts.tz }),
+      ...(opts.osReleasePath === undefined ? {} : { osReleasePath: opts.osReleasePath }),
+    }),
     hardware: new LinuxHardware(root),
     network: new LinuxNetwork(root),
     clock: new LinuxClock(),

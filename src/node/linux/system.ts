@@ -40,6 +40,8 @@ export interface LinuxSystemInfoOptions {
   tz?: string;
   zoneId?: string;
   now?: () => Date;
+  /** An os-release file to read instead of /etc/os-release and /usr/lib/os-release (QGA_OS_RELEASE). */
+  osReleasePath?: string;
 }
 
 /** SystemInfo over a root directory ('/' in production, a fixture tree in tests). */
@@ -60,8 +62,10 @@ export class LinuxSystemInfo implements SystemInfo {
   async osInfo(): Promise<OsInfo> {
     const u = this.opts.uname?.() ?? { release: os.release(), version: os.version(), machine: os.machine() };
     const info: OsInfo = { kernelRelease: u.release, kernelVersion: u.version, machine: u.machine };
-    for (const file of ['etc/os-release', 'usr/lib/os-release']) {
-      const bytes = readBytesOrUndefined(this.p(file));
+    // QGA_OS_RELEASE names the only file to read, as in qemu-ga (its tests use it too).
+    const files = this.opts.osReleasePath ? [this.opts.osReleasePath] : [this.p('etc/os-release'), this.p('usr/lib/os-release')];
+    for (const file of files) {
+      const bytes = readBytesOrUndefined(file);
       const rel = bytes && parseOsRelease(bytes);
       if (rel) return { ...info, ...rel };
     }

@@ -319,9 +319,48 @@ export class JsonStreamReader {
   }
 }
 
-/** Bytes to text for error messages: invalid UTF-8 becomes U+FFFD, as qemu's writer prints it. */
+const MIN_CODEPOINT = [0x80, 0x800, 0x10000, 0x200000, 0x4000000];
+
+/**
+ * Bytes to text for error messages, as qemu prints a C string through its JSON writer: the text
+ * ends at a NUL byte, and each invalid sequence (by mod_utf8_codepoint()'s rules, which group
+ * bytes differently from the WHATWG decoder) becomes one U+FFFD.
+ */
 export function decodeLossy(b: Uint8Array): string {
-  return Buffer.from(b).toString('utf8');
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    if (c === 0) break;
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    }
+    if (c >= 0xfe || (c & 0x40) === 0) {
+      out += '\uFFFD'; // impossible byte or stray continuation byte
+      i++;
+      continue;
+    }
+    let len = 0;
+    for (let mask = 0x80; c & mask; mask >>= 1) len++;
+    let cp = c & ((0x80 >> len) - 1);
+    let j = 1;
+    for (; j < len; j++) {
+      const d = b[i + j] ?? 0;
+      if ((d & 0xc0) !== 0x80) break;
+      cp = cp * 64 + (d & 0x3f);
+    }
+    i += j;
+    const valid =
+      j === len &&
+      cp <= 0x10ffff &&
+      !isNoncharacter(cp) &&
+      !(cp >= 0xd800 && cp <= 0xdfff) &&
+      (cp >= (MIN_CODEPOINT[len - 2] as number) || (cp === 0 && len === 2));
+    out += valid ? String.fromCodePoint(cp) : '\uFFFD';
+  }
+  return out;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -560,7 +599,7 @@ class TokenParser {
           // Modified UTF-8 (qemu): \u0000 is allowed; lone surrogates, noncharacters and bad hex are not.
           if (cp < 0 || (cp >= 0xd800 && cp <= 0xdfff) || isNoncharacter(cp)) {
             // qemu prints the escape as the 6 bytes from the backslash, stopping at the token's end (the quote included).
-            return this.fail(`${text.subarray(start, Math.min(i, text.length)).toString('latin1')} is not a valid Unicode character`);
+            return this.fail(`${decodeLossy(text.subarray(start, Math.min(i, text.length)))} is not a valid Unicode character`);
           }
           out += String.fromCodePoint(cp);
           break;

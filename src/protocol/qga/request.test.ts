@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QgaError } from './errors.js';
 import type { JsonValue } from './json-value.js';
-import { DELIMITER, encodeError, encodeReturn, parseRequest, requestId } from './request.js';
+import { DELIMITER, encodeError, encodeReturn, parseRequest, qdictOrder, requestId } from './request.js';
 
 function envelopeError(v: JsonValue): string {
   try {
@@ -40,8 +40,19 @@ describe('parseRequest', () => {
     assert.equal(envelopeError({ 'exec-oob': 'guest-ping' }), "QMP input member 'exec-oob' is unexpected");
   });
 
-  it('checks members in the order sent (an unexpected key before execute wins)', () => {
-    assert.equal(envelopeError({ foo: 1, execute: 2 }), "QMP input member 'foo' is unexpected");
+  it("checks members in qemu's QDict order, not the order sent (verified against qemu-ga 7.2)", () => {
+    assert.equal(envelopeError({ foo: 1, execute: 2 }), "QMP input member 'execute' must be a string");
+    assert.equal(envelopeError({ execute: 2, foo: 1 }), "QMP input member 'execute' must be a string");
+    assert.equal(envelopeError({ path: 1, arg: 2, env: 3, 'capture-output': 4 }), "QMP input member 'env' is unexpected");
+    assert.equal(envelopeError({ execute: 'guest-ping', arguments: 1, zz: 1, yy: 2 }), "QMP input member 'zz' is unexpected");
+  });
+
+  it('qdictOrder: bucket by bucket, newest first within a bucket, whatever the insertion order', () => {
+    const fwd = qdictOrder({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 });
+    const rev = qdictOrder({ f: 1, e: 2, d: 3, c: 4, b: 5, a: 6 });
+    assert.equal(fwd[0], 'd');
+    assert.equal(rev[0], 'd');
+    assert.deepEqual([...fwd].sort(), ['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });
 

@@ -1,6 +1,6 @@
 // The QMP envelope of a request and of a reply: what qemu's qmp_dispatch checks before any command runs.
 import { errors, type QgaError } from './errors.js';
-import { isObject, type JsonObject, type JsonValue, writeJson } from './json-value.js';
+import { isObject, type JsonObject, type JsonParts, type JsonValue, writeJson, writeParts } from './json-value.js';
 
 export interface Request {
   execute: string;
@@ -14,7 +14,8 @@ export function parseRequest(value: JsonValue): Request {
   if (!isObject(value)) throw errors.notAnObject();
   let execute: string | undefined;
   let args: JsonObject | undefined;
-  for (const key of Object.keys(value)) {
+  // qemu checks the members in its QDict's iteration order, which decides which error wins.
+  for (const key of qdictOrder(value)) {
     const v = value[key] as JsonValue;
     if (key === 'execute') {
       if (typeof v !== 'string') throw errors.memberNotString('execute');
@@ -33,6 +34,30 @@ export function parseRequest(value: JsonValue): Request {
   return req;
 }
 
+const utf8 = new TextEncoder();
+
+/** The bucket qemu's QDict puts a key in: tdb_hash() of its bytes (up to a NUL) modulo 512 buckets. */
+function qdictBucket(key: string): number {
+  const bytes = utf8.encode(key);
+  let n = bytes.indexOf(0);
+  if (n < 0) n = bytes.length;
+  let value = Math.imul(0x238f13af, n) >>> 0;
+  for (let i = 0; i < n; i++) value = (value + ((bytes[i] as number) << ((i * 5) % 24))) >>> 0;
+  return ((Math.imul(1103515243, value) + 12345) >>> 0) % 512;
+}
+
+/**
+ * The keys of an object in the order qemu's QDict iterates them: bucket by bucket, and within a
+ * bucket the latest inserted first. Makes envelope errors of requests with several bad members
+ * byte-exact with qemu-ga.
+ */
+export function qdictOrder(obj: JsonObject): string[] {
+  return Object.keys(obj)
+    .map((key, index) => ({ key, index, bucket: qdictBucket(key) }))
+    .sort((a, b) => a.bucket - b.bucket || b.index - a.index)
+    .map((e) => e.key);
+}
+
 /** The id of a request object, if it has one, for echoing on envelope errors too. */
 export function requestId(value: JsonValue): JsonValue | undefined {
   return isObject(value) && Object.hasOwn(value, 'id') ? value.id : undefined;
@@ -41,6 +66,14 @@ export function requestId(value: JsonValue): JsonValue | undefined {
 /** `{"return": v}` plus the id, key order as qemu-ga prints it. */
 export function encodeReturn(value: JsonValue, id?: JsonValue): string {
   return id === undefined ? `{"return": ${writeJson(value)}}\n` : `{"return": ${writeJson(value)}, "id": ${writeJson(id)}}\n`;
+}
+
+/** encodeReturn as parts, so bulk data (file reads) stays bytes until the reply buffer is built. */
+export function encodeReturnParts(value: JsonValue, id?: JsonValue): JsonParts {
+  const parts: JsonParts = [];
+  const tail = writeParts(value, '{"return": ', parts);
+  parts.push(id === undefined ? `${tail}}\n` : `${tail}, "id": ${writeJson(id)}}\n`);
+  return parts;
 }
 
 /** `{"error": {"class", "desc"}}` plus the id (qemu-ga prints the id first here). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QgaError } from './errors.js';
 import { JsonFloat, type JsonObject } from './json-value.js';
-import { checkArguments, memberName, type Members, type TypeTable, typeName } from './schema.js';
+import { checkArguments, type Members, memberName, type TypeTable, typeName } from './schema.js';
 
 const TYPES: TypeTable = {
   Whence: { kind: 'enum', doc: '', values: ['set', 'cur', 'end'] },

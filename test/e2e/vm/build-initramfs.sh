@@ -98,7 +98,8 @@ while [ $i -lt 50 ]; do
   i=$((i + 1)); $BB sleep 0.1
 done
 echo "GLVM: virtio-ports: $($BB ls /dev/virtio-ports | $BB tr '\n' ' ')"
-# The probe: one line in ("stat"), one line out with the agent's fd count and CPU ticks.
+# The probe: one line in ("stat", or "kill-TERM" to signal the agent first), one line out with the
+# agent's fd count and CPU ticks, or "pid=" once it is gone.
 # It reads /proc for the pid in /run/glvm/agent.pid (the guest command's pid: commands should exec the
 # agent); read() returns 0 while no host is attached, hence the sleep.
 if [ -e /dev/virtio-ports/org.guestlink.probe ]; then
@@ -107,6 +108,7 @@ if [ -e /dev/virtio-ports/org.guestlink.probe ]; then
     while :; do
       if read -r req <&3; then
         pid=$($BB cat /run/glvm/agent.pid 2>/dev/null)
+        case "$req" in kill-TERM) [ -n "$pid" ] && kill -TERM "$pid";; esac
         if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
           fds=$($BB ls "/proc/$pid/fd" | $BB wc -l)
           set -- $($BB cat "/proc/$pid/stat")

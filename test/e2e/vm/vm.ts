@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineClient } from './line-client.js';
-import { QmpClient } from './qmp.js';
 import { type QgaConnection, waitForAgent } from './qga.js';
+import { QmpClient } from './qmp.js';
 
 /** The checkout's root (this file is dist/test/e2e/vm/vm.js once compiled). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -78,6 +78,8 @@ export interface VmOptions {
   readyTimeoutMs?: number;
   /** Skip waiting for the agent (for guest commands that are not an agent on the QGA port). */
   noWait?: boolean;
+  /** Which host socket to wait on for the agent: the virtio-serial chardev (default) or the isa-serial one. */
+  waitOn?: 'qga' | 'isa';
   extraQemuArgs?: string[];
   /** Extra kernel command-line words (the default adds clocksource=tsc, see bootVm). */
   kernelArgs?: string[];
@@ -100,6 +102,8 @@ export interface Vm {
   console(): string;
   /** Asks the guest-side probe for the agent's fd count and CPU ticks (see build-initramfs.sh). */
   probe(): Promise<AgentStat>;
+  /** Sends SIGTERM to the agent inside the guest; resolves with its stat, or undefined if it is gone already. */
+  signalAgent(): Promise<AgentStat | undefined>;
   alive(): boolean;
   /** QMP quit, then SIGKILL by pid if needed; removes the sockets and the state dir. */
   stop(): Promise<void>;
@@ -122,13 +126,13 @@ export function defaultAgentCommand(extra: string[] = []): string {
   return `mkdir -p /run/gl && exec ${node} ${path.join(REPO_ROOT, 'bin/guestlink-agent.js')} ${args.join(' ')}`;
 }
 
-async function probeOnce(socketPath: string): Promise<AgentStat> {
+async function probeOnce(socketPath: string, request = 'stat'): Promise<AgentStat | undefined> {
   const c = await LineClient.connect(socketPath, 2000);
   try {
-    c.write('stat\n');
+    c.write(`${request}\n`);
     const line = (await c.readLine(10000)).toString('utf8');
     const kv = Object.fromEntries(line.split(' ').map((w) => w.split('=') as [string, string]));
-    if (!kv.pid) throw new Error(`probe: agent pid unknown (${line})`);
+    if (!kv.pid) return undefined;
     return { pid: Number(kv.pid), fds: Number(kv.fds), utime: Number(kv.utime), stime: Number(kv.stime), uptime: Number(kv.uptime) };
   } finally {
     await c.close();
@@ -229,7 +233,8 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
   let firstConnection: QgaConnection | undefined;
   if (!opts.noWait) {
     try {
-      firstConnection = await waitForAgent(qgaSocket, opts.readyTimeoutMs ?? 120000, alive);
+      const target = opts.waitOn === 'isa' && isaSocket ? isaSocket : qgaSocket;
+      firstConnection = await waitForAgent(target, opts.readyTimeoutMs ?? 120000, alive);
     } catch (err) {
       const tail = readConsole().split('\n').slice(-30).join('\n');
       await stop();
@@ -248,7 +253,12 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
     bootToReadyMs,
     ...(firstConnection ? { firstConnection } : {}),
     console: readConsole,
-    probe: () => probeOnce(probeSocket),
+    probe: async () => {
+      const st = await probeOnce(probeSocket);
+      if (!st) throw new Error('probe: the agent is not running');
+      return st;
+    },
+    signalAgent: () => probeOnce(probeSocket, 'kill-TERM'),
     alive,
     stop,
   };
