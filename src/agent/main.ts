@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandSettings } from '../commands/context.js';
 import { fileTable } from '../commands/file.js';
+import { resumeFreezeWatchdog } from '../commands/freeze.js';
 import { handlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
@@ -44,9 +45,9 @@ async function createPower(config: AgentConfig, log: Logger): Promise<Power> {
       appendFileSync(file, `${JSON.stringify(r)}\n`);
     });
   }
-  const { LinuxPower, detectPowerKind } = await import('../node/linux/power.js');
+  const { LinuxPower, detectPowerKind, nativeRebootSyscall } = await import('../node/linux/power.js');
   const kind = config.power === 'auto' ? detectPowerKind() : config.power;
-  return new LinuxPower(kind, {});
+  return new LinuxPower(kind, { rebootSyscall: nativeRebootSyscall() });
 }
 
 /** The environment variables qemu-ga itself honours (TZ for the time zone, QGA_OS_RELEASE for tests). */
@@ -106,9 +107,14 @@ export async function startAgent(
       process.stdout.write(`${COMMAND_NAMES.join('\n')}\n`);
       return undefined;
   }
-  const log = createLogger({ verbose: config.verbose, ...(config.logfile ? { logfile: config.logfile } : {}) });
+  const state = new FileAgentState(config.statedir);
+  const { log, destination } = createLogger({
+    verbose: config.verbose,
+    isFrozen: () => state.frozen,
+    ...(config.logfile ? { logfile: config.logfile } : {}),
+  });
   for (const w of warnings) log.warn(w);
-  const state = await new FileAgentState(config.statedir).load();
+  await state.load();
   const power = await createPower(config, log);
   const qgaEnv: QgaEnvironment = {};
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
@@ -130,6 +136,8 @@ export async function startAgent(
     log,
     audit: log.child({ audit: true }),
   });
+  // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
+  if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config), log });
   const transport = await createTransport(config);
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
@@ -139,6 +147,7 @@ export async function startAgent(
     close: async () => {
       await transport.close();
       await fileTable.closeAll();
+      destination.flush();
     },
   };
 }

@@ -15,7 +15,10 @@ export interface AgentState {
   /** Next guest-file-open handle: starts at 1000 and never repeats, persisted like qemu-ga's. */
   nextFileHandle(): Promise<number>;
   readonly frozen: boolean;
-  setFrozen(frozen: boolean): Promise<void>;
+  /** Sets or clears the frozen marker; `details` (the watchdog deadline) are kept with it across restarts. */
+  setFrozen(frozen: boolean, details?: Record<string, unknown>): Promise<void>;
+  /** The details saved with the frozen marker, if frozen. */
+  frozenDetails(): Promise<Record<string, unknown> | undefined>;
 }
 
 /** Allow-lists and limits the commands enforce (from the validated config). */

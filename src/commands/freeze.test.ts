@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import type { Logger } from 'pino';
+import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import type { NodeBackend, Storage, TrimResult } from '../node/interfaces.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
-import type { AgentState, CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { createFreezeHandlers, FreezeController, WATCHDOG_DEADLINE_KEY } from './freeze.js';
 
 class FakeStorage implements Storage {
@@ -25,37 +26,30 @@ class FakeStorage implements Storage {
   async freezableMounts() {
     return [...this.mounts];
   }
-  async freeze(mp: string): Promise<void> {
+  async freeze(mp: string): Promise<boolean> {
     this.events.push(`freeze ${mp}`);
     if (mp === this.failOn) throw genericError(`failed to freeze ${mp}: Operation not permitted`);
-    if (this.skip.has(mp)) return false as unknown as undefined;
+    if (this.skip.has(mp)) return false;
     this.frozen.add(mp);
-    return true as unknown as undefined;
+    return true;
   }
-  async thaw(mp: string): Promise<void> {
+  async thaw(mp: string): Promise<boolean> {
     this.events.push(`thaw ${mp}`);
-    const was = this.frozen.delete(mp);
-    return was as unknown as undefined;
+    return this.frozen.delete(mp);
   }
   async trim(): Promise<TrimResult[]> {
     return [];
   }
 }
 
-class FakeState implements AgentState {
-  frozen = false;
-  details: Record<string, unknown> | undefined;
-  constructor(readonly events: string[]) {}
-  async nextFileHandle() {
-    return 1000;
+/** Records state changes among the storage events, to check their order. */
+class FakeState extends MemoryAgentState {
+  constructor(readonly events: string[]) {
+    super();
   }
-  async setFrozen(frozen: boolean, details: Record<string, unknown> = {}) {
+  override async setFrozen(frozen: boolean, details: Record<string, unknown> = {}) {
     this.events.push(`state ${frozen ? 'frozen' : 'thawed'}`);
-    this.frozen = frozen;
-    this.details = frozen ? details : undefined;
-  }
-  async frozenDetails() {
-    return this.details;
+    await super.setFrozen(frozen, details);
   }
 }
 

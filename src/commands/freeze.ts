@@ -9,12 +9,6 @@ import { FreezeWatchdog } from './freeze-watchdog.js';
 /** What freeze and thaw need of a command context (the watchdog has no session). */
 export type FreezeContext = Pick<CommandContext, 'node' | 'state' | 'settings' | 'log'>;
 
-/** AgentState as FileAgentState implements it: frozen marker details survive a restart. */
-type DetailedState = AgentState & {
-  setFrozen(frozen: boolean, details?: Record<string, unknown>): Promise<void>;
-  frozenDetails?(): Promise<Record<string, unknown> | undefined>;
-};
-
 export interface FreezeDeps {
   runHook?: HookRunner;
   /** Wall clock in ms (tests move it). */
@@ -66,7 +60,7 @@ export class FreezeController {
       const timeout = ctx.settings.fsfreezeTimeout;
       const deadline = timeout > 0 ? this.now() + timeout * 1000 : undefined;
       // Marked before the first FIFREEZE: the agent must not write to a frozen filesystem, even after a crash.
-      await (ctx.state as DetailedState).setFrozen(true, deadline !== undefined ? { [WATCHDOG_DEADLINE_KEY]: deadline } : {});
+      await (ctx.state as AgentState).setFrozen(true, deadline !== undefined ? { [WATCHDOG_DEADLINE_KEY]: deadline } : {});
       const frozen: string[] = [];
       try {
         for (const mp of [...mounts].reverse()) {
@@ -153,7 +147,7 @@ export class FreezeController {
    */
   async resume(ctx: FreezeContext): Promise<number | undefined> {
     if (!ctx.state.frozen) return undefined;
-    const details = await (ctx.state as DetailedState).frozenDetails?.();
+    const details = await (ctx.state as AgentState).frozenDetails?.();
     const saved = details?.[WATCHDOG_DEADLINE_KEY];
     let deadline = typeof saved === 'number' && Number.isFinite(saved) ? saved : undefined;
     if (deadline === undefined && ctx.settings.fsfreezeTimeout > 0) deadline = this.now() + ctx.settings.fsfreezeTimeout * 1000;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { AgentState, Handler, Session } from '../commands/context.js';
+import { MemoryAgentState } from '../../test/doubles/memory-state.js';
+import type { Handler, Session } from '../commands/context.js';
 import { handlers as realHandlers } from '../commands/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend } from '../node/interfaces.js';
@@ -12,17 +13,6 @@ import { COMMAND_NAMES } from '../protocol/qga/commands.js';
 import { genericError } from '../protocol/qga/errors.js';
 import { Dispatcher } from './dispatcher.js';
 import { CommandPolicy, type PolicyOptions } from './policy.js';
-
-class MemState implements AgentState {
-  frozen = false;
-  private next = 1000;
-  async nextFileHandle() {
-    return this.next++;
-  }
-  async setFrozen(f: boolean) {
-    this.frozen = f;
-  }
-}
 
 function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler> } = {}) {
   const lines: Record<string, unknown>[] = [];
@@ -35,7 +25,7 @@ function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler
   const log = pino({ level: 'info' }, sink);
   const power = new DryRunPower();
   const node = { name: 'fake', power, unsupportedCommands: [] } as unknown as NodeBackend;
-  const state = new MemState();
+  const state = new MemoryAgentState();
   const d = new Dispatcher({
     version: '9.9.9',
     handlers: { ...realHandlers, ...opts.handlers },

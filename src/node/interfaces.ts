@@ -175,8 +175,10 @@ export interface Storage {
   disks(): Promise<DiskInfo[]>;
   /** Mount points that can be frozen, in mount order (freeze goes in reverse). */
   freezableMounts(): Promise<string[]>;
-  freeze(mountpoint: string): Promise<void>;
-  thaw(mountpoint: string): Promise<void>;
+  /** Freezes one filesystem; false when it was skipped (cannot be frozen, or already frozen). */
+  freeze(mountpoint: string): Promise<boolean>;
+  /** Thaws one filesystem; false when it was not frozen. */
+  thaw(mountpoint: string): Promise<boolean>;
   trim(minimum: number): Promise<TrimResult[]>;
 }
 

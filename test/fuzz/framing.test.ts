@@ -13,13 +13,14 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import type { AgentState, Session } from '../../src/commands/context.js';
+import type { Session } from '../../src/commands/context.js';
 import { handlers } from '../../src/commands/index.js';
 import { Dispatcher, type Reply } from '../../src/dispatch/dispatcher.js';
 import { CommandPolicy } from '../../src/dispatch/policy.js';
 import { DryRunPower } from '../../src/node/dry-run/power.js';
 import type { NodeBackend } from '../../src/node/interfaces.js';
 import { type JsonEvent, JsonStreamReader, QEMU_JSON_LIMITS } from '../../src/protocol/qga/json-stream.js';
+import { MemoryAgentState } from '../doubles/memory-state.js';
 import { type Peers, QEMU_BLOCK, RawClient, showBytes, splitReplies, startPeers } from '../peer/harness.js';
 
 const RUNS = Number(process.env.GUESTLINK_FUZZ_RUNS ?? 2000);
@@ -147,17 +148,6 @@ function checkReply(line: Buffer): void {
   }
 }
 
-class MemState implements AgentState {
-  frozen = false;
-  private next = 1000;
-  async nextFileHandle() {
-    return this.next++;
-  }
-  async setFrozen(f: boolean) {
-    this.frozen = f;
-  }
-}
-
 /** A back end that fails every call but power (dry-run): the fuzz exercises framing and dispatch, not /proc. */
 function fakeNode(power: DryRunPower): NodeBackend {
   const base: Record<string, unknown> = { name: 'fuzz', power, unsupportedCommands: [] };
@@ -178,7 +168,7 @@ function inProcessAgent() {
     handlers,
     policy: new CommandPolicy({ blockRpcs: QEMU_BLOCK }),
     node: fakeNode(new DryRunPower()),
-    state: new MemState(),
+    state: new MemoryAgentState(),
     settings: {
       allowExec: [],
       allowFileRead: [],

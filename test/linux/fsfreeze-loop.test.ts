@@ -10,11 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Logger } from 'pino';
-import type { AgentState, CommandContext } from '../../src/commands/context.js';
+import type { CommandContext } from '../../src/commands/context.js';
 import { createFreezeHandlers, FreezeController } from '../../src/commands/freeze.js';
 import type { NodeBackend } from '../../src/node/interfaces.js';
 import { loadNative } from '../../src/node/linux/native.js';
 import { LinuxStorage } from '../../src/node/linux/storage.js';
+import { MemoryAgentState } from '../doubles/memory-state.js';
 
 let dir = '';
 let mnt = '';
@@ -72,17 +73,8 @@ after(() => {
 const skip = () => skipReason;
 
 function ctxFor(storage: LinuxStorage, timeout = 0) {
-  let frozen = false;
   const warnings: unknown[] = [];
-  const state: AgentState = {
-    nextFileHandle: async () => 1000,
-    get frozen() {
-      return frozen;
-    },
-    setFrozen: async (f: boolean) => {
-      frozen = f;
-    },
-  };
+  const state = new MemoryAgentState();
   const log = { info: () => {}, debug: () => {}, error: () => {}, warn: (...a: unknown[]) => warnings.push(a) } as unknown as Logger;
   const ctx = {
     node: { storage } as unknown as NodeBackend,
@@ -124,17 +116,17 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', { timeout: 2
     if (skip()) return t.skip(String(skip()));
     if (!loadNative()) return t.skip('native addon not built: run node-gyp rebuild');
     const s = new LinuxStorage(root);
-    assert.equal(await s.freezeOne(mnt), true);
+    assert.equal(await s.freeze(mnt), true);
     let probe: Awaited<ReturnType<typeof probeWrite>> | undefined;
     try {
       probe = await probeWrite();
       assert.equal(probe.blocked, true, 'a write must block while frozen');
-      assert.equal(await s.freezeOne(mnt), false);
+      assert.equal(await s.freeze(mnt), false);
     } finally {
-      assert.equal(await s.thawOne(mnt), true);
+      assert.equal(await s.thaw(mnt), true);
     }
     await probe?.done;
-    assert.equal(await s.thawOne(mnt), false, 'not frozen any more: nothing to thaw');
+    assert.equal(await s.thaw(mnt), false, 'not frozen any more: nothing to thaw');
     assert.equal((await probeWrite()).blocked, false);
   });
 
@@ -153,16 +145,16 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', { timeout: 2
     if (skip()) return t.skip(String(skip()));
     if (run('fsfreeze', ['--version']).status !== 0) return t.skip('util-linux fsfreeze missing');
     const s = new LinuxStorage(root, { ioctl: {} });
-    assert.equal(await s.freezeOne(mnt), true);
+    assert.equal(await s.freeze(mnt), true);
     let probe: Awaited<ReturnType<typeof probeWrite>> | undefined;
     try {
       probe = await probeWrite();
       assert.equal(probe.blocked, true);
     } finally {
-      assert.equal(await s.thawOne(mnt), true);
+      assert.equal(await s.thaw(mnt), true);
     }
     await probe?.done;
-    assert.equal(await s.thawOne(mnt), false);
+    assert.equal(await s.thaw(mnt), false);
     const [r] = await s.trim(0);
     assert.equal(r?.path, mnt);
     assert.equal(r?.error, undefined);

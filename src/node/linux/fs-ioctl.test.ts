@@ -44,7 +44,7 @@ describe('util-linux fallback', () => {
   test('freeze/thaw run fsfreeze -f/-u; EOPNOTSUPP is a skip, other errors read like qemu-ga', async () => {
     const t = tools((_f, a) => (a[0] === '-f' ? { code: 1, stderr: `fsfreeze: ${a[1]}: freeze failed: Operation not supported\n` } : {}));
     const s = new LinuxStorage(root, { ioctl: t.deps });
-    assert.equal(await s.freezeOne(mnt), false);
+    assert.equal(await s.freeze(mnt), false);
     const t2 = tools(() => ({ code: 1, stderr: `fsfreeze: ${mnt}: freeze failed: Operation not permitted\n` }));
     await assert.rejects(
       new LinuxStorage(root, { ioctl: t2.deps }).freeze(mnt),
@@ -57,9 +57,9 @@ describe('util-linux fallback', () => {
     let frozenCount = 2;
     const t = tools(() => (frozenCount-- > 0 ? {} : { code: 1, stderr: `fsfreeze: ${mnt}: unfreeze failed: Invalid argument\n` }));
     const s = new LinuxStorage(root, { ioctl: t.deps });
-    assert.equal(await s.thawOne(mnt), true);
+    assert.equal(await s.thaw(mnt), true);
     assert.equal(t.calls.length, 3);
-    assert.equal(await s.thawOne(mnt), false);
+    assert.equal(await s.thaw(mnt), false);
   });
 
   test('trim: fstrim -v -m, bytes parsed, per-path errors, last mount first', async () => {
@@ -101,8 +101,8 @@ describe('native path (fake addon)', () => {
       },
     } as unknown as GuestlinkNative;
     const s = new LinuxStorage(root, { ioctl: { native } });
-    assert.equal(await s.freezeOne(mnt), false, 'EBUSY (already frozen, bind mount) is not counted, not an error');
-    assert.equal(await s.thawOne(mnt), false);
+    assert.equal(await s.freeze(mnt), false, 'EBUSY (already frozen, bind mount) is not counted, not an error');
+    assert.equal(await s.thaw(mnt), false);
     await assert.rejects(
       s.freeze(`${root}/missing`),
       (e: QgaError) => e.desc === `failed to open ${root}/missing: No such file or directory`,

@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { Power, ShutdownMode, SuspendMode } from '../interfaces.js';
+import { loadNative } from './native.js';
 import { type CommandResult, runCommand } from './run-command.js';
 
 export type LinuxPowerKind = 'logind' | 'openrc' | 'shutdown-command' | 'syscall';
@@ -129,4 +130,24 @@ export class LinuxPower implements Power {
       );
     return p;
   }
+}
+
+/** sync(2) then reboot(2) through the native addon, or undefined when the addon is not built. */
+export function nativeRebootSyscall(): PowerDeps['rebootSyscall'] {
+  const native = loadNative();
+  if (!native) return undefined;
+  const cmd: Record<ShutdownMode, number> = {
+    powerdown: native.LINUX_REBOOT_CMD_POWER_OFF,
+    reboot: native.LINUX_REBOOT_CMD_RESTART,
+    halt: native.LINUX_REBOOT_CMD_HALT,
+  };
+  return async (mode) => {
+    // Let the caller's log line and the host see the request go out before the machine stops.
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      native.reboot(cmd[mode]);
+    } catch (err) {
+      throw genericError(`reboot(2) failed: ${(err as Error).message}`, 'POWER_FAILED');
+    }
+  };
 }

@@ -74,16 +74,8 @@ export class LinuxStorage implements Storage {
     return (await this.mounts()).map((m) => m.mountpoint);
   }
 
-  /**
-   * FIFREEZE. Resolves (at run time) false when the filesystem cannot be frozen harmlessly (EOPNOTSUPP) or
-   * already is (EBUSY), true otherwise; typed void until Storage.freeze returns Promise<boolean>.
-   */
-  async freeze(mountpoint: string): Promise<void> {
-    return (await this.freezeOne(mountpoint)) as unknown as undefined;
-  }
-
   /** FIFREEZE; false when skipped (EOPNOTSUPP, EBUSY), as qemu-ga leaves those out of its count. */
-  async freezeOne(mountpoint: string): Promise<boolean> {
+  async freeze(mountpoint: string): Promise<boolean> {
     try {
       await this.ioctl.freeze(mountpoint);
       return true;
@@ -94,16 +86,10 @@ export class LinuxStorage implements Storage {
   }
 
   /**
-   * FITHAW until it fails (each FIFREEZE needs its own FITHAW), as qemu-ga does. Resolves true when the
-   * filesystem was frozen; a filesystem that was not frozen (EINVAL) or cannot be opened is nothing to thaw.
-   * Typed void until Storage.thaw returns Promise<boolean>.
+   * FITHAW until it fails (each FIFREEZE needs its own FITHAW), as qemu-ga does. True when the filesystem
+   * was frozen; a filesystem that was not frozen (EINVAL) or cannot be opened is nothing to thaw.
    */
-  async thaw(mountpoint: string): Promise<void> {
-    return (await this.thawOne(mountpoint)) as unknown as undefined;
-  }
-
-  /** FITHAW until EINVAL; true when at least one succeeded. */
-  async thawOne(mountpoint: string): Promise<boolean> {
+  async thaw(mountpoint: string): Promise<boolean> {
     let thawed = false;
     for (let i = 0; i < MAX_THAWS; i++) {
       try {
