@@ -1,5 +1,6 @@
 // Reads flags, environment and config file once into one frozen, validated object.
-// Precedence: defaults < config file (-c, or /etc/qemu/qemu-ga.conf when present) < GUESTLINK_* < flags.
+// Precedence: defaults < config file (-c, GUESTLINK_CONFIG, QGA_CONF, or /etc/qemu/qemu-ga.conf when
+// present) < GUESTLINK_* < flags.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
@@ -174,7 +175,9 @@ export function loadConfig(
   fileExists: (p: string) => boolean = existsSync,
 ): LoadedConfig {
   const { raw: fromArgs, action, configFile: argConfig } = parseArgv(argv);
-  const configFile = argConfig ?? env.GUESTLINK_CONFIG ?? (fileExists(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  // QGA_CONF is qemu-ga's own variable for the config file path.
+  const configFile =
+    argConfig ?? env.GUESTLINK_CONFIG ?? env.QGA_CONF ?? (fileExists(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   let fromFile: Raw = {};
   if (configFile !== undefined) {
     let text: string;

@@ -19,7 +19,7 @@ import { createLogger } from './log.js';
 import { serve } from './serve.js';
 import { FileAgentState } from './state.js';
 
-async function createTransport(config: AgentConfig): Promise<Transport> {
+async function createTransport(config: AgentConfig, log: Logger): Promise<Transport> {
   switch (config.method) {
     case 'unix-listen': {
       const { UnixListenTransport } = await import('../transport/unix-listen.js');
@@ -28,7 +28,11 @@ async function createTransport(config: AgentConfig): Promise<Transport> {
     case 'virtio-serial':
     case 'isa-serial': {
       const { SerialPortTransport } = await import('../transport/serial-port.js');
-      return new SerialPortTransport(config.path, { kind: config.method, retry: config.retryPath });
+      return new SerialPortTransport(config.path, {
+        kind: config.method,
+        retry: config.retryPath,
+        log: log.child({ transport: config.method }),
+      });
     }
     case 'vsock-listen': {
       const { VsockListenTransport } = await import('../transport/vsock-listen.js');
@@ -138,7 +142,7 @@ export async function startAgent(
   });
   // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
   if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config), log });
-  const transport = await createTransport(config);
+  const transport = await createTransport(config, log);
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info({ method: config.method, path: config.path, version: VERSION, node: node.name, power: power.name }, 'guestlink agent ready');
@@ -166,9 +170,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (!agent) return;
   const running = agent;
-  const stop = () => {
-    void running.close().then(() => process.exit(0));
+  // process.exit() would wait for the serial transport's pending read in the thread pool, which a
+  // silent host (libvirt keeps the port open) never completes: after a clean close, die by the same
+  // signal with the default action instead (systemd counts a SIGTERM death as a clean stop).
+  const stop = (sig: NodeJS.Signals) => () => {
+    void running.close().then(() => {
+      process.removeAllListeners(sig);
+      process.kill(process.pid, sig);
+    });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop('SIGTERM'));
+  process.on('SIGINT', stop('SIGINT'));
 }
