@@ -8,8 +8,8 @@ import { access, stat } from 'node:fs/promises';
 import { constants as osc } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { errnoCode, strerror } from '../protocol/qga/errno-text.js';
 import { errors, genericError } from '../protocol/qga/errors.js';
-import { errnoCode, errnoText } from './errno-text.js';
 
 /** qemu-ga's GUEST_EXEC_MAX_OUTPUT: bytes kept per stream. */
 export const EXEC_MAX_OUTPUT = 16 << 20;
@@ -75,7 +75,7 @@ export interface ExecStatus {
 /** glib's wording for a program that cannot be started, wrapped as qemu-ga's QERR_QGA_COMMAND_FAILED. */
 export function spawnFailed(program: string, err: unknown) {
   return genericError(
-    `Guest agent command failed, error was 'Failed to execute child process \u201C${program}\u201D (${errnoText(err)})'`,
+    `Guest agent command failed, error was 'Failed to execute child process \u201C${program}\u201D (${strerror(err)})'`,
     'EXEC_FAILED',
   );
 }

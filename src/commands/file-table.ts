@@ -3,8 +3,8 @@
 // append writes landing at the end. Plain fds instead of stdio: writes reach the kernel at once
 // (qemu-ga's only sit in a buffer until flush/close/read), so guest-file-flush has nothing to push.
 import { close as closeFd, constants, fstat, open, read as readFd, type Stats, write as writeFd } from 'node:fs';
+import { errnoCode, strerror } from '../protocol/qga/errno-text.js';
 import { genericError } from '../protocol/qga/errors.js';
-import { errnoCode, errnoText } from './errno-text.js';
 
 /** How an fopen() mode string opens a file: qemu-ga's table (r, rb, w, wb, a, ab, r+, rb+, r+b, w+, wb+, w+b, a+, ab+, a+b). */
 export interface OpenMode {
@@ -152,7 +152,7 @@ export class OpenFile {
           if (this.seekable) this.pos += n;
         }
       } catch (err) {
-        throw genericError(`failed to read file: ${errnoText(err)}`, 'IO');
+        throw genericError(`failed to read file: ${strerror(err)}`, 'IO');
       }
       return { count: got, data: buf.subarray(0, got), eof };
     });
@@ -176,7 +176,7 @@ export class OpenFile {
         }
         if (this.seekable && this.mode.append) this.pos = (await p.fstat(this.fd)).size;
       } catch (err) {
-        throw genericError(`failed to write to file: ${errnoText(err)}`, 'IO');
+        throw genericError(`failed to write to file: ${strerror(err)}`, 'IO');
       }
       return done;
     });
@@ -193,7 +193,7 @@ export class OpenFile {
         try {
           base = (await p.fstat(this.fd)).size;
         } catch (err) {
-          throw genericError(`failed to seek file: ${errnoText(err)}`, 'IO');
+          throw genericError(`failed to seek file: ${strerror(err)}`, 'IO');
         }
       }
       const next = base + offset;
@@ -214,7 +214,7 @@ export class OpenFile {
       try {
         await p.close(this.fd);
       } catch (err) {
-        throw genericError(`failed to close handle: ${errnoText(err)}`, 'IO');
+        throw genericError(`failed to close handle: ${strerror(err)}`, 'IO');
       }
     });
   }

@@ -1,11 +1,12 @@
 // guest-file-open/-read/-write/-seek/-flush/-close, as qemu-ga 7.2 answers them, behind
 // guestlink's allow-lists: reads need --allow-file-read, writes --allow-file-write, checked on the
 // path the kernel resolves (symlinks, '..'), and the resolved path is the one opened.
+
+import { strerror } from '../protocol/qga/errno-text.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
 import { Base64Bytes } from '../protocol/qga/json-value.js';
 import { decodeBase64 } from './base64.js';
 import type { CommandContext, Handler } from './context.js';
-import { errnoText } from './errno-text.js';
 import { FileTable, OpenFile, parseOpenMode } from './file-table.js';
 import { PathAllowList, resolveForOpen } from './path-policy.js';
 
@@ -38,7 +39,7 @@ export function makeFileHandlers(table: FileTable): Record<string, Handler> {
     'guest-file-open': async (args: { path: string; mode?: string }, ctx) => {
       const mode = args.mode ?? 'r';
       const { m, resolved } = await checkAllowed(args.path, mode, ctx);
-      const fail = (err: unknown) => genericError(`failed to open file '${args.path}' (mode: '${mode}'): ${errnoText(err)}`, 'IO');
+      const fail = (err: unknown) => genericError(`failed to open file '${args.path}' (mode: '${mode}'): ${strerror(err)}`, 'IO');
       if (resolved.error) throw fail(resolved.error);
       let file: OpenFile;
       try {

@@ -20,10 +20,20 @@ export class UnixListenTransport implements Transport {
       this.sockets.add(sock);
       const conn: Connection = {
         id: newConnectionId(),
+        // Resolves at once when the socket took the bytes, or on 'drain' when its buffer is full:
+        // replies stay in order (one writer per connection) and a host that stops reading holds
+        // back only its own connection.
         write: (data) =>
           new Promise((resolve) => {
             if (sock.destroyed || !sock.writable) return resolve();
-            sock.write(data, () => resolve());
+            if (sock.write(data)) return resolve();
+            const done = () => {
+              sock.off('drain', done);
+              sock.off('close', done);
+              resolve();
+            };
+            sock.on('drain', done);
+            sock.on('close', done);
           }),
         close: () => sock.destroy(),
       };

@@ -4,56 +4,25 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { QgaClient, QgaRemoteError } from '../../src/host/client.js';
 import { USER_PROCESS, utmpRecord } from '../../src/node/linux/utmp.js';
-import { JsonStreamReader } from '../../src/protocol/qga/json-stream.js';
 import { JsonFloat, type JsonObject, type JsonValue } from '../../src/protocol/qga/json-value.js';
+import { AGENT_BIN as AGENT, HAVE_QEMU_GA, type Peers, QEMU_BLOCK, QEMU_GA, startPeers } from './harness.js';
 
-const QEMU_GA = '/usr/sbin/qemu-ga';
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const AGENT = path.join(REPO, 'bin/guestlink-agent.js');
-// Nothing here needs these; blocked so that a stray request can never act on this machine.
-const BLOCKED = [
-  'guest-shutdown',
-  'guest-suspend-disk',
-  'guest-suspend-ram',
-  'guest-suspend-hybrid',
-  'guest-fsfreeze-freeze',
-  'guest-fsfreeze-freeze-list',
-  'guest-fstrim',
-  'guest-set-time',
-  'guest-set-user-password',
-  'guest-set-vcpus',
-  'guest-set-memory-blocks',
-  'guest-ssh-add-authorized-keys',
-  'guest-ssh-remove-authorized-keys',
-].join(',');
+const BLOCKED = QEMU_BLOCK.join(',');
 
-/** One connection that sends a command and resolves with the parsed reply line. */
+/** One connection over the host library's client; replies as objects, so both agents' errors show in asserts. */
 class Client {
-  private readonly pending: ((v: JsonValue) => void)[] = [];
-  private readonly reader = new JsonStreamReader((ev) => {
-    const resolve = this.pending.shift();
-    if (resolve) resolve('value' in ev ? ev.value : { error: ev.error });
-  });
-  private constructor(private readonly sock: net.Socket) {
-    sock.on('data', (b) => this.reader.feed(b));
-  }
+  private constructor(private readonly c: QgaClient) {}
 
   static async connect(file: string, deadlineMs = 10000): Promise<Client> {
     const until = Date.now() + deadlineMs;
     for (;;) {
       try {
-        const sock = await new Promise<net.Socket>((resolve, reject) => {
-          const s = net.createConnection(file);
-          s.once('connect', () => resolve(s));
-          s.once('error', reject);
-        });
-        return new Client(sock);
+        return new Client(await QgaClient.connectUnix(file));
       } catch (e) {
         if (Date.now() > until) throw e;
         await new Promise((r) => setTimeout(r, 50));
@@ -61,15 +30,17 @@ class Client {
     }
   }
 
-  call(execute: string): Promise<JsonObject> {
-    return new Promise((resolve) => {
-      this.pending.push((v) => resolve(v as JsonObject));
-      this.sock.write(`${JSON.stringify({ execute })}\n`);
-    });
+  async call(execute: string): Promise<JsonObject> {
+    try {
+      return { return: await this.c.call(execute) };
+    } catch (e) {
+      if (e instanceof QgaRemoteError) return { error: { class: e.errorClass, desc: e.desc } };
+      throw e;
+    }
   }
 
   close(): void {
-    this.sock.destroy();
+    this.c.close();
   }
 }
 
@@ -96,52 +67,22 @@ function shape(o: JsonValue | undefined): string[] {
     .sort();
 }
 
-const skip = existsSync(QEMU_GA) ? false : `${QEMU_GA} is not installed (apt-get install qemu-guest-agent): peer comparison skipped`;
+const skip = HAVE_QEMU_GA ? false : `${QEMU_GA} is not installed (apt-get install qemu-guest-agent): peer comparison skipped`;
 
 describe('qemu-ga 7.2 vs guestlink: node facts', { skip }, () => {
-  let dir = '';
-  const procs: ChildProcess[] = [];
+  let peers: Peers;
   let qga: Client;
   let ours: Client;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gl-peer-info-'));
-    mkdirSync(path.join(dir, 'qst'));
-    mkdirSync(path.join(dir, 'gst'));
-    const q = spawn(
-      QEMU_GA,
-      ['-m', 'unix-listen', '-p', path.join(dir, 'q.sock'), '-t', path.join(dir, 'qst'), '-f', path.join(dir, 'q.pid'), '-b', BLOCKED],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const g = spawn(
-      process.execPath,
-      [
-        AGENT,
-        '-m',
-        'unix-listen',
-        '-p',
-        path.join(dir, 'g.sock'),
-        '-t',
-        path.join(dir, 'gst'),
-        '--power',
-        'dry-run',
-        '--no-hide-virtual-interfaces',
-        '-c',
-        '/dev/null',
-      ],
-      { stdio: 'ignore' },
-    );
-    procs.push(q, g);
-    [qga, ours] = await Promise.all([Client.connect(path.join(dir, 'q.sock')), Client.connect(path.join(dir, 'g.sock'))]);
+    peers = await startPeers({ agentArgs: ['--no-hide-virtual-interfaces'] });
+    [qga, ours] = await Promise.all([Client.connect(peers.qemu?.socket as string), Client.connect(peers.agent?.socket as string)]);
   });
 
-  after(() => {
+  after(async () => {
     qga?.close();
     ours?.close();
-    for (const p of procs) if (p.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGTERM');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await peers?.stop();
   });
 
   const both = async (cmd: string) => {

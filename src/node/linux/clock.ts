@@ -4,9 +4,9 @@
 // set() is `hwclock -s`. hwclock is spawned without a shell; failures read like qemu-ga's.
 import { accessSync, constants } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { strerror } from '../../protocol/qga/errno-text.js';
 import { errors, genericError } from '../../protocol/qga/errors.js';
 import type { Clock } from '../interfaces.js';
-import { strerror } from './errno-text.js';
 import { type GuestlinkNative, loadNative } from './native.js';
 import { type CommandResult, runCommand } from './run-command.js';
 

@@ -2,9 +2,9 @@
 // semantics: vCPUs stop at the first failure (an error only if none was processed), memory blocks
 // get one response each with qemu-ga's response codes and errno values.
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { errnoCode, errnoOf, strerror } from '../../protocol/qga/errno-text.js';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { Hardware, LogicalCpu, MemoryBlock, MemoryBlockResult } from '../interfaces.js';
-import { codeOf, errnoOf, strerror } from './errno-text.js';
 import { preadSmall, probeDir, pwriteSmall } from './fs-raw.js';
 import { sysPaths } from './system.js';
 
@@ -42,7 +42,7 @@ export class LinuxHardware implements Hardware {
     try {
       fd = openSync(file, constants.O_RDWR);
     } catch (e) {
-      if (codeOf(e) !== 'ENOENT') return `open("${file}"): ${strerror(e)}`;
+      if (errnoCode(e) !== 'ENOENT') return `open("${file}"): ${strerror(e)}`;
       if (!cpu.online) return `logical processor #${cpu.logicalId} can't be offlined`;
       return undefined; // no `online` file (cpu0): re-onlining is a no-op
     }
@@ -80,19 +80,19 @@ export class LinuxHardware implements Hardware {
       probeDir(this.paths.memoryDir);
     } catch (e) {
       // qemu-ga leaves the response at its zero value ("success") for errors other than ENOENT.
-      return { physIndex, response: codeOf(e) === 'ENOENT' ? 'operation-not-supported' : 'success', errorCode: errnoOf(e) };
+      return { physIndex, response: errnoCode(e) === 'ENOENT' ? 'operation-not-supported' : 'success', errorCode: errnoOf(e) };
     }
     const dir = this.paths.memory(physIndex);
     try {
       probeDir(dir);
     } catch (e) {
-      return { physIndex, response: codeOf(e) === 'ENOENT' ? 'not-found' : 'operation-failed', errorCode: errnoOf(e) };
+      return { physIndex, response: errnoCode(e) === 'ENOENT' ? 'not-found' : 'operation-failed', errorCode: errnoOf(e) };
     }
     let state: string;
     try {
       state = preadSmall(`${dir}state`, 10);
     } catch (e) {
-      if (codeOf(e) === 'ENOENT') {
+      if (errnoCode(e) === 'ENOENT') {
         // Old kernels without `state`: blocks are online and stay so.
         return { physIndex, response: block.online ? 'success' : 'operation-not-supported', errorCode: errnoOf(e) };
       }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { errnoCode, strerror } from '../../protocol/qga/errno-text.js';
 import { genericError } from '../../protocol/qga/errors.js';
 import type {
   CpuStats,
@@ -15,7 +16,6 @@ import type {
   SystemInfo,
   Timezone,
 } from '../interfaces.js';
-import { codeOf, strerror } from './errno-text.js';
 import { preadSmall, probeDir, readBytesOrUndefined, readdirRaw } from './fs-raw.js';
 import { parseOsRelease } from './os-release.js';
 import { parseDiskstats, parseLoadavg, parseProcStat } from './proc-stat.js';
@@ -107,7 +107,7 @@ export class LinuxSystemInfo implements SystemInfo {
       try {
         status = preadSmall(`${dir}/online`, 1);
       } catch (e) {
-        if (codeOf(e) === 'ENOENT') {
+        if (errnoCode(e) === 'ENOENT') {
           out.push({ logicalId: id, online: true, canOffline: false });
           continue;
         }
@@ -125,7 +125,7 @@ export class LinuxSystemInfo implements SystemInfo {
     try {
       entries = readdirRaw(dir);
     } catch (e) {
-      if (codeOf(e) === 'ENOENT') return [];
+      if (errnoCode(e) === 'ENOENT') return [];
       throw genericError(`Can't open directory"${dir}": ${strerror(e)}`);
     }
     const out: MemoryBlock[] = [];
@@ -150,7 +150,7 @@ export class LinuxSystemInfo implements SystemInfo {
       } catch (de) {
         throw genericError(`open("${dir}"): ${strerror(de)}`);
       }
-      if (codeOf(e) === 'ENOENT') return { physIndex, online: true, canOffline: false };
+      if (errnoCode(e) === 'ENOENT') return { physIndex, online: true, canOffline: false };
       throw genericError(`open sysfs file "state": ${strerror(e)}`);
     }
     if (state === '') throw genericError('pread sysfs file "state": unexpected EOF');
@@ -159,7 +159,7 @@ export class LinuxSystemInfo implements SystemInfo {
     try {
       removable = preadSmall(`${dir}removable`, 1);
     } catch (e) {
-      if (codeOf(e) === 'ENOENT') return { physIndex, online, canOffline: false };
+      if (errnoCode(e) === 'ENOENT') return { physIndex, online, canOffline: false };
       throw genericError(`open sysfs file "removable": ${strerror(e)}`);
     }
     if (removable === '') throw genericError('pread sysfs file "removable": unexpected EOF');

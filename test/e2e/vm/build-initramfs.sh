@@ -29,7 +29,8 @@ for a in sh mount mkdir insmod cat echo switch_root cp; do ln -s busybox "$R/bin
 
 # Modules in dependency order (modprobe --show-depends lists them so).
 : > "$R/modules/order"
-for m in virtio_pci virtio_console 9pnet_virtio 9p overlay virtio_net; do
+# virtio_blk and ext4: tests may attach a small ext4 disk (/dev/vda) to show fsfreeze/fstrim on a real filesystem.
+for m in virtio_pci virtio_console 9pnet_virtio 9p overlay virtio_net virtio_blk ext4; do
   modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}' | while read -r ko; do
     b=$(basename "$ko")
     case "$b" in *.xz) b=${b%.xz};; *.zst) b=${b%.zst};; esac
@@ -98,6 +99,15 @@ while [ $i -lt 50 ]; do
   i=$((i + 1)); $BB sleep 0.1
 done
 echo "GLVM: virtio-ports: $($BB ls /dev/virtio-ports | $BB tr '\n' ' ')"
+# Stand-ins for an init that acts on poweroff/reboot/halt: PID 1 here is this script, which does not
+# handle the signals those commands send to init, and the host's /sbin/poweroff etc. are systemctl
+# links (no systemd runs here). These shims in the tmpfs overlay go straight to reboot(2) with sync
+# (busybox -f), which is what the init's shutdown ends in; the --power openrc back end runs them.
+for c in poweroff reboot halt; do
+  $BB rm -f "/sbin/$c"
+  printf '#!/run/glvm/busybox sh\necho "GLVM: %s shim"\nexec /run/glvm/busybox %s -f\n' "$c" "$c" > "/sbin/$c"
+  $BB chmod 755 "/sbin/$c"
+done
 # The probe: one line in ("stat", or "kill-TERM" to signal the agent first), one line out with the
 # agent's fd count and CPU ticks, or "pid=" once it is gone.
 # It reads /proc for the pid in /run/glvm/agent.pid (the guest command's pid: commands should exec the

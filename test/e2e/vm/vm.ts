@@ -84,6 +84,8 @@ export interface VmOptions {
   /** Extra kernel command-line words (the default adds clocksource=tsc, see bootVm). */
   kernelArgs?: string[];
   hostname?: string;
+  /** Let a guest reboot restart the VM (QMP RESET) instead of ending QEMU: leaves out -no-reboot. */
+  allowReboot?: boolean;
 }
 
 /** A running VM: its sockets, its QEMU pid, and how to stop it. */
@@ -174,7 +176,7 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
   ].join(' ');
   const args = [
     ...['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', String(opts.memoryMb ?? 768), '-smp', String(opts.cpus ?? 2)],
-    ...['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
+    ...['-nodefaults', '-no-user-config', '-display', 'none', ...(opts.allowReboot ? [] : ['-no-reboot'])],
     ...['-kernel', kernel, '-initrd', initrd, '-append', append],
     ...['-serial', `file:${consolePath}`],
     ...(isaSocket ? ['-chardev', `socket,id=isa0,path=${isaSocket},server=on,wait=off`, '-serial', 'chardev:isa0'] : []),

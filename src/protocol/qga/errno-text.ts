@@ -1,8 +1,9 @@
-// glibc's strerror() texts, so that error descriptions read exactly like qemu-ga's
-// (error_setg_errno appends ": <strerror>"); Node's own messages use libuv's wording instead.
+// glibc's strerror() texts for the errno codes Node reports, so that error descriptions read exactly
+// like qemu-ga's (error_setg_errno appends ": <strerror>", e.g. "failed to open file '/x' (mode: 'r'):
+// No such file or directory"); Node's own messages use libuv's wording instead.
 import { constants } from 'node:os';
 
-const TEXTS: Record<string, string> = {
+const TEXTS: Readonly<Record<string, string>> = {
   EPERM: 'Operation not permitted',
   ENOENT: 'No such file or directory',
   ESRCH: 'No such process',
@@ -39,17 +40,22 @@ const TEXTS: Record<string, string> = {
   ENOTSUP: 'Operation not supported',
   EADDRNOTAVAIL: 'Cannot assign requested address',
   ETIMEDOUT: 'Connection timed out',
+  ENOEXEC: 'Exec format error',
+  EWOULDBLOCK: 'Resource temporarily unavailable',
+  ETXTBSY: 'Text file busy',
+  EOVERFLOW: 'Value too large for defined data type',
+  EDQUOT: 'Disk quota exceeded',
 };
 
-/** The glibc text for a Node fs error (by its `code`), falling back to the error's own message. */
+/** The glibc text for a Node system error (by its `code`), falling back to the error's own message. */
 export function strerror(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code && TEXTS[code]) return TEXTS[code];
-  if (code) return code;
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  return code ?? String(err);
 }
 
-/** The numeric errno for a Node fs error (0 when unknown), as qemu-ga reports in `error-code`. */
+/** The numeric errno for a Node system error (0 when unknown), as qemu-ga reports in `error-code`. */
 export function errnoOf(err: unknown): number {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const n = code ? (constants.errno as Record<string, number>)[code] : undefined;
@@ -57,6 +63,6 @@ export function errnoOf(err: unknown): number {
 }
 
 /** The Node error code of a thrown value ('ENOENT', ...), or undefined. */
-export function codeOf(err: unknown): string | undefined {
+export function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
