@@ -55,7 +55,7 @@ describe('Proxmox VE wire behaviour', () => {
   test('exec + exec-status polled each second, as the GUI does', async () => {
     for (const [name, sock] of sockets()) {
       const ex = await pveCommand(sock, 'guest-exec', { path: '/bin/echo', arg: ['hello', 'pve'], 'capture-output': true });
-      const pid = (ex.reply?.return as { pid: number }).pid;
+      const pid = (ex.reply?.return as { pid?: number } | undefined)?.pid;
       assert.equal(typeof pid, 'number', `${name}: ${JSON.stringify(ex.reply)}`);
       let status: Record<string, unknown> = {};
       for (let i = 0; i < 20 && !status.exited; i++) {
