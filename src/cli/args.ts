@@ -46,7 +46,7 @@ function convert(type: TypeRef, raw: string, key: string): JsonValue {
 
 /** Builds the arguments object from `key=value` strings (and an optional JSON object to start from). */
 export function buildArguments(name: string, spec: CommandSpec, pairs: string[], json?: string): JsonObject {
-  const args: JsonObject = json ? (parseJsonText(json) as JsonObject) : {};
+  const args: JsonObject = json ? { ...(parseJsonText(json) as JsonObject) } : {};
   const members = new Map(Object.entries(spec.args ?? {}).map(([k, t]) => [memberName(k).name, t]));
   for (const pair of pairs) {
     const eq = pair.indexOf('=');

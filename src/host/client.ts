@@ -33,6 +33,7 @@ export class QgaClient {
   private readonly pending: Pending[] = [];
   private readonly reader: JsonStreamReader;
   private ended = false;
+  private awaitingDelimiter = false;
   private endWaiters: (() => void)[] = [];
 
   private constructor(private readonly sock: net.Socket) {
@@ -48,9 +49,12 @@ export class QgaClient {
       p.resolve(isObject(v) && 'return' in v ? (v.return as JsonValue) : null);
     });
     sock.on('data', (chunk) => {
-      // 0xFF starts a guest-sync-delimited reply: everything before it is stale.
-      const ff = chunk.lastIndexOf(0xff);
-      if (ff >= 0) {
+      // While synchronising, everything before the 0xFF that starts the guest-sync-delimited reply is
+      // stale (replies to an earlier client, the parse error the agent sends for our own 0xFF).
+      if (this.awaitingDelimiter) {
+        const ff = chunk.indexOf(0xff);
+        if (ff < 0) return;
+        this.awaitingDelimiter = false;
         this.reader.reset();
         chunk = chunk.subarray(ff + 1);
       }
@@ -83,6 +87,7 @@ export class QgaClient {
   /** guest-sync-delimited with a random id; stale replies before the 0xFF are dropped. */
   async sync(opts: CallOptions = {}): Promise<void> {
     const id = Math.floor(Math.random() * 2 ** 31);
+    this.awaitingDelimiter = true;
     this.sock.write(Buffer.from([0xff]));
     const got = await this.call('guest-sync-delimited', { id }, opts);
     if (got !== id) throw new Error(`guest-sync-delimited returned ${String(got)}, expected ${id}`);
