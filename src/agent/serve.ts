@@ -9,16 +9,35 @@ interface ConnState {
   reader: JsonStreamReader;
   session: Session;
   queue: Promise<void>;
+  /** Requests parsed but not yet answered. */
+  pending: number;
+  paused: boolean;
   closed: boolean;
 }
+
+/**
+ * A host that sends faster than it reads (or than commands finish) is paused at this many pending
+ * requests and resumed when they are done: memory stays bounded whatever the host does.
+ */
+export const MAX_PENDING_REQUESTS = 64;
 
 /** Serves QGA on a transport until it is closed. Requests on one connection run in order, like qemu-ga. */
 export async function serve(transport: Transport, dispatcher: Dispatcher, log: Logger, limits?: JsonLimits): Promise<void> {
   const conns = new Map<number, ConnState>();
   const enqueue = (conn: Connection, st: ConnState, ev: JsonEvent) => {
+    st.pending++;
+    if (st.pending >= MAX_PENDING_REQUESTS && !st.paused && conn.pause) {
+      st.paused = true;
+      conn.pause();
+    }
     st.queue = st.queue.then(async () => {
       const reply = await dispatcher.handle(ev, st.session);
       if (reply && !st.closed) await conn.write(reply);
+      st.pending--;
+      if (st.paused && st.pending === 0 && !st.closed) {
+        st.paused = false;
+        conn.resume?.();
+      }
     });
   };
   await transport.start({
@@ -30,6 +49,8 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
         const state: ConnState = {
           session,
           queue: Promise.resolve(),
+          pending: 0,
+          paused: false,
           closed: false,
           reader: new JsonStreamReader((ev) => enqueue(conn, state, ev), limits),
         };

@@ -7,6 +7,9 @@ export interface Connection {
   write(data: Buffer): Promise<void>;
   /** End this conversation (the transport keeps listening). */
   close(): void;
+  /** Stop delivering data until resume() (flow control; transports that cannot pause leave these out). */
+  pause?(): void;
+  resume?(): void;
 }
 
 export interface ConnectionHandlers {

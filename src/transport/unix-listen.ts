@@ -36,6 +36,8 @@ export class UnixListenTransport implements Transport {
             sock.on('close', done);
           }),
         close: () => sock.destroy(),
+        pause: () => sock.pause(),
+        resume: () => sock.resume(),
       };
       h.opened?.(conn);
       sock.on('data', (chunk) => h.data(conn, chunk));
