@@ -16,11 +16,11 @@ import { bootVm, defaultAgentCommand, REPO_ROOT, type Vm, vmUnavailableReason } 
 const ADDON = path.join(REPO_ROOT, 'build/Release/guestlink.node');
 const skip =
   vmUnavailableReason() ??
-  (existsSync('/usr/sbin/mkfs.ext4') || existsSync('/sbin/mkfs.ext4') ? undefined : 'proxmox VM tests skipped: mkfs.ext4 missing (e2fsprogs)') ??
+  (existsSync('/usr/sbin/mkfs.ext4') || existsSync('/sbin/mkfs.ext4')
+    ? undefined
+    : 'proxmox VM tests skipped: mkfs.ext4 missing (e2fsprogs)') ??
   (existsSync(ADDON) ? undefined : `proxmox VM tests skipped: ${ADDON} not built (npm run build:native)`);
 if (skip) console.log(`# ${skip}`);
-
-type FreezeStatus = { return?: unknown; error?: { class: string; desc: string } };
 
 describe('Proxmox-style calls to guestlink in a VM', { skip, timeout: 180_000, concurrency: false }, () => {
   let vm: Vm;
@@ -50,7 +50,7 @@ describe('Proxmox-style calls to guestlink in a VM', { skip, timeout: 180_000, c
     const fr = await pveCommand(vm.qgaSocket, 'guest-fsfreeze-freeze');
     assert.deepEqual(fr.reply, { return: 1 }, `freeze: ${JSON.stringify(fr.reply)}`);
     const st1 = await pveCommand(vm.qgaSocket, 'guest-fsfreeze-status');
-    assert.deepEqual(st1.reply as FreezeStatus, { return: 'frozen' });
+    assert.deepEqual(st1.reply, { return: 'frozen' });
     const th = await pveCommand(vm.qgaSocket, 'guest-fsfreeze-thaw');
     assert.deepEqual(th.reply, { return: 1 });
     const st2 = await pveCommand(vm.qgaSocket, 'guest-fsfreeze-status');
@@ -60,7 +60,9 @@ describe('Proxmox-style calls to guestlink in a VM', { skip, timeout: 180_000, c
 
   test('guest-fstrim trims the ext4 disk', async () => {
     const r = await pveCommand(vm.qgaSocket, 'guest-fstrim', { minimum: 0 });
-    const paths = (r.reply?.return as { paths: { path: string; trimmed?: number; minimum?: number; error?: string }[] }).paths;
+    type Trim = { paths: { path: string; trimmed?: number; minimum?: number; error?: string }[] };
+    assert.equal(r.reply?.error, undefined);
+    const paths = (r.reply?.return as Trim | undefined)?.paths ?? [];
     const data = paths.find((p) => p.path === '/mnt/data');
     assert.ok(data, `no /mnt/data in ${JSON.stringify(paths)}`);
     assert.equal(data.error, undefined);

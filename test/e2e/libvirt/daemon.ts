@@ -110,6 +110,10 @@ export interface DomainSpec {
   cmdline: string;
   consolePath: string;
   memoryMb?: number;
+  /** A raw disk image attached as virtio-blk (guest /dev/vda). */
+  disk?: string;
+  /** The NIC's MAC address (libvirt picks a random one otherwise). */
+  mac?: string;
 }
 
 /** The domain XML: TCG, the host root over 9p read-only, the QGA channel libvirt connects to itself. */
@@ -141,7 +145,7 @@ export function domainXml(d: DomainSpec): string {
       <source mode='bind'/>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
     </channel>
-    <interface type='user'><model type='virtio'/></interface>
+${d.disk ? `    <disk type='file' device='disk'><driver name='qemu' type='raw' discard='unmap'/><source file='${esc(d.disk)}'/><target dev='vda' bus='virtio'/></disk>\n` : ''}    <interface type='user'>${d.mac ? `<mac address='${esc(d.mac)}'/>` : ''}<model type='virtio'/></interface>
     <serial type='file'><source path='${esc(d.consolePath)}' append='off'/><target port='0'/></serial>
     <memballoon model='none'/>
   </devices>

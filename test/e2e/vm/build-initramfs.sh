@@ -103,11 +103,19 @@ echo "GLVM: virtio-ports: $($BB ls /dev/virtio-ports | $BB tr '\n' ' ')"
 # handle the signals those commands send to init, and the host's /sbin/poweroff etc. are systemctl
 # links (no systemd runs here). These shims in the tmpfs overlay go straight to reboot(2) with sync
 # (busybox -f), which is what the init's shutdown ends in; the --power openrc back end runs them.
+# Only this throwaway guest's overlay changes; the host's files are read-only underneath.
 for c in poweroff reboot halt; do
   $BB rm -f "/sbin/$c"
-  printf '#!/run/glvm/busybox sh\necho "GLVM: %s shim"\nexec /run/glvm/busybox %s -f\n' "$c" "$c" > "/sbin/$c"
+  printf '#!/run/glvm/busybox sh\necho "GLVM: %s shim" >/dev/console\nexec /run/glvm/busybox %s -f\n' "$c" "$c" > "/sbin/$c"
   $BB chmod 755 "/sbin/$c"
 done
+# The shims log to the console (their callers capture stdout). The same for shutdown(8), which qemu-ga
+# runs (`shutdown -h -P|-r|-H +0 MSG`), and so does --power shutdown-command.
+$BB rm -f /sbin/shutdown
+printf '%s\n' '#!/run/glvm/busybox sh' 'a=poweroff' \
+  'for x in "$@"; do case "$x" in -r) a=reboot;; -H) a=halt;; -P) a=poweroff;; esac; done' \
+  'echo "GLVM: shutdown shim: $a" >/dev/console' 'exec /run/glvm/busybox $a -f' > /sbin/shutdown
+$BB chmod 755 /sbin/shutdown
 # The probe: one line in ("stat", or "kill-TERM" to signal the agent first), one line out with the
 # agent's fd count and CPU ticks, or "pid=" once it is gone.
 # It reads /proc for the pid in /run/glvm/agent.pid (the guest command's pid: commands should exec the
@@ -148,6 +156,7 @@ STAGE2
 chmod 755 "$R/init" "$R/stage2"
 
 mkdir -p "$(dirname "$OUT")"
-(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
-mv "$OUT.tmp" "$OUT"
+# A temp name of our own, then an atomic rename: test files run in parallel and may build at once.
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp.$$"
+mv -f "$OUT.tmp.$$" "$OUT"
 echo "/boot/vmlinuz-$KVER"

@@ -128,6 +128,22 @@ export function defaultAgentCommand(extra: string[] = []): string {
   return `mkdir -p /run/gl && exec ${node} ${path.join(REPO_ROOT, 'bin/guestlink-agent.js')} ${args.join(' ')}`;
 }
 
+/** The kernel command line the initramfs expects: the guest command base64-encoded in glcmd64 (libvirt domains use it too). */
+export function kernelCmdline(command: string, opts: { hostname?: string; kernelArgs?: string[] } = {}): string {
+  return [
+    'console=ttyS0',
+    'panic=-1',
+    'loglevel=4',
+    `glhost=${opts.hostname ?? 'gl-guest'}`,
+    // TCG offers only hpet/acpi_pm, where every clock read is an emulated MMIO access (~1 ms of CPU
+    // per Node timer tick); real KVM guests read kvm-clock through the vDSO. The TSC is close to that.
+    'clocksource=tsc',
+    'tsc=reliable',
+    ...(opts.kernelArgs ?? []),
+    `glcmd64=${Buffer.from(command).toString('base64')}`,
+  ].join(' ');
+}
+
 async function probeOnce(socketPath: string, request = 'stat'): Promise<AgentStat | undefined> {
   const c = await LineClient.connect(socketPath, 2000);
   try {
@@ -162,18 +178,7 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
   const isaSocket = opts.isaSerial ? path.join(dir, 'isa.sock') : undefined;
   const consolePath = path.join(dir, 'console.log');
   const command = opts.guestCommand ?? defaultAgentCommand(opts.agentArgs);
-  const append = [
-    'console=ttyS0',
-    'panic=-1',
-    'loglevel=4',
-    `glhost=${opts.hostname ?? 'gl-guest'}`,
-    // TCG offers only hpet/acpi_pm, where every clock read is an emulated MMIO access (~1 ms of CPU
-    // per Node timer tick); real KVM guests read kvm-clock through the vDSO. The TSC is close to that.
-    'clocksource=tsc',
-    'tsc=reliable',
-    ...(opts.kernelArgs ?? []),
-    `glcmd64=${Buffer.from(command).toString('base64')}`,
-  ].join(' ');
+  const append = kernelCmdline(command, opts);
   const args = [
     ...['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', String(opts.memoryMb ?? 768), '-smp', String(opts.cpus ?? 2)],
     ...['-nodefaults', '-no-user-config', '-display', 'none', ...(opts.allowReboot ? [] : ['-no-reboot'])],
