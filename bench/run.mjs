@@ -19,6 +19,7 @@ const { values: opt } = parseArgs({
     execs: { type: 'string', default: '30' },
     starts: { type: 'string', default: '5' },
     write: { type: 'boolean', default: false },
+    'no-vm': { type: 'boolean', default: false },
   },
 });
 const PINGS = Number(opt.pings);
@@ -244,9 +245,17 @@ const lines = [
   '|---|---|---|---|---|',
   ...rows.map(([k, a, b, note]) => `| ${k} | ${fmt(a)} | ${fmt(b)} | ${(b / a).toFixed(2)}x | ${note} |`),
 ];
+// The VM part (bench/vm.mjs): boot to agent ready and ping over the real virtio-serial port.
+let vmTable = '';
+if (!opt['no-vm']) {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(root, 'bench/vm.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  vmTable = r.status === 0 ? r.stdout.trim() : `(VM benchmark not run: bench/vm.mjs exited ${r.status})`;
+}
+
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; unix socket, one client.`;
-console.log(`${header}\n\n${lines.join('\n')}`);
+console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}`);
 if (opt.write) {
-  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs).\n\n${header}\n\n${lines.join('\n')}\n`;
+  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}`;
   writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
 }
