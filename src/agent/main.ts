@@ -65,9 +65,10 @@ async function createNode(_config: AgentConfig, power: Power, env: QgaEnvironmen
   return createLinuxBackend({ power, ...env });
 }
 
-function settingsFrom(config: AgentConfig): CommandSettings {
+function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string | undefined>>): CommandSettings {
   return {
     allowExec: config.allowExec,
+    execSearchPath: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     allowFileRead: config.allowFileRead,
     allowFileWrite: config.allowFileWrite,
     fsfreezeHook: config.fsfreezeHook,
@@ -136,12 +137,12 @@ export async function startAgent(
     policy,
     node,
     state,
-    settings: settingsFrom(config),
+    settings: settingsFrom(config, env),
     log,
     audit: log.child({ audit: true }),
   });
   // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
-  if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config), log });
+  if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config, env), log });
   const transport = await createTransport(config, log);
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);

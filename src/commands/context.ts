@@ -25,6 +25,8 @@ export interface AgentState {
 export interface CommandSettings {
   /** Absolute paths of programs guest-exec may start; '*' allows any. */
   allowExec: readonly string[];
+  /** Where guest-exec looks up a bare program name when the request's env has no PATH (the agent's PATH). */
+  execSearchPath: string;
   /** Files or directory prefixes (ending in '/') guest-file-open may open for reading. */
   allowFileRead: readonly string[];
   /** Files or directory prefixes (ending in '/') guest-file-open may open for writing. */

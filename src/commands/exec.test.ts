@@ -5,8 +5,8 @@ import { makeExecHandlers } from './exec.js';
 import { EXEC_MAX_OUTPUT, type ExecStatus, ExecTable } from './exec-table.js';
 
 const table = new ExecTable();
-const h = makeExecHandlers(table, { defaultPath: '/usr/bin:/bin' });
-const ctx = (allowExec: string[]) => ({ settings: { allowExec } }) as unknown as CommandContext;
+const h = makeExecHandlers(table);
+const ctx = (allowExec: string[]) => ({ settings: { allowExec, execSearchPath: '/usr/bin:/bin' } }) as unknown as CommandContext;
 const ALLOW = ctx(['/bin/sh', '/bin/echo']);
 
 async function exec(args: Record<string, unknown>, c = ALLOW): Promise<number> {

@@ -5,11 +5,6 @@ import { decodeBase64 } from './base64.js';
 import type { Handler } from './context.js';
 import { type CaptureMode, ExecTable, execAllowed, resolveProgram, spawnFailed } from './exec-table.js';
 
-/** Where bare program names are looked up when the request's env has no PATH (the agent's PATH). */
-export interface ExecOptions {
-  defaultPath: string;
-}
-
 interface ExecArgs {
   path: string;
   arg?: string[];
@@ -25,13 +20,13 @@ function captureMode(v: ExecArgs['capture-output']): CaptureMode {
 }
 
 /** Handlers bound to one process table (tests make their own). */
-export function makeExecHandlers(table: ExecTable, opts: ExecOptions): Record<string, Handler> {
+export function makeExecHandlers(table: ExecTable): Record<string, Handler> {
   return {
     'guest-exec': async (args: ExecArgs, ctx) => {
       const envPath = args.env?.find((e) => e.startsWith('PATH='))?.slice(5);
       let resolved: string;
       try {
-        resolved = await resolveProgram(args.path, envPath, opts.defaultPath);
+        resolved = await resolveProgram(args.path, envPath, ctx.settings.execSearchPath);
       } catch (err) {
         if (!ctx.settings.allowExec.includes('*'))
           throw genericError(
@@ -61,4 +56,4 @@ export function makeExecHandlers(table: ExecTable, opts: ExecOptions): Record<st
 /** The agent's one process table. */
 export const execTable = new ExecTable();
 
-export const execHandlers: Record<string, Handler> = makeExecHandlers(execTable, { defaultPath: process.env.PATH ?? '/usr/bin:/bin' });
+export const execHandlers: Record<string, Handler> = makeExecHandlers(execTable);

@@ -34,6 +34,7 @@ function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler
     state,
     settings: {
       allowExec: [],
+      execSearchPath: '/usr/bin:/bin',
       allowFileRead: [],
       allowFileWrite: [],
       fsfreezeTimeout: 0,

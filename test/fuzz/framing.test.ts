@@ -171,6 +171,7 @@ function inProcessAgent() {
     state: new MemoryAgentState(),
     settings: {
       allowExec: [],
+      execSearchPath: '/usr/bin:/bin',
       allowFileRead: [],
       allowFileWrite: [],
       fsfreezeTimeout: 0,

@@ -7,7 +7,6 @@ import { T, type Token } from './json-token.js';
 import { decodeLossy } from './json-utf8.js';
 import type { JsonValue } from './json-value.js';
 
-
 /** Limits per message, qemu's defaults (json-streamer.c); smaller ones may be configured. */
 export interface JsonLimits {
   maxBytes: number;
