@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SerialPortOpenError, SerialPortTransport } from './serial-port.js';
+import { loadNative } from '../node/linux/native.js';
+import { SerialPortOpenError, type SerialPortOptions, SerialPortTransport } from './serial-port.js';
 import type { Connection } from './types.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gl-serial-'));
@@ -61,6 +62,91 @@ test('with retry the device is opened once it appears, and bytes reach the handl
     fs.closeSync(w);
   } finally {
     await t.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const quiet = { warn() {}, info() {}, debug() {} };
+const native = loadNative();
+
+/** Starts a virtio-serial transport on a FIFO the test also holds open; resolves each time bytes arrive. */
+async function fifoPort(dir: string, opts: Partial<SerialPortOptions>) {
+  const dev = path.join(dir, 'port');
+  execFileSync('mkfifo', [dev]);
+  const t = new SerialPortTransport(dev, { kind: 'virtio-serial', retry: false, log: quiet, ...opts });
+  const got: Buffer[] = [];
+  let wake: () => void = () => {};
+  const conns = new Set<Connection>();
+  await t.start({
+    data: (c, chunk) => {
+      conns.add(c);
+      got.push(chunk);
+      wake();
+    },
+    closed() {},
+  });
+  const w = fs.openSync(dev, fs.constants.O_RDWR);
+  const next = () =>
+    new Promise<void>((r) => {
+      wake = r;
+    });
+  return { t, w, got, conns, next };
+}
+
+test('with setAsync (the native addon) bytes arrive by SIGIO, not by the safety poll, and close() needs no wake-up byte', {
+  skip: native ? false : 'native addon not built',
+}, async () => {
+  const dir = tmp();
+  const calls: number[] = [];
+  const setAsync = (fd: number) => {
+    calls.push(fd);
+    native?.fdSetAsync(fd);
+    return true;
+  };
+  const p = await fifoPort(dir, { setAsync, safetyPollMs: 60_000 });
+  try {
+    assert.equal(calls.length, 1);
+    for (const msg of ['{"execute":"guest-ping"}\n', '{"execute":"guest-info"}\n']) {
+      const arrived = p.next();
+      const t0 = performance.now();
+      fs.writeSync(p.w, msg);
+      await arrived;
+      assert.ok(performance.now() - t0 < 1000, 'no SIGIO: the bytes waited for the safety poll');
+    }
+    assert.equal(Buffer.concat(p.got).toString(), '{"execute":"guest-ping"}\n{"execute":"guest-info"}\n');
+    assert.equal(p.conns.size, 1);
+    // The transport's fd is O_NONBLOCK|O_ASYNC now; nothing of ours is left in the libuv pool.
+    const flags = fs.readFileSync(`/proc/self/fdinfo/${calls[0]}`, 'utf8').match(/^flags:\s+(\d+)/m)?.[1];
+    assert.ok(flags && (Number.parseInt(flags, 8) & fs.constants.O_NONBLOCK) !== 0);
+    await p.t.close();
+    assert.throws(() => fs.fstatSync(calls[0] as number), /EBADF/);
+  } finally {
+    await p.t.close();
+    fs.closeSync(p.w);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a setAsync that fails leaves the port polling, and bytes still arrive', async () => {
+  const dir = tmp();
+  const warnings: string[] = [];
+  const p = await fifoPort(dir, {
+    setAsync: () => {
+      throw new Error('EINVAL');
+    },
+    log: { ...quiet, warn: (_o, msg) => warnings.push(msg) },
+  });
+  try {
+    assert.deepEqual(warnings, ['no SIGIO for the channel; polling instead']);
+    const arrived = p.next();
+    fs.writeSync(p.w, '{"execute":"guest-ping"}\n');
+    await arrived;
+    assert.equal(Buffer.concat(p.got).toString(), '{"execute":"guest-ping"}\n');
+    await p.t.close();
+    fs.writeSync(p.w, '\n'); // releases the pooled read
+  } finally {
+    await p.t.close();
+    fs.closeSync(p.w);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,10 +1,12 @@
 // The agent on a real virtio-serial port in a QEMU VM (TCG): protocol basics, host reconnects, idle CPU,
 // fd leaks and first-reply latency. One VM for the whole file; skipped when QEMU or a kernel is missing.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LineClient } from './vm/line-client.js';
 import { QgaConnection } from './vm/qga.js';
-import { bootVm, type Vm, vmUnavailableReason } from './vm/vm.js';
+import { bootVm, REPO_ROOT, type Vm, vmUnavailableReason } from './vm/vm.js';
 
 const skip = vmUnavailableReason();
 if (skip) console.log(`# ${skip}`);
@@ -136,8 +138,11 @@ describe('agent on a virtio-serial port in a VM', { skip, timeout: 300_000 }, ()
     const seconds = b.uptime - a.uptime;
     const cpu = (100 * ticks) / USER_HZ / seconds;
     console.log(`# agent CPU with no host attached: ${cpu.toFixed(1)}% of one vCPU (${ticks} ticks in ${seconds.toFixed(1)} s, TCG)`);
-    // A busy loop is ~100%; TCG inflates every wakeup ~20x over KVM (see serial-port.ts).
-    assert.ok(cpu < 20, `agent used ${cpu.toFixed(1)}% CPU with no host attached`);
+    // A busy loop is ~100%; TCG inflates every wakeup ~20x over KVM (see serial-port.ts). With the native
+    // addon the agent waits for SIGIO: 0.1-0.3% measured, plus at most one V8 memory-reducer GC (0.2-0.5 s),
+    // so 8% holds; without it the polling fallback measures 5-8%, so 20% there.
+    const limit = existsSync(path.join(REPO_ROOT, 'build/Release/guestlink.node')) ? 8 : 20;
+    assert.ok(cpu < limit, `agent used ${cpu.toFixed(1)}% CPU with no host attached (limit ${limit}%)`);
   });
 
   test('no CPU while a host is attached and silent (blocked read, no polling)', async () => {
@@ -174,5 +179,30 @@ describe('agent on a virtio-serial port in a VM', { skip, timeout: 300_000 }, ()
       await c.close();
     }
     assert.equal((await vm.probe()).pid, (await vm.probe()).pid);
+  });
+
+  // Last: the agent is gone afterwards. A pooled read blocked on a silent host would keep process.exit()
+  // waiting (serial-port.ts); the agent must still be gone within a few seconds.
+  test('SIGTERM with a silent host attached: the agent exits promptly', async () => {
+    const c = await QgaConnection.connect(vm.qgaSocket);
+    try {
+      await c.syncDelimited();
+      await sleep(500);
+      const t0 = performance.now();
+      const st = await vm.signalAgent();
+      assert.ok(st?.pid, 'the agent was running');
+      let goneMs: number | undefined;
+      while (performance.now() - t0 < 15000) {
+        if (!(await vm.probe().catch(() => undefined))) {
+          goneMs = performance.now() - t0;
+          break;
+        }
+        await sleep(50);
+      }
+      console.log(`# SIGTERM with a silent host attached: gone after ${goneMs?.toFixed(0)} ms (host clock, probe round trips included)`);
+      assert.ok(goneMs !== undefined && goneMs < 5000, 'the agent did not exit within 5 s of SIGTERM');
+    } finally {
+      await c.close();
+    }
   });
 });

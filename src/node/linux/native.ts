@@ -1,5 +1,6 @@
 // Lazy loader for guestlink's optional native addon (native/guestlink.c, built by node-gyp from
-// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime and reboot(2). Absent addon
+// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2) and SIGIO ownership of an
+// fd (for the virtio-serial transport). Absent addon
 // means undefined, and callers fall back to util-linux tools.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +19,11 @@ export interface GuestlinkNative {
   /** reboot(2) after sync(2); never returns on success. */
   reboot(cmd: number): void;
   strerror(errno: number): string;
+  /**
+   * on (default): F_SETOWN(getpid()) then O_ASYNC|O_NONBLOCK, so the kernel sends SIGIO when the fd turns readable
+   * or its peer attaches or leaves (virtio-serial); off clears both flags. Listen for SIGIO first: its default action kills.
+   */
+  fdSetAsync(fd: number, on?: boolean): void;
   readonly LINUX_REBOOT_CMD_POWER_OFF: number;
   readonly LINUX_REBOOT_CMD_RESTART: number;
   readonly LINUX_REBOOT_CMD_HALT: number;

@@ -1,0 +1,114 @@
+// port-base: what the two serial port kinds share (options, the open/retry cycle, the current conversation).
+import fs from 'node:fs';
+import type { Connection, ConnectionHandlers } from './types.js';
+
+/** The part of a pino logger the transport uses; the agent passes its own. */
+export interface TransportLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** How often to look for a host while none is attached: from minMs doubling to burstMaxMs for burstMs after the last host left, then maxMs. */
+export interface IdlePoll {
+  minMs: number;
+  burstMaxMs: number;
+  burstMs: number;
+  maxMs: number;
+}
+
+export interface SerialPortOptions {
+  kind: 'virtio-serial' | 'isa-serial';
+  /** Keep trying to open the device every second while it is missing or failing (qemu-ga -r). */
+  retry: boolean;
+  log?: TransportLog;
+  /** Replies queued but not yet written, per transport; beyond it new replies are dropped. Default 160 MiB (two maximal guest-file-read replies). */
+  maxQueuedBytes?: number;
+  /** Sleep between reads while no host is attached (virtio-serial without setAsync); see IDLE_POLL. */
+  idlePoll?: IdlePoll;
+  /** Milliseconds between open attempts when retrying. Default 1000 (qemu-ga -r waits a second). */
+  retryIntervalMs?: number;
+  /**
+   * virtio-serial: makes the fd non-blocking and signal-driven (F_SETOWN(getpid()) + O_ASYNC|O_NONBLOCK; the
+   * native addon's fdSetAsync). Throws (or returns false) when it cannot; the port then polls as without it.
+   */
+  setAsync?: (fd: number) => boolean | undefined | void;
+  /** virtio-serial with setAsync: milliseconds between reads nobody signalled (a missed SIGIO). Default SAFETY_POLL_MS. */
+  safetyPollMs?: number;
+}
+
+export interface SerialConnection extends Connection {
+  closed: boolean;
+  /** When read() first returned 0 in a row of zeros (virtio-serial); undefined while the host is there. */
+  goneSince?: number | undefined;
+}
+
+/** Shared by both kinds: the open/retry cycle and the current connection. */
+export abstract class PortBase {
+  protected handlers: ConnectionHandlers | undefined;
+  protected conn: SerialConnection | undefined;
+  protected stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    protected readonly path: string,
+    protected readonly opts: SerialPortOptions,
+    protected readonly log: TransportLog,
+  ) {}
+
+  protected abstract open(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  /** Opens the device; throws the open error unless retry is on (then it keeps trying quietly). */
+  async start(h: ConnectionHandlers, retry: boolean, onOpenError: (err: unknown) => Error): Promise<void> {
+    this.handlers = h;
+    try {
+      await this.open();
+    } catch (err) {
+      if (!retry) throw onOpenError(err);
+      this.log.warn({ path: this.path, err: String(err) }, 'cannot open the channel yet; retrying every second');
+      this.scheduleReopen();
+    }
+  }
+
+  /** After an open failure (retry mode) or a device error: try again later, quietly. */
+  protected scheduleReopen(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.stopped) return;
+      this.open().then(
+        () => this.log.info({ path: this.path }, 'channel opened'),
+        () => this.scheduleReopen(),
+      );
+    }, this.opts.retryIntervalMs ?? 1000);
+  }
+
+  protected stopRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Ends the current conversation: handlers hear closed(conn); its unsent replies are dropped. */
+  protected endConnection(reason: string): void {
+    const conn = this.conn;
+    if (!conn) return;
+    this.conn = undefined;
+    conn.closed = true;
+    this.dropQueued(conn, reason);
+    this.log.debug({ conn: conn.id, reason }, 'host conversation ended');
+    this.handlers?.closed(conn);
+  }
+
+  protected dropQueued(_conn: SerialConnection, _reason: string): void {}
+}
+
+/** fs.open as a promise (the pool: opening a device can sleep). */
+export function openFd(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+/** Closes without waiting; errors do not matter any more. */
+export function closeFd(fd: number): void {
+  fs.close(fd, () => {});
+}

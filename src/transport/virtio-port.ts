@@ -1,0 +1,383 @@
+// virtio-port: qemu-ga -m virtio-serial on /dev/virtio-ports/org.qemu.guest_agent.0. Design and measurements:
+// the comment at the top of serial-port.ts.
+import fs from 'node:fs';
+import { closeFd, type IdlePoll, openFd, PortBase, type SerialConnection, type SerialPortOptions, type TransportLog } from './port-base.js';
+import { newConnectionId } from './types.js';
+
+/** Default idle polling without SIGIO, chosen by the VM measurements: hosts that reconnect soon (Proxmox opens a connection per batch) get ~5 ms, others ~25 ms. */
+export const IDLE_POLL: IdlePoll = { minMs: 1, burstMaxMs: 8, burstMs: 2000, maxMs: 50 };
+/** How long read() must keep returning 0 before a virtio-serial conversation counts as ended. */
+export const HOST_GONE_CONFIRM_MS = 100;
+/** With SIGIO: a read nobody asked for, every so often, in case a signal was lost (it also keeps the event loop alive). */
+export const SAFETY_POLL_MS = 2000;
+/** Safety polls in a row that found unannounced data, after which the port polls every IdlePoll.maxMs. */
+const MAX_SIGIO_MISSES = 3;
+const READ_SIZE = 64 << 10;
+// The virtio_console driver copies at most 32 KiB per write(); bigger writes return short.
+const WRITE_CHUNK = 32 << 10;
+/** Reads per drain before yielding to the event loop (a host that never stops sending). */
+const READS_PER_DRAIN = 16;
+/** Retry delays for a non-blocking write that got EAGAIN (no host, or a host that does not read): doubling. */
+const WRITE_RETRY_MIN_MS = 1;
+const WRITE_RETRY_MAX_MS = 50;
+
+interface QueuedWrite {
+  conn: SerialConnection;
+  data: Buffer;
+  offset: number;
+  resolve: () => void;
+}
+
+// One process-wide SIGIO listener, installed before the first fd gets O_ASYNC and never removed: removing it
+// restores the default action (terminate), and a signal raised just before close() may still be on its way.
+// Node delivers signals on the event loop; the listener's handle does not keep the process alive.
+const sigioWaiters = new Set<() => void>();
+let sigioInstalled = false;
+function onSigio(fn: () => void): void {
+  if (!sigioInstalled) {
+    process.on('SIGIO', () => {
+      for (const w of sigioWaiters) w();
+    });
+    sigioInstalled = true;
+  }
+  sigioWaiters.add(fn);
+}
+
+const isErrno = (err: unknown, code: string) => (err as NodeJS.ErrnoException | undefined)?.code === code;
+
+/**
+ * virtio-serial: one fd. With setAsync: non-blocking and SIGIO-driven, reads and writes synchronous on the
+ * event loop. Without: blocking, one pooled read at a time, backoff while no host is attached.
+ */
+export class VirtioPort extends PortBase {
+  private fd: number | undefined;
+  /** SIGIO mode: the fd is O_NONBLOCK|O_ASYNC. */
+  private async = false;
+  private sigioMisses = 0;
+  private readonly buf = Buffer.allocUnsafe(READ_SIZE);
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleDelay = 0;
+  private idleSince = 0;
+  private safetyTimer: NodeJS.Timeout | undefined;
+  private confirmTimer: NodeJS.Timeout | undefined;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private writeRetryMs = 0;
+  private queue: QueuedWrite[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private readonly idle: IdlePoll;
+  private readonly onSignal = () => {
+    const fd = this.fd;
+    if (!this.async || fd === undefined) return;
+    this.drain(fd, false);
+    // A write waiting for the host: the driver also signals when the host attaches (PORT_OPEN), which is
+    // when writes that got EAGAIN can go (a reply to a host that reconnected before its PORT_OPEN arrived).
+    if (this.writeTimer) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = undefined;
+      this.pump();
+    }
+  };
+
+  constructor(path: string, opts: SerialPortOptions, log: TransportLog) {
+    super(path, opts, log);
+    this.idle = opts.idlePoll ?? IDLE_POLL;
+  }
+
+  protected async open(): Promise<void> {
+    const { O_RDWR, O_NOCTTY } = fs.constants;
+    const fd = await openFd(this.path, O_RDWR | O_NOCTTY);
+    if (this.stopped) {
+      closeFd(fd);
+      return;
+    }
+    this.fd = fd;
+    this.idleDelay = 0;
+    this.async = this.enableAsync(fd);
+    if (!this.async) return this.read(fd);
+    const untrusted = this.sigioMisses >= MAX_SIGIO_MISSES;
+    this.startSafetyPoll(fd, untrusted ? this.idle.maxMs : (this.opts.safetyPollMs ?? SAFETY_POLL_MS));
+    this.drain(fd, false);
+  }
+
+  /** Switches the fd to SIGIO mode when the agent gave us the means; false keeps it blocking. */
+  private enableAsync(fd: number): boolean {
+    const set = this.opts.setAsync;
+    if (!set) return false;
+    onSigio(this.onSignal);
+    try {
+      if (set(fd) === false) throw new Error('setAsync returned false');
+      return true;
+    } catch (err) {
+      sigioWaiters.delete(this.onSignal);
+      this.log.warn({ path: this.path, err: String(err) }, 'no SIGIO for the channel; polling instead');
+      return false;
+    }
+  }
+
+  // ---- SIGIO mode ------------------------------------------------------------------------------
+
+  /**
+   * Reads until the driver says there is nothing more: EAGAIN (a host is attached, no data) or 0 (no host).
+   * fromSafetyPoll: nobody signalled, so anything found means a SIGIO went missing.
+   */
+  private drain(fd: number, fromSafetyPoll: boolean): void {
+    for (let i = 0; i < READS_PER_DRAIN; i++) {
+      if (this.stopped || this.fd !== fd) return;
+      let n: number;
+      try {
+        n = fs.readSync(fd, this.buf, 0, READ_SIZE, null);
+      } catch (err) {
+        if (isErrno(err, 'EAGAIN')) {
+          // A host is attached; a conversation that looked over is not.
+          if (this.conn) this.conn.goneSince = undefined;
+          return;
+        }
+        return this.fail(fd, err as NodeJS.ErrnoException);
+      }
+      if (n === 0) return this.noHost(fd);
+      if (fromSafetyPoll && i === 0) this.sigioMissed(fd);
+      else if (!fromSafetyPoll && this.sigioMisses < MAX_SIGIO_MISSES) this.sigioMisses = 0;
+      this.deliver(n);
+    }
+    setImmediate(() => this.drain(fd, false));
+  }
+
+  /** read() returned 0: no host. End the conversation once that has lasted HOST_GONE_CONFIRM_MS. */
+  private noHost(fd: number): void {
+    const conn = this.conn;
+    if (!conn) return;
+    const now = performance.now();
+    conn.goneSince ??= now;
+    const left = HOST_GONE_CONFIRM_MS - (now - conn.goneSince);
+    if (left <= 0) return this.endConnection('host disconnected');
+    if (this.confirmTimer) return;
+    this.confirmTimer = setTimeout(() => {
+      this.confirmTimer = undefined;
+      if (this.fd === fd && this.async) this.drain(fd, false);
+    }, left + 1);
+  }
+
+  /**
+   * The safety poll found data no SIGIO announced. A kernel without SIGIO for input does that every time; a
+   * lost race (rare, see open()) only now and then, and signalled reads reset the count.
+   */
+  private sigioMissed(fd: number): void {
+    if (this.sigioMisses >= MAX_SIGIO_MISSES) return;
+    this.sigioMisses++;
+    this.log.debug({ path: this.path, misses: this.sigioMisses }, 'data arrived without SIGIO');
+    if (this.sigioMisses !== MAX_SIGIO_MISSES) return;
+    this.log.warn({ path: this.path, everyMs: this.idle.maxMs }, 'no SIGIO for input on this kernel; polling the channel');
+    this.startSafetyPoll(fd, this.idle.maxMs);
+  }
+
+  private startSafetyPoll(fd: number, everyMs: number): void {
+    clearInterval(this.safetyTimer);
+    // Timers run before the event loop looks at signals: read from setImmediate, after a pending SIGIO's
+    // drain, so a signal that was on its way does not count as missed.
+    this.safetyTimer = setInterval(() => {
+      setImmediate(() => {
+        if (this.fd === fd && this.async) this.drain(fd, true);
+      });
+    }, everyMs);
+  }
+
+  /** Non-blocking writes straight from the queue; EAGAIN (no host, or a host not reading) retries with a doubling delay. */
+  private pumpSync(): void {
+    const fd = this.fd;
+    for (let w = this.queue[0]; w; w = this.queue[0]) {
+      if (w.conn.closed || fd === undefined || this.stopped) {
+        this.finish(w);
+        continue;
+      }
+      let written: number;
+      try {
+        written = fs.writeSync(fd, w.data, w.offset, Math.min(WRITE_CHUNK, w.data.length - w.offset));
+      } catch (err) {
+        if (isErrno(err, 'EAGAIN')) return this.retryWrite();
+        this.log.warn({ conn: w.conn.id, err: String(err) }, 'write failed; reply dropped');
+        this.finish(w);
+        continue;
+      }
+      this.writeRetryMs = 0;
+      w.offset += written;
+      if (w.offset >= w.data.length) this.finish(w);
+    }
+  }
+
+  private retryWrite(): void {
+    if (this.writeTimer) return;
+    this.writeRetryMs = Math.min(WRITE_RETRY_MAX_MS, Math.max(WRITE_RETRY_MIN_MS, this.writeRetryMs * 2));
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      this.pump();
+    }, this.writeRetryMs);
+  }
+
+  // ---- polling mode (no SIGIO) -----------------------------------------------------------------
+
+  private nextIdleDelay(): number {
+    const now = performance.now();
+    if (this.idleDelay === 0) {
+      this.idleSince = now;
+      return this.idle.minMs;
+    }
+    const cap = now - this.idleSince < this.idle.burstMs ? this.idle.burstMaxMs : this.idle.maxMs;
+    return Math.min(cap, this.idleDelay * 2);
+  }
+
+  private read(fd: number): void {
+    fs.read(fd, this.buf, 0, READ_SIZE, null, (err, n) => {
+      if (this.stopped || this.fd !== fd) return;
+      if (err) return this.fail(fd, err);
+      if (n === 0) {
+        // No host attached (or it just left). The driver's "host closed" notice travels on the control
+        // queue and may arrive after the next host's first bytes (seen in the VM soak: the reply to that
+        // request was dropped), so the conversation ends only once read() has kept returning 0 for
+        // HOST_GONE_CONFIRM_MS; a read that returns data or blocks in between means a host is there.
+        const conn = this.conn;
+        const now = performance.now();
+        if (conn) {
+          conn.goneSince ??= now;
+          if (now - conn.goneSince >= HOST_GONE_CONFIRM_MS) this.endConnection('host disconnected');
+        }
+        this.idleDelay = this.nextIdleDelay();
+        this.idleTimer = setTimeout(() => {
+          this.idleTimer = undefined;
+          if (!this.stopped && this.fd === fd) this.read(fd);
+        }, this.idleDelay);
+        return;
+      }
+      this.idleDelay = 0;
+      this.deliver(n, () => this.read(fd));
+    });
+  }
+
+  /** Pooled writes, one at a time. */
+  private pumpPooled(): void {
+    if (this.writing) return;
+    const w = this.queue[0];
+    const fd = this.fd;
+    if (!w) return;
+    if (w.conn.closed || fd === undefined || this.stopped) {
+      this.finish(w);
+      return this.pumpPooled();
+    }
+    this.writing = true;
+    const len = Math.min(WRITE_CHUNK, w.data.length - w.offset);
+    fs.write(fd, w.data, w.offset, len, null, (err, written) => {
+      this.writing = false;
+      if (err) {
+        this.log.warn({ conn: w.conn.id, err: err.message }, 'write failed; reply dropped');
+        this.finish(w);
+      } else {
+        w.offset += written;
+        if (w.offset >= w.data.length) this.finish(w);
+      }
+      this.pump();
+    });
+  }
+
+  // ---- both modes ------------------------------------------------------------------------------
+
+  /** Hands the first n bytes of buf to the handlers (starting a conversation if none is going). */
+  private deliver(n: number, beforeHandlers?: () => void): void {
+    const conn = this.conn ?? this.newConnection();
+    conn.goneSince = undefined;
+    const chunk = Buffer.allocUnsafe(n);
+    this.buf.copy(chunk, 0, 0, n);
+    beforeHandlers?.();
+    this.handlers?.data(conn, chunk);
+  }
+
+  private newConnection(): SerialConnection {
+    const conn: SerialConnection = {
+      id: newConnectionId(),
+      closed: false,
+      write: (data) => this.enqueue(conn, data),
+      close: () => {
+        if (this.conn === conn) this.endConnection('closed by the agent');
+      },
+    };
+    this.conn = conn;
+    this.handlers?.opened?.(conn);
+    return conn;
+  }
+
+  /** A device error (ENODEV after hot-unplug, EIO): drop the fd and reopen every second. */
+  private fail(fd: number, err: NodeJS.ErrnoException): void {
+    this.log.warn({ path: this.path, err: err.message }, 'channel error; reopening');
+    this.endConnection('channel error');
+    this.fd = undefined;
+    this.stopTimers();
+    closeFd(fd);
+    this.scheduleReopen();
+  }
+
+  private enqueue(conn: SerialConnection, data: Buffer): Promise<void> {
+    if (conn.closed || this.stopped) {
+      this.log.debug({ conn: conn.id, bytes: data.length }, 'reply dropped: host gone');
+      return Promise.resolve();
+    }
+    const max = this.opts.maxQueuedBytes ?? 160 << 20;
+    if (this.queuedBytes > 0 && this.queuedBytes + data.length > max) {
+      this.log.warn({ conn: conn.id, bytes: data.length, queued: this.queuedBytes }, 'reply dropped: the host is not reading');
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.queue.push({ conn, data, offset: 0, resolve });
+      this.queuedBytes += data.length;
+      // Behind a write that is waiting for the host, the retry timer carries on.
+      if (!this.writeTimer) this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.async) this.pumpSync();
+    else this.pumpPooled();
+  }
+
+  private finish(w: QueuedWrite): void {
+    const i = this.queue.indexOf(w);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.queuedBytes -= w.data.length;
+    w.resolve();
+  }
+
+  protected override dropQueued(conn: SerialConnection, reason: string): void {
+    // The head may be in the pool right now (polling mode); it finishes (or is dropped) in pumpPooled().
+    const keep = this.writing ? this.queue[0] : undefined;
+    const dropped = this.queue.filter((w) => w.conn === conn && w !== keep);
+    if (dropped.length === 0) return;
+    this.log.warn(
+      { conn: conn.id, replies: dropped.length, bytes: dropped.reduce((s, w) => s + w.data.length, 0), reason },
+      'replies dropped: host gone',
+    );
+    for (const w of dropped) this.finish(w);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.idleTimer);
+    clearInterval(this.safetyTimer);
+    clearTimeout(this.confirmTimer);
+    clearTimeout(this.writeTimer);
+    this.idleTimer = this.safetyTimer = this.confirmTimer = this.writeTimer = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.stopRetry();
+    this.stopTimers();
+    this.endConnection('transport closed');
+    for (const w of [...this.queue]) this.finish(w);
+    const fd = this.fd;
+    this.fd = undefined;
+    sigioWaiters.delete(this.onSignal);
+    if (fd === undefined) return;
+    // SIGIO mode: nothing of ours is in the pool, close now (the kernel drops the fasync entry with the
+    // file). Polling mode: a read blocked in the kernel keeps the file until it returns; close() does
+    // not wait for it.
+    if (this.async) fs.closeSync(fd);
+    else closeFd(fd);
+  }
+}
