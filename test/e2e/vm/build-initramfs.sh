@@ -77,7 +77,7 @@ $BB mount -t sysfs sysfs /sys
 $BB mkdir -p /dev/pts /dev/shm
 $BB mount -t devpts devpts /dev/pts
 $BB mount -t tmpfs tmpfs /dev/shm
-$BB mount -t tmpfs tmpfs /tmp
+# /tmp stays the host's (through the overlay, writes land in tmpfs): a checkout under /tmp must be visible.
 exec </dev/console >/dev/console 2>&1
 arg() { for w in $($BB cat /proc/cmdline); do case "$w" in "$1"=*) echo "${w#*=}"; return;; esac; done; echo "$2"; }
 $BB hostname "$(arg glhost gl-guest)"
