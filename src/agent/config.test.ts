@@ -100,6 +100,7 @@ describe('agent configuration', () => {
     );
     assert.throws(() => load(['--fsfreeze-timeout', 'soon']), /not an integer/);
     assert.throws(() => load(['--bogus']), /unknown option --bogus/);
+    assert.throws(() => load(['-m', 'vsock-listen']), /vsock-listen is not supported yet/);
     assert.throws(() => load(['-c', '/missing']), /cannot read config file/);
     assert.throws(() => load(['-c', '/bad'], {}, { '/bad': '[guestlink]\nnope=1\n' }), /unknown key "nope"/);
   });

@@ -204,6 +204,9 @@ export function loadConfig(
     });
     throw new ConfigError(`invalid configuration: ${msgs.join('; ')}`);
   }
+  // Node cannot open AF_VSOCK sockets, and no maintained package does it: this needs the native addon.
+  if (result.output.method === 'vsock-listen')
+    throw new ConfigError('method vsock-listen is not supported yet (Node has no AF_VSOCK sockets); use virtio-serial or isa-serial');
   const warnings: string[] = [];
   const known = new Set<string>(COMMAND_NAMES);
   for (const name of [...result.output.blockRpcs, ...result.output.allowRpcs]) {

@@ -37,10 +37,9 @@ async function createTransport(config: AgentConfig, log: Logger): Promise<Transp
         setAsync: loadNative()?.fdSetAsync,
       });
     }
-    case 'vsock-listen': {
-      const { VsockListenTransport } = await import('../transport/vsock-listen.js');
-      return new VsockListenTransport(config.path);
-    }
+    default:
+      // loadConfig already refused it with the reason.
+      throw new ConfigError(`method ${config.method} is not supported`);
   }
 }
 
