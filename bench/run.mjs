@@ -256,6 +256,6 @@ if (!opt['no-vm']) {
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; unix socket, one client.`;
 console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}`);
 if (opt.write) {
-  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}`;
+  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine vary a lot from run to run for both agents (scheduler wake-ups dominate\na 30-90 µs round trip): compare the ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}`;
   writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
 }
