@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
+import { TEST_SETTINGS } from '../../test/doubles/settings.js';
 import type { Handler, Session } from '../commands/context.js';
 import { handlers as realHandlers } from '../commands/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
@@ -32,15 +33,7 @@ function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler
     policy: new CommandPolicy(opts.policy ?? {}),
     node,
     state,
-    settings: {
-      allowExec: [],
-      execSearchPath: '/usr/bin:/bin',
-      allowFileRead: [],
-      allowFileWrite: [],
-      fsfreezeTimeout: 0,
-      hideVirtualInterfaces: true,
-      hideInterfacesWithoutAddresses: false,
-    },
+    settings: TEST_SETTINGS,
     log,
     audit: log.child({ audit: true }),
   });

@@ -21,6 +21,7 @@ import { DryRunPower } from '../../src/node/dry-run/power.js';
 import type { NodeBackend } from '../../src/node/interfaces.js';
 import { type JsonEvent, JsonStreamReader, QEMU_JSON_LIMITS } from '../../src/protocol/qga/json-stream.js';
 import { MemoryAgentState } from '../doubles/memory-state.js';
+import { TEST_SETTINGS } from '../doubles/settings.js';
 import { type Peers, QEMU_BLOCK, RawClient, showBytes, splitReplies, startPeers } from '../peer/harness.js';
 
 const RUNS = Number(process.env.GUESTLINK_FUZZ_RUNS ?? 2000);
@@ -169,15 +170,7 @@ function inProcessAgent() {
     policy: new CommandPolicy({ blockRpcs: QEMU_BLOCK }),
     node: fakeNode(new DryRunPower()),
     state: new MemoryAgentState(),
-    settings: {
-      allowExec: [],
-      execSearchPath: '/usr/bin:/bin',
-      allowFileRead: [],
-      allowFileWrite: [],
-      fsfreezeTimeout: 0,
-      hideVirtualInterfaces: true,
-      hideInterfacesWithoutAddresses: false,
-    },
+    settings: TEST_SETTINGS,
     log,
     audit: log,
   });

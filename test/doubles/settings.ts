@@ -1,0 +1,12 @@
+// Command settings for tests that run the dispatcher in process: nothing allow-listed, no watchdog.
+import type { CommandSettings } from '../../src/commands/context.js';
+
+export const TEST_SETTINGS: CommandSettings = Object.freeze({
+  allowExec: [],
+  execSearchPath: '/usr/bin:/bin',
+  allowFileRead: [],
+  allowFileWrite: [],
+  fsfreezeTimeout: 0,
+  hideVirtualInterfaces: true,
+  hideInterfacesWithoutAddresses: false,
+});
