@@ -7,7 +7,7 @@ import { COMMAND_NAMES, type CommandSpec, findCommand } from '../protocol/qga/co
 import { errors, QgaError, toQgaError } from '../protocol/qga/errors.js';
 import type { JsonEvent } from '../protocol/qga/json-stream.js';
 import { type JsonObject, type JsonParts, partsToBuffer } from '../protocol/qga/json-value.js';
-import { DELIMITER, encodeError, encodeReturnParts, parseRequest, requestId } from '../protocol/qga/request.js';
+import { DELIMITER, encodeError, encodeReturn, parseRequest, requestId } from '../protocol/qga/request.js';
 import { checkArguments } from '../protocol/qga/schema.js';
 import { QGA_TYPES } from '../protocol/qga/types.js';
 import type { CommandPolicy } from './policy.js';
@@ -48,7 +48,7 @@ export class Dispatcher {
       if (!handler) throw errors.unsupported();
       const result = await this.run(name, spec, handler, req.arguments, session);
       if (spec.successResponse === false) return null;
-      return this.wire(session, encodeReturnParts(result === undefined ? {} : result, id));
+      return this.wire(session, encodeReturn(result === undefined ? {} : result, id));
     } catch (err) {
       const qerr = toQgaError(err);
       if (qerr.code === 'INTERNAL') this.deps.log.error({ err, command: name }, 'command failed unexpectedly');
@@ -88,10 +88,10 @@ export class Dispatcher {
     };
   }
 
+  /** The reply bytes; 0xFF first when guest-sync-delimited asked for it. */
   private wire(session: Session, reply: string | JsonParts): Buffer {
-    const parts = typeof reply === 'string' ? [reply] : reply;
-    if (!session.delimitNextReply) return partsToBuffer(parts);
+    const lead = session.delimitNextReply ? DELIMITER : undefined;
     session.delimitNextReply = false;
-    return partsToBuffer(parts, DELIMITER);
+    return partsToBuffer(typeof reply === 'string' ? [reply] : reply, lead);
   }
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QgaError } from './errors.js';
-import type { JsonValue } from './json-value.js';
+import { Base64Bytes, type JsonValue, partsToBuffer } from './json-value.js';
 import { DELIMITER, encodeError, encodeReturn, parseRequest, qdictOrder, requestId } from './request.js';
 
 function envelopeError(v: JsonValue): string {
@@ -66,8 +66,13 @@ describe('requestId', () => {
 
 describe('reply encoding', () => {
   it('return first, then id; one line', () => {
-    assert.equal(encodeReturn({}), '{"return": {}}\n');
-    assert.equal(encodeReturn(7n, 'a'), '{"return": 7, "id": "a"}\n');
+    assert.equal(partsToBuffer(encodeReturn({})).toString(), '{"return": {}}\n');
+    assert.equal(partsToBuffer(encodeReturn(7n, 'a')).toString(), '{"return": 7, "id": "a"}\n');
+    const bytes = new Base64Bytes(Buffer.from('hello'));
+    assert.equal(
+      partsToBuffer(encodeReturn({ 'buf-b64': bytes, eof: true }), DELIMITER).toString('latin1'),
+      '\xff{"return": {"buf-b64": "aGVsbG8=", "eof": true}}\n',
+    );
   });
 
   it('error: id first, as qemu-ga prints it', () => {

@@ -63,13 +63,11 @@ export function requestId(value: JsonValue): JsonValue | undefined {
   return isObject(value) && Object.hasOwn(value, 'id') ? value.id : undefined;
 }
 
-/** `{"return": v}` plus the id, key order as qemu-ga prints it. */
-export function encodeReturn(value: JsonValue, id?: JsonValue): string {
-  return id === undefined ? `{"return": ${writeJson(value)}}\n` : `{"return": ${writeJson(value)}, "id": ${writeJson(id)}}\n`;
-}
-
-/** encodeReturn as parts, so bulk data (file reads) stays bytes until the reply buffer is built. */
-export function encodeReturnParts(value: JsonValue, id?: JsonValue): JsonParts {
+/**
+ * `{"return": v}` plus the id, key order as qemu-ga prints it; as parts, so bulk data (file reads)
+ * stays bytes until partsToBuffer builds the reply.
+ */
+export function encodeReturn(value: JsonValue, id?: JsonValue): JsonParts {
   const parts: JsonParts = [];
   const tail = writeParts(value, '{"return": ', parts);
   parts.push(id === undefined ? `${tail}}\n` : `${tail}, "id": ${writeJson(id)}}\n`);
