@@ -15,9 +15,13 @@ const ALLOWED = {
   dispatch: ['dispatch', 'protocol', 'commands/context', 'node/interfaces'],
   commands: ['commands', 'protocol', 'node/interfaces'],
   node: ['node', 'protocol'],
+  // Kubernetes awareness wraps a back end's Power; it sees only the node interfaces.
+  kube: ['kube', 'node/interfaces', 'version'],
   host: ['host', 'protocol', 'version'],
-  cli: ['cli', 'host', 'protocol', 'version'],
-  agent: ['agent', 'commands', 'dispatch', 'node', 'protocol', 'transport', 'version'],
+  // Cloud-init and ISO 9660 writers: pure data in, bytes out.
+  provision: ['provision', 'version'],
+  cli: ['cli', 'host', 'protocol', 'provision', 'version'],
+  agent: ['agent', 'commands', 'dispatch', 'kube', 'node', 'protocol', 'transport', 'version'],
   version: [],
 };
 // Back ends are reached only through node/interfaces from outside node/.

@@ -62,9 +62,24 @@ interface QgaEnvironment {
   osReleasePath?: string;
 }
 
-async function createNode(_config: AgentConfig, power: Power, env: QgaEnvironment): Promise<NodeBackend> {
+/** The node back end the commands act through (generic Linux today; Talos when configured). */
+async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment): Promise<NodeBackend> {
+  const power = await createPower(config, log);
   const { createLinuxBackend } = await import('../node/linux/index.js');
   return createLinuxBackend({ power, ...env });
+}
+
+/**
+ * Kubernetes awareness around the back end (drain before a hypervisor-initiated power action,
+ * uncordon on return). Returns the back end unchanged when no cluster is configured.
+ */
+async function withKubernetes(_config: AgentConfig, backend: NodeBackend, _log: Logger): Promise<NodeBackend> {
+  return backend;
+}
+
+/** Front ends besides QGA (VMware guest RPC); each returns how to stop it. */
+async function startOtherFrontEnds(_config: AgentConfig, _node: NodeBackend, _log: Logger): Promise<(() => Promise<void>)[]> {
+  return [];
 }
 
 function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string | undefined>>): CommandSettings {
@@ -122,11 +137,10 @@ export async function startAgent(
   });
   for (const w of warnings) log.warn(w);
   await state.load();
-  const power = await createPower(config, log);
   const qgaEnv: QgaEnvironment = {};
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
   if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
-  const node = await createNode(config, power, qgaEnv);
+  const node = await withKubernetes(config, await createNode(config, log, qgaEnv), log);
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,
@@ -145,13 +159,18 @@ export async function startAgent(
   });
   // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
   if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config, env), log });
+  const stopFrontEnds = await startOtherFrontEnds(config, node, log);
   const transport = await createTransport(config, log);
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
-  log.info({ method: config.method, path: config.path, version: VERSION, node: node.name, power: power.name }, 'guestlink agent ready');
+  log.info(
+    { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name },
+    'guestlink agent ready',
+  );
   return {
     config,
     close: async () => {
+      for (const stop of stopFrontEnds) await stop();
       await transport.close();
       await fileTable.closeAll();
       destination.flush();

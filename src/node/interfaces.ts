@@ -191,6 +191,12 @@ export interface Power {
   readonly name: string;
   shutdown(mode: ShutdownMode): Promise<void>;
   suspend(mode: SuspendMode): Promise<void>;
+  /**
+   * True when the OS itself cordons and drains the Kubernetes node before this action (Talos's
+   * Shutdown{force:false}); the Kubernetes lifecycle's `--drain auto` then leaves it to the OS.
+   * Absent means false.
+   */
+  drainsItself?(mode: ShutdownMode): boolean;
 }
 
 export interface Accounts {
