@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
+import { parseDuration } from '../kube/duration.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
 import { formatKeyFile, parseKeyFile, splitList } from './keyfile.js';
 import { camel, envName, SETTINGS, type SettingSpec } from './settings.js';
@@ -39,9 +40,40 @@ const ConfigSchema = v.object({
   fsfreezeTimeout: v.pipe(v.number(), v.integer(), v.minValue(0)),
   hideVirtualInterfaces: v.boolean(),
   hideInterfacesWithoutAddresses: v.boolean(),
-  nodeBackend: v.picklist(['auto', 'linux']),
+  nodeBackend: v.picklist(['auto', 'talos', 'linux']),
+  talosSocket: absolute,
+  talosconfig: v.optional(absolute),
+  talosEndpoint: v.optional(v.pipe(v.string(), v.minLength(1))),
+  talosNode: v.optional(v.pipe(v.string(), v.minLength(1))),
+  talosRole: v.pipe(v.string(), v.regex(/^os:[a-z:]+$/, 'must be a Talos role such as os:operator')),
+  talosRebootMode: v.picklist(['default', 'powercycle']),
+  // Bounded so a hypervisor (libvirt waits 5 s by default, Proxmox pings with 3 s) gets an answer.
+  talosTimeout: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(120)),
   power: v.picklist(['auto', 'dry-run', 'logind', 'openrc', 'shutdown-command', 'syscall']),
   maxRequestBytes: v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(64 << 20)),
+  kube: v.picklist(['auto', 'off', 'in-cluster', 'kubeconfig']),
+  kubeconfig: v.optional(v.pipe(v.string(), v.minLength(1))),
+  nodeName: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes node name (lower-case DNS subdomain)')),
+  ),
+  drain: v.picklist(['auto', 'always', 'never']),
+  // Kept as written (dump-conf prints it back); 1 s to 1 h: past an hour no hypervisor still waits.
+  drainTimeout: v.pipe(
+    v.string(),
+    v.check((s) => {
+      const ms = parseDuration(s);
+      return ms !== undefined && ms >= 1000 && ms <= 3_600_000;
+    }, 'must be a duration from 1s to 1h, like 50s or 9m30s'),
+  ),
+  drainOnTimeout: v.picklist(['proceed', 'abort']),
+  vmware: v.picklist(['auto', 'off', 'vsock', 'backdoor']),
+  // Not settings: Kubernetes' own variables (kubectl's KUBECONFIG, NODE_NAME from the downward API,
+  // the API address the kubelet gives every pod), read here so nothing else reads process.env.
+  kubeconfigEnv: v.optional(v.string()),
+  // Unchecked: CI systems (Jenkins) set NODE_NAME to names of their own, which must not stop the agent.
+  nodeNameEnv: v.optional(v.string()),
+  kubernetesServiceHost: v.optional(v.string()),
+  kubernetesServicePort: v.optional(v.string()),
   configFile: v.optional(v.string()),
 });
 
@@ -196,6 +228,10 @@ export function loadConfig(
   const obj: Raw = {};
   for (const [k, val] of Object.entries(merged)) obj[camel(k)] = val;
   if (configFile !== undefined) obj.configFile = configFile;
+  if (env.KUBECONFIG) obj.kubeconfigEnv = env.KUBECONFIG;
+  if (env.NODE_NAME) obj.nodeNameEnv = env.NODE_NAME;
+  if (env.KUBERNETES_SERVICE_HOST) obj.kubernetesServiceHost = env.KUBERNETES_SERVICE_HOST;
+  if (env.KUBERNETES_SERVICE_PORT) obj.kubernetesServicePort = env.KUBERNETES_SERVICE_PORT;
   const result = v.safeParse(ConfigSchema, obj);
   if (!result.success) {
     const msgs = result.issues.map((i) => {

@@ -64,6 +64,34 @@ interface QgaEnvironment {
 
 /** The node back end the commands act through (generic Linux today; Talos when configured). */
 async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment): Promise<NodeBackend> {
+  // select.ts loads nothing heavy: gRPC and YAML come only with the Talos back end.
+  const { chooseBackend } = await import('../node/talos/select.js');
+  const choice = chooseBackend(config);
+  if (choice.backend === 'talos') {
+    const { setupSocket, setupTalosconfig } = await import('../node/talos/setup.js');
+    const { privilegeWarnings } = await import('../node/talos/privilege.js');
+    let setup: ReturnType<typeof setupSocket>;
+    try {
+      setup = choice.via === 'socket' ? setupSocket(choice.socket, config) : setupTalosconfig(choice.file, config);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'TALOS_CONFIG') throw new ConfigError((err as Error).message);
+      throw err;
+    }
+    for (const w of privilegeWarnings(setup.facts)) log.warn({ talos: 'least-privilege' }, w);
+    const { createTalosBackend } = await import('../node/talos/index.js');
+    const node = createTalosBackend({
+      target: setup.target,
+      timeoutMs: config.talosTimeout * 1000,
+      rebootMode: config.talosRebootMode,
+      ...(setup.refresh ? { refresh: setup.refresh } : {}),
+    });
+    log.info(setup.describe, 'Talos back end');
+    // dry-run keeps its promise on Talos too (record, never act); the Linux power kinds mean nothing here.
+    if (config.power === 'dry-run') return { ...node, power: await createPower(config, log) };
+    if (config.power !== 'auto')
+      log.warn({ power: config.power }, 'the Talos back end powers off through the Talos API; --power is ignored');
+    return node;
+  }
   const power = await createPower(config, log);
   const { createLinuxBackend } = await import('../node/linux/index.js');
   return createLinuxBackend({ power, ...env });
@@ -73,13 +101,76 @@ async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment)
  * Kubernetes awareness around the back end (drain before a hypervisor-initiated power action,
  * uncordon on return). Returns the back end unchanged when no cluster is configured.
  */
-async function withKubernetes(_config: AgentConfig, backend: NodeBackend, _log: Logger): Promise<NodeBackend> {
-  return backend;
+async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Logger): Promise<NodeBackend> {
+  if (config.kube === 'off') return backend;
+  // Deciding costs one small module; the client, drain and YAML parser load only for a cluster.
+  const { detectKubeMode, serviceAddress } = await import('../kube/detect.js');
+  const settings = {
+    kube: config.kube,
+    kubeconfig: config.kubeconfig,
+    kubeconfigEnv: config.kubeconfigEnv,
+    nodeName: config.nodeName ?? config.nodeNameEnv,
+    serviceAddress: serviceAddress(config.kubernetesServiceHost, config.kubernetesServicePort),
+  };
+  const mode = detectKubeMode(settings);
+  if (!mode) return backend;
+  const { enableKubernetes, KubeError } = await import('../kube/index.js');
+  try {
+    const lifecycle = await enableKubernetes(
+      mode,
+      backend,
+      { ...settings, drain: config.drain, drainTimeout: config.drainTimeout, drainOnTimeout: config.drainOnTimeout },
+      log,
+    );
+    return lifecycle.backend;
+  } catch (err) {
+    // A cluster was asked for but cannot be used: refuse to start rather than power off undrained.
+    if (err instanceof KubeError) throw new ConfigError(`Kubernetes: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Front ends besides QGA (VMware guest RPC); each returns how to stop it. */
-async function startOtherFrontEnds(_config: AgentConfig, _node: NodeBackend, _log: Logger): Promise<(() => Promise<void>)[]> {
-  return [];
+async function startOtherFrontEnds(config: AgentConfig, node: NodeBackend, log: Logger): Promise<(() => Promise<void>)[]> {
+  // VMware guest RPC: auto starts it only where CPUID says VMware (elsewhere the backdoor faults, and
+  // nothing is loaded beyond the addon); an explicit vsock/backdoor that cannot start stops the agent.
+  if (config.vmware === 'off') return [];
+  const vlog = log.child({ frontEnd: 'vmware' });
+  const explicit = config.vmware !== 'auto';
+  const { loadNative } = await import('../node/linux/native.js');
+  const native = loadNative();
+  if (!native?.hypervisorVendor) {
+    if (explicit) throw new ConfigError(`--vmware ${config.vmware} needs the native addon (npm run build:native)`);
+    vlog.debug({}, 'VMware front end off: the native addon is not built');
+    return [];
+  }
+  const { selectChannels } = await import('../transport/vmware/select.js');
+  const picked = await selectChannels(native, config.vmware);
+  if ('reason' in picked) {
+    if (explicit) throw new ConfigError(`--vmware ${config.vmware}: ${picked.reason}`);
+    vlog.debug({ reason: picked.reason }, 'VMware front end off');
+    return [];
+  }
+  const { createVmwareFrontEnd } = await import('../commands/vmware/index.js');
+  const { uptime } = await import('node:os');
+  const fe = createVmwareFrontEnd(picked.channels.tclo, picked.channels.rpci, {
+    system: node.system,
+    network: node.network,
+    // node.power carries the Kubernetes drain when configured: vSphere's buttons get it too.
+    power: node.power,
+    uptimeSeconds: uptime,
+    version: VERSION,
+    log: vlog,
+  });
+  try {
+    await fe.start();
+  } catch (err) {
+    if (explicit) throw new ConfigError(`--vmware ${config.vmware}: the guest RPC channels do not open: ${String(err)}`);
+    vlog.warn({ err: String(err), transport: picked.channels.transport }, 'VMware detected, but the guest RPC channels do not open');
+    return [];
+  }
+  vlog.info({ transport: picked.channels.transport }, 'VMware guest RPC front end started');
+  return [() => fe.stop()];
 }
 
 function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string | undefined>>): CommandSettings {
@@ -173,6 +264,7 @@ export async function startAgent(
       for (const stop of stopFrontEnds) await stop();
       await transport.close();
       await fileTable.closeAll();
+      await node.close?.();
       destination.flush();
     },
   };

@@ -217,5 +217,6 @@ export interface NodeBackend {
   power: Power;
   accounts: Accounts;
   /** QGA commands this back end cannot serve at all: disabled in guest-info, as qemu-ga does. */
-  unsupportedCommands: readonly string[];
+  unsupportedCommands: readonly string[];  /** Releases what the back end holds open (the Talos gRPC channel); absent when nothing is. */
+  close?(): void | Promise<void>;
 }

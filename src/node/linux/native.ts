@@ -24,6 +24,19 @@ export interface GuestlinkNative {
    * or its peer attaches or leaves (virtio-serial); off clears both flags. Listen for SIGIO first: its default action kills.
    */
   fdSetAsync(fd: number, on?: boolean): void;
+  /** CPUID leaf 0x40000000 vendor ("VMwareVMware", "KVMKVMKVM", ...), or null without the hypervisor bit or off x86. */
+  hypervisorVendor(): string | null;
+  /**
+   * One VMware backdoor call (`in` on port 0x5658, EAX = 'VMXh', DX high = dxHigh): [eax, ebx, ecx, edx, esi, edi].
+   * Throws ENODEV without executing anything unless CPUID says VMware: elsewhere the instruction faults.
+   */
+  backdoorCall(bx: number, cx: number, dxHigh: number, si: number, di: number): number[];
+  /** Test only (QEMU vmport in a VM): skip the CPUID check. Returns the previous setting. */
+  backdoorAllowWithoutCpuid(on: boolean): boolean;
+  /** iopl(2); the QEMU vmport test needs level 3 (VMware does not). */
+  iopl(level: number): void;
+  /** A connected, non-blocking AF_VSOCK stream fd; reserved binds a source port from 1023 down (EACCES: any port). */
+  vsockConnect(cid: number, port: number, reserved: boolean): number;
   readonly LINUX_REBOOT_CMD_POWER_OFF: number;
   readonly LINUX_REBOOT_CMD_RESTART: number;
   readonly LINUX_REBOOT_CMD_HALT: number;
@@ -41,12 +54,29 @@ function packageRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 }
 
-/** Loads build/Release/guestlink.node once; undefined when it was not built (or fails to load). */
+/**
+ * Where the addon may be, first match wins. The single executable (scripts/build-sea.mjs) defines
+ * import.meta.url as the executable's own file URL, so `here` is its directory: it ships the addon
+ * beside itself (dist/sea/guestlink.node) or in ../lib/guestlink/ (/usr/local/bin/guestlink with
+ * /usr/local/lib/guestlink/guestlink.node). A checkout or npm install uses node-gyp's build/Release.
+ * A file on disk rather than an SEA asset: dlopen needs a path, and extracting to a temporary file
+ * fails on the read-only or noexec /tmp of Talos and hardened hosts.
+ */
+function addonCandidates(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return [
+    path.join(here, 'guestlink.node'),
+    path.join(here, '..', 'lib', 'guestlink', 'guestlink.node'),
+    path.join(packageRoot(), 'build', 'Release', 'guestlink.node'),
+  ];
+}
+
+/** Loads the addon once; undefined when it was not built (or fails to load). */
 export function loadNative(): GuestlinkNative | undefined {
   if (cached !== undefined) return cached ?? undefined;
-  const file = path.join(packageRoot(), 'build', 'Release', 'guestlink.node');
+  const file = addonCandidates().find((f) => existsSync(f));
   try {
-    cached = existsSync(file) ? (createRequire(import.meta.url)(file) as GuestlinkNative) : null;
+    cached = file ? (createRequire(import.meta.url)(file) as GuestlinkNative) : null;
   } catch {
     cached = null;
   }

@@ -70,6 +70,8 @@ export interface VmOptions {
   guestCommand?: string;
   /** Extra agent arguments appended to the default command. */
   agentArgs?: string[];
+  /** Run this single executable (scripts/build-sea.mjs) as `EXE agent ...` instead of the checkout on the host's node. */
+  executable?: string;
   /** Add an isa-serial port (guest /dev/ttyS1) whose host side is the unix socket `isaSocket`. */
   isaSerial?: boolean;
   memoryMb?: number;
@@ -121,11 +123,15 @@ export interface AgentStat {
   uptime: number;
 }
 
-/** The agent command the default VM runs (node from the host's PATH, seen through 9p); `exec` keeps the pid the probe watches. */
-export function defaultAgentCommand(extra: string[] = []): string {
+/**
+ * The agent command the default VM runs (node from the host's PATH, seen through 9p, or the single
+ * executable when given); `exec` keeps the pid the probe watches.
+ */
+export function defaultAgentCommand(extra: string[] = [], executable?: string): string {
   const node = onPath('node') ?? process.execPath;
   const args = ['-m', 'virtio-serial', '--power', 'dry-run', '-t', '/run/gl', ...extra];
-  return `mkdir -p /run/gl && exec ${node} ${path.join(REPO_ROOT, 'bin/guestlink-agent.js')} ${args.join(' ')}`;
+  const agent = executable ? `${executable} agent` : `${node} ${path.join(REPO_ROOT, 'bin/guestlink-agent.js')}`;
+  return `mkdir -p /run/gl && exec ${agent} ${args.join(' ')}`;
 }
 
 /** The kernel command line the initramfs expects: the guest command base64-encoded in glcmd64 (libvirt domains use it too). */
@@ -177,7 +183,7 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
   const probeSocket = path.join(dir, 'probe.sock');
   const isaSocket = opts.isaSerial ? path.join(dir, 'isa.sock') : undefined;
   const consolePath = path.join(dir, 'console.log');
-  const command = opts.guestCommand ?? defaultAgentCommand(opts.agentArgs);
+  const command = opts.guestCommand ?? defaultAgentCommand(opts.agentArgs, opts.executable);
   const append = kernelCmdline(command, opts);
   const args = [
     ...['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', String(opts.memoryMb ?? 768), '-smp', String(opts.cpus ?? 2)],

@@ -1,0 +1,93 @@
+// Shared set-up for the lifecycle tests: a double of the Kubernetes API server, a kubeconfig for it,
+// a Power double that records what it was asked, and an audit log captured in memory.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { KubeApi } from '../../src/kube/api.js';
+import { Recorder } from '../../src/kube/events.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { KubePower, type LifecycleOptions } from '../../src/kube/power.js';
+import { RestClient } from '../../src/kube/rest.js';
+import type { Power, ShutdownMode } from '../../src/node/interfaces.js';
+import { type DoubleOptions, KubeApiDouble, kubeconfigFor } from '../doubles/kube-api.js';
+
+/** A Power double: records each request with its time; never touches the machine. */
+export class RecordingPower implements Power {
+  readonly name = 'recording';
+  readonly calls: { mode: ShutdownMode; at: number }[] = [];
+  constructor(
+    private readonly drains: (m: ShutdownMode) => boolean = () => false,
+    private readonly fail?: string,
+  ) {}
+  async shutdown(mode: ShutdownMode): Promise<void> {
+    this.calls.push({ mode, at: Date.now() });
+    if (this.fail) throw new Error(this.fail);
+  }
+  async suspend(): Promise<void> {}
+  drainsItself(mode: ShutdownMode): boolean {
+    return this.drains(mode);
+  }
+}
+
+export interface Harness {
+  double: KubeApiDouble;
+  dir: string;
+  kubeconfig: string;
+  api: KubeApi;
+  lines: Record<string, any>[];
+  log: Logger;
+  power(inner: Power, o?: Partial<LifecycleOptions>): KubePower;
+  close(): Promise<void>;
+}
+
+/** Starts a double and a client for it (through a kubeconfig file, as the agent reads it). */
+export async function harness(opts: DoubleOptions = {}): Promise<Harness> {
+  const double = await new KubeApiDouble(opts).start();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-kube-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigFor(double));
+  const { context: _c, ...conn } = await loadKubeconfig(kubeconfig);
+  const rest = new RestClient(conn);
+  const api = new KubeApi(rest);
+  const lines: Record<string, any>[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  return {
+    double,
+    dir,
+    kubeconfig,
+    api,
+    lines,
+    log,
+    power: (inner, o = {}) =>
+      new KubePower(inner, {
+        api,
+        nodeName: 'n1',
+        bootId: 'boot-1',
+        drain: 'auto',
+        timeoutMs: 10_000,
+        onTimeout: 'proceed',
+        recorder: o.recorder ?? new Recorder(api, o.nodeName ?? 'n1', log),
+        log,
+        tuning: { retryMs: 100, pollMs: 25, callTimeoutMs: 2000 },
+        ...o,
+      }),
+    close: async () => {
+      rest.close();
+      await double.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `f` is true or `ms` pass. */
+export async function until(f: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+export const reasons = (d: KubeApiDouble) => d.events.map((e) => e.reason as string);

@@ -1,0 +1,87 @@
+// Builds the packages under test once per run: the single executable (scripts/build-sea.mjs) into
+// .tmp/package-sea and, on request, the OCI images (scripts/build-oci.mjs). The build scripts are
+// incremental and rename their outputs atomically, so test files running in parallel may all ask.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout's root (this file is dist/test/package/build.js once compiled). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SEA_DIR = path.join(REPO_ROOT, '.tmp', 'package-sea');
+export const SEA_EXE = path.join(SEA_DIR, 'guestlink');
+export const PACKAGE_VERSION: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
+
+export interface SeaBuild {
+  exe: string;
+  addon?: string;
+  rebuilt: boolean;
+  /** Wall time of the build script, ms (bundle, addon, blob, copy+strip, inject when rebuilt). */
+  ms: number;
+  times: Record<string, number>;
+}
+
+function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', script), ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.once('error', reject);
+    p.once('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+  });
+}
+
+/** Runs scripts/build-sea.mjs into SEA_DIR (a no-op when nothing changed). */
+export async function buildSea(): Promise<SeaBuild> {
+  const r = await runScript('build-sea.mjs', ['--out', SEA_DIR, '--quiet']);
+  if (r.code !== 0) throw new Error(`build-sea failed (exit ${r.code}):\n${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+  return { exe: out.exe, addon: out.addon, rebuilt: out.rebuilt, ms: r.ms, times: out.times };
+}
+
+export interface OciBuild {
+  tag: string;
+  agent: { layout: string; ms: number };
+  extension: { layout: string; ms: number };
+  ms: number;
+}
+
+/** Runs scripts/build-oci.mjs into `out` (both images), with the executable from SEA_DIR. */
+export async function buildOci(out: string): Promise<OciBuild> {
+  const r = await runScript('build-oci.mjs', ['--out', out, '--sea-out', SEA_DIR, '--quiet']);
+  if (r.code !== 0) throw new Error(`build-oci failed (exit ${r.code}):\n${r.stderr}`);
+  return { ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}'), ms: r.ms };
+}
+
+/** Why a tool-based test cannot run here, or undefined. */
+export function missingTools(...tools: string[]): string | undefined {
+  const missing = tools.filter((t) => !(process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => existsSync(path.join(d, t))));
+  return missing.length > 0 ? `not installed: ${missing.join(', ')} (scripts/apt-packages.txt)` : undefined;
+}
+
+/** Resolves once a unix socket accepts connections; rejects after `ms` or when `alive()` turns false. */
+export async function waitForSocket(socket: string, ms: number, alive: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (!alive()) throw new Error(`the process exited before listening on ${socket}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(socket);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${socket} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

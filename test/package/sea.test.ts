@@ -1,0 +1,184 @@
+// The single executable (scripts/build-sea.mjs): built here, then run. As the agent on a unix socket
+// it must answer the differential suite's core cases byte for byte like the checkout's agent does
+// (bin/guestlink-agent.js on the system Node); as the CLI it answers --version and ping. It must load
+// its native addon from beside itself, and nothing from the checkout.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeTempDir, type Peer, RawClient, startGuestlink } from '../peer/harness.js';
+import { buildSea, PACKAGE_VERSION, REPO_ROOT, SEA_DIR, type SeaBuild, waitForSocket } from './build.js';
+
+const FF = Buffer.from([0xff]);
+
+/** The core cases: bytes sent, and how many replies to expect. */
+const CASES: { name: string; send: Buffer; replies: number }[] = [
+  {
+    name: 'a 0xFF reset, then guest-sync-delimited with a 64-bit id (0xFF-led reply, lossless integer)',
+    send: Buffer.concat([FF, Buffer.from('{"execute":"guest-sync-delimited","arguments":{"id":18446744073709551615}}\n')]),
+    replies: 1,
+  },
+  { name: 'guest-ping', send: Buffer.from('{"execute":"guest-ping"}\n'), replies: 1 },
+  { name: 'guest-ping with an id', send: Buffer.from('{"execute":"guest-ping","id":"abc"}\n'), replies: 1 },
+  { name: 'guest-info', send: Buffer.from('{"execute":"guest-info"}\n'), replies: 1 },
+  { name: 'guest-get-osinfo', send: Buffer.from('{"execute":"guest-get-osinfo"}\n'), replies: 1 },
+  { name: 'an unknown command', send: Buffer.from('{"execute":"guest-no-such-thing"}\n'), replies: 1 },
+  { name: 'an unexpected argument', send: Buffer.from('{"execute":"guest-ping","arguments":{"x":1}}\n'), replies: 1 },
+  {
+    name: 'two requests in one write',
+    send: Buffer.from('{"execute":"guest-ping"}{"execute":"guest-sync","arguments":{"id":7}}\n'),
+    replies: 2,
+  },
+];
+
+async function exchange(socket: string, bytes: Buffer, replies: number): Promise<Buffer> {
+  const c = await RawClient.connect(socket);
+  try {
+    await c.writeAll([bytes]);
+    return await c.collect({ replies, quietMs: 3000, timeoutMs: 10_000 });
+  } finally {
+    await c.close();
+  }
+}
+
+function run(file: string, args: string[], opts: { argv0?: string } = {}): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', ...opts });
+    return { code: 0, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the single executable', { timeout: 240_000 }, () => {
+  let build: SeaBuild;
+  let dir: string;
+  let checkout: Peer | undefined;
+  let sea: ChildProcess | undefined;
+  let seaSocket: string;
+  let seaExited = false;
+
+  before(async () => {
+    build = await buildSea();
+    dir = makeTempDir('guestlink-sea-');
+    checkout = await startGuestlink(dir);
+    seaSocket = path.join(dir, 's.sock');
+    const statedir = path.join(dir, 'sst');
+    mkdirSync(statedir);
+    sea = spawn(build.exe, ['agent', '-m', 'unix-listen', '-p', seaSocket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null'], {
+      cwd: '/',
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    sea.once('exit', () => {
+      seaExited = true;
+    });
+    await waitForSocket(seaSocket, 15_000, () => !seaExited);
+  });
+  after(async () => {
+    if (sea && !seaExited) {
+      const gone = new Promise((r) => sea?.once('exit', r));
+      sea.kill('SIGTERM');
+      await gone;
+    }
+    await checkout?.stop();
+  });
+
+  test('is built into .tmp/package-sea with its addon, within CI time', () => {
+    assert.equal(build.exe, path.join(SEA_DIR, 'guestlink'));
+    assert.equal(build.addon, path.join(SEA_DIR, 'guestlink.node'));
+    const st = statSync(build.exe);
+    assert.ok(st.mode & 0o111, 'not executable');
+    assert.equal(readFileSync(build.exe).subarray(0, 4).toString('latin1'), '\x7fELF');
+    assert.equal(readlinkSync(path.join(SEA_DIR, 'guestlink-agent')), 'guestlink');
+    const mib = st.size / 1048576;
+    console.log(
+      `# build: ${build.rebuilt ? 'rebuilt' : 'up to date'} in ${build.ms.toFixed(0)} ms ${JSON.stringify(build.times)}; ${mib.toFixed(1)} MiB`,
+    );
+    assert.ok(build.ms < 120_000, `the build took ${build.ms} ms`);
+  });
+
+  test('the CLI answers --version; the agent answers --version by name and by subcommand', () => {
+    assert.deepEqual(run(build.exe, ['--version']), { code: 0, stdout: `guestlink ${PACKAGE_VERSION}\n`, stderr: '' });
+    assert.equal(run(path.join(SEA_DIR, 'guestlink-agent'), ['--version']).stdout, `guestlink-agent ${PACKAGE_VERSION}\n`);
+    assert.equal(run(build.exe, ['agent', '--version']).stdout, `guestlink-agent ${PACKAGE_VERSION}\n`);
+    const bad = run(build.exe, ['agent', '--no-such-flag']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /guestlink-agent: .*no-such-flag/);
+  });
+
+  for (const c of CASES) {
+    test(`agent: ${c.name} is answered byte for byte like the checkout's agent`, async () => {
+      assert.ok(checkout);
+      const [want, got] = await Promise.all([exchange(checkout.socket, c.send, c.replies), exchange(seaSocket, c.send, c.replies)]);
+      assert.ok(want.length > 0, 'the checkout agent sent nothing');
+      assert.equal(got.toString('latin1'), want.toString('latin1'));
+    });
+  }
+
+  test('agent: guest-info reports the package version', async () => {
+    const reply = JSON.parse((await exchange(seaSocket, Buffer.from('{"execute":"guest-info"}\n'), 1)).toString());
+    assert.equal(reply.return.version, PACKAGE_VERSION);
+    assert.ok(reply.return.supported_commands.length > 30);
+  });
+
+  test('agent: loads the addon from beside the executable and maps nothing else from the checkout', () => {
+    assert.ok(sea?.pid);
+    const maps = readFileSync(`/proc/${sea.pid}/maps`, 'utf8');
+    assert.ok(maps.includes(path.join(SEA_DIR, 'guestlink.node')), 'guestlink.node from the executable directory is not mapped');
+    const fromCheckout = [
+      ...new Set(
+        maps
+          .split('\n')
+          .map((l) => l.split(/\s+/)[5] ?? '')
+          .filter((f) => f.startsWith(REPO_ROOT) && !f.startsWith(SEA_DIR)),
+      ),
+    ];
+    assert.deepEqual(fromCheckout, []);
+  });
+
+  test('agent: installed as /usr/local/bin/guestlink, finds the addon in ../lib/guestlink/', async () => {
+    const prefix = path.join(dir, 'usr-local');
+    mkdirSync(path.join(prefix, 'bin'), { recursive: true });
+    mkdirSync(path.join(prefix, 'lib/guestlink'), { recursive: true });
+    const exe = path.join(prefix, 'bin/guestlink');
+    // A hard link when the file system allows (the executable is ~100 MB), else a copy.
+    try {
+      linkSync(build.exe, exe);
+    } catch {
+      copyFileSync(build.exe, exe);
+    }
+    copyFileSync(path.join(SEA_DIR, 'guestlink.node'), path.join(prefix, 'lib/guestlink/guestlink.node'));
+    const socket = path.join(dir, 'fhs.sock');
+    const p = spawn(exe, ['agent', '-m', 'unix-listen', '-p', socket, '-t', dir, '--power', 'dry-run', '-c', '/dev/null'], {
+      stdio: 'ignore',
+    });
+    let exited = false;
+    p.once('exit', () => {
+      exited = true;
+    });
+    try {
+      await waitForSocket(socket, 15_000, () => !exited);
+      assert.ok(readFileSync(`/proc/${p.pid}/maps`, 'utf8').includes(path.join(prefix, 'lib/guestlink/guestlink.node')));
+    } finally {
+      if (!exited) {
+        const gone = new Promise((r) => p.once('exit', r));
+        p.kill('SIGTERM');
+        await gone;
+      }
+    }
+  });
+
+  test('the CLI pings the agent', () => {
+    // `guestlink ping VM` where the CLI has that verb, else the generic `call VM guest-ping`.
+    const help = run(build.exe, ['--help']).stdout;
+    const args = /^\s+guestlink ping\b/m.test(help) ? ['ping', `unix:${seaSocket}`] : ['call', `unix:${seaSocket}`, 'guest-ping'];
+    const r = run(build.exe, args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    console.log(`# guestlink ${args.join(' ')} -> ${r.stdout.trim()}`);
+    const dead = run(build.exe, [...args.slice(0, 1), `unix:${path.join(dir, 'nobody.sock')}`, ...args.slice(2)]);
+    assert.equal(dead.code, 3, 'an unreachable agent is exit code 3');
+  });
+});
