@@ -7,7 +7,6 @@
 // `bundleSea()` (used by scripts/build-sea.mjs, or `node scripts/bundle.mjs --sea`) makes the third
 // bundle: the single executable's main script, see the comment there.
 import { realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -64,22 +63,6 @@ run().catch((err) => {
 });
 `;
 
-// node-fetch 2 (under @kubernetes/client-node 1.x) requires "punycode", which resolves to Node's
-// deprecated built-in and prints DEP0040 on Node 24; the userland package of the same API is installed.
-const punycodeUserland = {
-  name: 'punycode-userland',
-  setup(b) {
-    const req = createRequire(path.join(root, 'package.json'));
-    let file;
-    try {
-      file = realpathSync(req.resolve('punycode/'));
-    } catch {
-      return;
-    }
-    b.onResolve({ filter: /^punycode$/ }, () => ({ path: file }));
-  },
-};
-
 /**
  * The single executable's main script: CommonJS, because Node 24's SEA runs its main as CommonJS.
  * Bundled from src/*.ts directly (esbuild strips the types), so it needs no tsc run first.
@@ -97,7 +80,6 @@ export async function bundleSea(outfile = path.join(root, 'dist', 'sea', 'guestl
     tsconfig: path.join(root, 'tsconfig.json'),
     define: { 'import.meta.url': '__guestlinkSelfUrl' },
     banner: { js: "var __guestlinkSelfUrl = require('node:url').pathToFileURL(process.execPath).href;" },
-    plugins: [punycodeUserland],
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
