@@ -23,3 +23,11 @@ test('characters outside A-Z a-z 0-9 + / = \\n are refused with qemu-ga text', (
     assert.throws(() => decodeBase64(bad), { desc: 'Base64 data contains invalid characters' }, JSON.stringify(bad));
   }
 });
+
+test('a 48 MiB chunk decodes (the scan has no regex backtracking stack to overflow)', () => {
+  const data = Buffer.alloc(48 << 20);
+  for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+  const text = data.toString('base64');
+  assert.ok(decodeBase64(text).equals(data));
+  assert.ok(decodeBase64(`${text.slice(0, -4)}\n${text.slice(-4)}`).equals(data), 'the lenient path too');
+});

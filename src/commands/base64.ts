@@ -8,8 +8,22 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 for (let i = 0; i < ALPHABET.length; i++) RANK[ALPHABET.charCodeAt(i)] = i;
 RANK[0x3d] = 0; // '=' decodes as zero; the byte count of its quad shrinks instead.
 const VALID = /^[A-Za-z0-9+/=\n]*$/;
-/** Canonical, padded base64 with nothing to skip: Node's decoder gives the same bytes, natively. */
-const CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Canonical, padded base64 with nothing to skip: Node's decoder gives the same bytes, natively.
+ * A plain scan, not a regular expression: a regex with a repeated group keeps a backtracking
+ * entry per quad and overflows V8's stack above ~3 MB of text (guest-file-write of a large chunk).
+ */
+function isCanonical(text: string): boolean {
+  const len = text.length;
+  if (len % 4 !== 0) return false;
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < len - pad; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || c === 0x3d || (RANK[c] as number) < 0) return false;
+  }
+  return true;
+}
 
 /** Thrown for any character outside qemu's set, in qemu-ga's words. */
 export function invalidBase64() {
@@ -18,7 +32,7 @@ export function invalidBase64() {
 
 /** Decodes base64 exactly as qemu-ga 7.2 does; throws qemu-ga's GenericError for invalid characters. */
 export function decodeBase64(text: string): Buffer {
-  if (CANONICAL.test(text)) return Buffer.from(text, 'base64');
+  if (isCanonical(text)) return Buffer.from(text, 'base64');
   if (!VALID.test(text)) throw invalidBase64();
   const out = Buffer.allocUnsafe(Math.floor(text.length / 4) * 3);
   let n = 0;

@@ -1,30 +1,14 @@
-// A QGA client over a byte stream (a QEMU chardev unix socket, for now): sync, call, timeouts.
+// A QGA client over a byte stream (a QEMU chardev unix socket): sync, call, timeouts, resync.
 // Uses the protocol's own reader and writer, so the host side has no second JSON implementation.
 import net from 'node:net';
 import { findCommand } from '../protocol/qga/commands.js';
 import { JsonStreamReader } from '../protocol/qga/json-stream.js';
 import { isObject, type JsonObject, type JsonValue, writeJson } from '../protocol/qga/json-value.js';
+import type { CallOptions } from './connection.js';
+import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError } from './errors.js';
 
-/** An error reply from the agent, with its QGA class. */
-export class QgaRemoteError extends Error {
-  readonly code = 'QGA_REMOTE';
-  constructor(
-    readonly errorClass: string,
-    readonly desc: string,
-  ) {
-    super(`${errorClass}: ${desc}`);
-  }
-}
-
-/** The agent did not answer within the deadline. */
-export class QgaTimeoutError extends Error {
-  readonly code = 'QGA_TIMEOUT';
-}
-
-export interface CallOptions {
-  /** Milliseconds to wait for the reply (default 5000, libvirt's default). */
-  timeoutMs?: number;
-}
+export type { CallOptions } from './connection.js';
+export { QgaRemoteError, QgaTimeoutError } from './errors.js';
 
 type Pending = { resolve: (v: JsonValue) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -34,6 +18,8 @@ export class QgaClient {
   private readonly reader: JsonStreamReader;
   private ended = false;
   private awaitingDelimiter = false;
+  /** Set after a timeout: a late reply would be matched to the next request, so resync first (as libvirt does). */
+  private desynced = false;
   private endWaiters: (() => void)[] = [];
 
   private constructor(private readonly sock: net.Socket) {
@@ -64,7 +50,7 @@ export class QgaClient {
       this.ended = true;
       for (const p of this.pending.splice(0)) {
         clearTimeout(p.timer);
-        p.reject(new Error('the agent closed the connection'));
+        p.reject(new AgentUnreachableError('the agent closed the connection'));
       }
       for (const w of this.endWaiters.splice(0)) w();
     };
@@ -77,32 +63,52 @@ export class QgaClient {
     const sock = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.createConnection(path);
       s.once('connect', () => resolve(s));
-      s.once('error', (err) => reject(new Error(`cannot connect to ${path}: ${err.message}`)));
+      s.once('error', (err) => reject(new AgentUnreachableError(`cannot connect to ${path}: ${err.message}`)));
     });
     const client = new QgaClient(sock);
-    await client.sync(opts);
+    try {
+      await client.sync(opts);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
     return client;
+  }
+
+  /** True once the connection is gone (the connector then reconnects). */
+  get closed(): boolean {
+    return this.ended;
   }
 
   /** guest-sync-delimited with a random id; stale replies before the 0xFF are dropped. */
   async sync(opts: CallOptions = {}): Promise<void> {
-    const id = Math.floor(Math.random() * 2 ** 31);
+    const id = 1 + Math.floor(Math.random() * 2 ** 31);
+    // Replies still owed to timed-out requests would be taken for ours: they are dropped with the stale bytes.
     this.awaitingDelimiter = true;
     this.sock.write(Buffer.from([0xff]));
-    const got = await this.call('guest-sync-delimited', { id }, opts);
-    if (got !== id) throw new Error(`guest-sync-delimited returned ${String(got)}, expected ${id}`);
+    const got = await this.send('guest-sync-delimited', { id }, opts.timeoutMs ?? 5000);
+    if (got !== id)
+      throw new AgentUnreachableError(`guest-sync-delimited returned ${String(got)}, expected ${id}: another client may share the socket`);
+    this.desynced = false;
   }
 
   /** Sends one command. For commands without a success response, resolves when the agent closes or after the timeout. */
-  call(execute: string, args?: JsonObject, opts: CallOptions = {}): Promise<JsonValue> {
+  async call(execute: string, args?: JsonObject, opts: CallOptions = {}): Promise<JsonValue> {
     const timeoutMs = opts.timeoutMs ?? 5000;
+    if (this.desynced) await this.sync(opts);
     const req = args && Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
     if (findCommand(execute)?.successResponse === false) return this.callNoReply(req, timeoutMs);
+    return this.send(execute, args, timeoutMs);
+  }
+
+  private send(execute: string, args: JsonObject | undefined, timeoutMs: number): Promise<JsonValue> {
+    const req = args && Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
     return new Promise((resolve, reject) => {
-      if (this.ended) return reject(new Error('the agent closed the connection'));
+      if (this.ended) return reject(new AgentUnreachableError('the agent closed the connection'));
       const timer = setTimeout(() => {
         const i = this.pending.findIndex((p) => p.timer === timer);
         if (i >= 0) this.pending.splice(i, 1);
+        this.desynced = true;
         reject(new QgaTimeoutError(`no reply to ${execute} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.push({ resolve, reject, timer });
@@ -116,6 +122,8 @@ export class QgaClient {
       const timer = setTimeout(() => {
         const i = this.pending.findIndex((p) => p.timer === timer);
         if (i >= 0) this.pending.splice(i, 1);
+        // An error reply arriving later must not be taken for the next request's reply.
+        this.desynced = true;
         resolve(null);
       }, timeoutMs);
       this.pending.push({ resolve, reject, timer });

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runCli } from '../cli/run-cli.js';
 import { type Daemons, domainXml, LIBVIRT_URI, libvirtUnavailableReason, startDaemons } from './libvirt/daemon.js';
 import { defaultAgentCommand, ensureInitramfs, kernelCmdline, REPO_ROOT, vmUnavailableReason } from './vm/vm.js';
 
@@ -212,6 +213,34 @@ describe('libvirt against guestlink and qemu-ga in the same guest', { skip, time
     assert.equal(r.guestlink.code, 0, r.guestlink.stderr);
     assert.equal(r.guestlink.stdout, r['qemu-ga'].stdout);
     assert.equal(keyValues(r.guestlink.stdout).get('online'), '0-1');
+  });
+
+  test('the guestlink CLI through libvirt: (real virsh) ping, osinfo, ips, exec, and a fleet over a domain glob', async () => {
+    const cli = (args: string[]) => runCli(['-c', LIBVIRT_URI, ...args], { timeoutMs: 60_000 });
+    for (const kind of KINDS) {
+      const p = await cli(['ping', `libvirt:${dom[kind]}`]);
+      assert.equal(p.status, 0, `${kind}: ${p.stderr}`);
+      const ips = await cli(['ips', `libvirt:${dom[kind]}`]);
+      assert.match(ips.stdout, /10\.0\.2\.15\/24/, kind);
+      const os = await cli(['osinfo', `libvirt:${dom[kind]}`, '-o', 'json']);
+      assert.equal(os.status, 0, os.stderr);
+      assert.ok(JSON.parse(os.stdout)['kernel-release'], kind);
+    }
+    // qemu-ga allows guest-exec; the guestlink agent here was started without --allow-exec.
+    const e = await cli(['exec', `libvirt:${dom['qemu-ga']}`, '--', '/bin/cat', '/proc/sys/kernel/hostname']);
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal(e.stdout, 'gl-guest\n');
+    const denied = await cli(['exec', `libvirt:${dom.guestlink}`, '--', '/bin/true']);
+    assert.equal(denied.status, 255);
+    assert.match(denied.stderr, /has been disabled|not allowed/);
+    const fleet = await cli(['ping', `libvirt:gl-e2e-*-${process.pid}`, '-o', 'json']);
+    assert.equal(fleet.status, 0, fleet.stderr);
+    assert.deepEqual(
+      JSON.parse(fleet.stdout)
+        .results.map((r: { vm: string }) => r.vm)
+        .sort(),
+      KINDS.map((k) => `libvirt:${dom[k]}`).sort(),
+    );
   });
 
   test('reboot --mode agent: succeeds, the domain comes back and the agent answers again', async () => {

@@ -1,0 +1,32 @@
+// The verb table, in the order --help lists them.
+import { call } from './call.js';
+import { commands } from './commands.js';
+import { completionVerb } from './completion.js';
+import { cp } from './cp.js';
+import { exec } from './exec.js';
+import { kubeconfig } from './kubeconfig.js';
+import { reboot, shutdown } from './power.js';
+import { fsinfo, info, ips, osinfo, ping, time } from './query.js';
+import { RAW_VERBS } from './raw.js';
+import type { Verb } from './types.js';
+
+export const VERBS: readonly Verb[] = [
+  ping,
+  info,
+  osinfo,
+  ips,
+  fsinfo,
+  time,
+  exec,
+  cp,
+  kubeconfig,
+  shutdown,
+  reboot,
+  call,
+  commands,
+  completionVerb(() => [...VERBS.map((v) => v.name), ...Object.keys(RAW_VERBS)]),
+];
+
+export function findVerb(name: string): Verb | undefined {
+  return VERBS.find((v) => v.name === name);
+}

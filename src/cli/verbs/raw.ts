@@ -1,0 +1,18 @@
+// Verbs that parse their own command line (the cloud-init generator has its own option table):
+// main hands them argv after the verb name, untouched.
+import { cloudInitVerb } from '../cloud-init.js';
+import type { Io } from './types.js';
+
+export interface RawVerb {
+  usage: string;
+  summary: string;
+  run(argv: readonly string[], io: Io & { env: Readonly<Record<string, string | undefined>> }): Promise<number>;
+}
+
+export const RAW_VERBS: Readonly<Record<string, RawVerb>> = {
+  'cloud-init': {
+    usage: 'cloud-init [--config FILE] [--out-dir DIR] [--iso PATH] [--print] [settings...]',
+    summary: 'render NoCloud user-data, meta-data, network-config and the cidata ISO (docs/cloud-init.md)',
+    run: (argv, io) => cloudInitVerb(argv, io),
+  },
+};

@@ -1,0 +1,103 @@
+// VM addresses, one URI form per connector (registered by scheme, as MQTT.js does transports):
+//   unix:/path/to/qga.sock     a QEMU chardev socket or an agent on a unix socket
+//   libvirt:DOMAIN             through virsh (--connect URI); DOMAIN may be a glob in fleet mode
+//   pve://NODE/VMID            the Proxmox VE API (--pve-url, token from PVE_TOKEN); VMID may be * in fleet mode
+//   pve-pool:POOL              fleet mode: every running VM of a Proxmox pool
+import type { AgentConnection } from '../connection.js';
+import { AddressError } from '../errors.js';
+import { isGlob, LibvirtConnection, type LibvirtOptions, listDomains } from './libvirt.js';
+import { listNodeVms, listPoolVms, PveConnection } from './pve.js';
+import { PveHttp, type PveOptions } from './pve-http.js';
+import { UnixConnection } from './unix.js';
+
+export interface ConnectOptions {
+  libvirt?: LibvirtOptions;
+  /** Proxmox settings; the token may be absent until a pve address is used (then it is an error). */
+  pve?: Partial<PveOptions>;
+}
+
+/** The address forms, for help texts and completion. */
+export const ADDRESS_FORMS = ['unix:/path/to/qga.sock', 'libvirt:DOMAIN', 'pve://NODE/VMID'] as const;
+
+/** Opens connections and owns what they share (one HTTPS agent per Proxmox URL); close() ends all. */
+export class Connector {
+  private pveHttp: PveHttp | undefined;
+  private readonly open = new Set<AgentConnection>();
+
+  constructor(private readonly opts: ConnectOptions = {}) {}
+
+  private pve(): PveHttp {
+    const p = this.opts.pve ?? {};
+    if (!p.url) throw new AddressError('a pve:// address needs --pve-url https://HOST:8006 (or PVE_URL)');
+    if (!p.token) throw new AddressError('a pve:// address needs an API token in PVE_TOKEN (USER@REALM!TOKENID=SECRET)');
+    this.pveHttp ??= new PveHttp(p as PveOptions);
+    return this.pveHttp;
+  }
+
+  /** A connection for one VM address (nothing is sent until the first call). */
+  connect(address: string): AgentConnection {
+    const conn = this.make(address);
+    this.open.add(conn);
+    return conn;
+  }
+
+  private make(address: string): AgentConnection {
+    if (address.startsWith('unix:')) {
+      const p = address.slice(5);
+      if (!p) throw new AddressError(`"${address}": unix: needs a socket path (unix:/run/qga.sock)`);
+      return new UnixConnection(address, p);
+    }
+    if (address.startsWith('libvirt:')) {
+      const dom = address.slice(8).replace(/^\/\//, '');
+      if (!dom || isGlob(dom)) throw new AddressError(`"${address}": libvirt: needs a domain name (globs only in fleet mode)`);
+      return new LibvirtConnection(address, dom, this.opts.libvirt ?? {});
+    }
+    const pve = /^pve:\/\/([^/]+)\/(\d+)$/.exec(address);
+    if (pve) return new PveConnection(address, pve[1] as string, Number(pve[2]), this.pve());
+    throw new AddressError(`"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')}`);
+  }
+
+  /**
+   * Expands fleet patterns into single addresses: libvirt:GLOB (running domains), pve://NODE/* (running
+   * VMs on a node), pve-pool:POOL; other addresses pass through unchanged.
+   */
+  async expand(addresses: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const a of addresses) {
+      if (a.startsWith('libvirt:') && isGlob(a.slice(8))) {
+        const names = await listDomains(this.opts.libvirt ?? {}, a.slice(8));
+        out.push(...names.map((n) => `libvirt:${n}`));
+      } else if (/^pve:\/\/[^/]+\/\*$/.test(a)) {
+        const node = a.slice(6, -2);
+        out.push(...(await listNodeVms(this.pve(), node)).map((id) => `pve://${node}/${id}`));
+      } else if (a.startsWith('pve-pool:')) {
+        const pool = a.slice(9);
+        if (!pool) throw new AddressError('pve-pool: needs a pool name');
+        out.push(...(await listPoolVms(this.pve(), pool)).map((m) => `pve://${m.node}/${m.vmid}`));
+      } else out.push(a);
+    }
+    return [...new Set(out)];
+  }
+
+  /** Throws AddressError unless `address` has one of the known forms (checked before any VM is contacted). */
+  static check(address: string): void {
+    if (Connector.isPattern(address)) return;
+    if (/^unix:./.test(address) || /^libvirt:(\/\/)?[^*?[]+$/.test(address) || /^pve:\/\/[^/]+\/\d+$/.test(address)) return;
+    throw new AddressError(
+      `"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')} (fleet: libvirt:GLOB, pve://NODE/*, pve-pool:POOL)`,
+    );
+  }
+
+  /** Whether an argument is a fleet pattern rather than one VM. */
+  static isPattern(address: string): boolean {
+    return (
+      (address.startsWith('libvirt:') && isGlob(address.slice(8))) || /^pve:\/\/[^/]+\/\*$/.test(address) || address.startsWith('pve-pool:')
+    );
+  }
+
+  close(): void {
+    for (const c of this.open) c.close();
+    this.open.clear();
+    this.pveHttp?.close();
+  }
+}

@@ -1,0 +1,228 @@
+// File transfer both ways: guest-file-open/-read/-write in chunks sized for the connector, hashed
+// with SHA-256 on the way, and checked against the guest's own copy — `sha256sum` run in the guest
+// when guest-exec allows it; otherwise the size (downloads) or a read-back (uploads).
+import { createHash } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isObject } from '../protocol/qga/json-value.js';
+import type { AgentConnection, CallOptions } from './connection.js';
+import { ChecksumError, QgaRemoteError, UnsupportedError } from './errors.js';
+import { execInGuest } from './exec.js';
+
+export type Verify = 'auto' | 'none';
+
+export interface TransferResult {
+  bytes: number;
+  sha256: string;
+  /** How the guest's copy was checked: its own sha256sum, a read-back, its size, or not at all. */
+  verified: 'sha256' | 'readback' | 'size' | 'none';
+  ms: number;
+  chunks: number;
+}
+
+export interface TransferOptions extends CallOptions {
+  verify?: Verify;
+  /** Progress in bytes (for a progress line). */
+  onProgress?: (done: number, total: number | undefined) => void;
+  /** Overrides the connector's chunk size (bytes). */
+  chunkBytes?: number;
+}
+
+/** The guest's SHA-256 of a file through `sha256sum`, or undefined when the agent may not run it. */
+export async function guestSha256(conn: AgentConnection, file: string, opts: CallOptions = {}): Promise<string | undefined> {
+  try {
+    const r = await execInGuest(conn, { path: 'sha256sum', args: [file] }, { ...opts, deadlineMs: 600_000 });
+    const m = /^([0-9a-f]{64})\b/.exec(r.stdout.toString('latin1'));
+    return r.exitCode === 0 && m ? m[1] : undefined;
+  } catch (err) {
+    if (err instanceof QgaRemoteError) return undefined; // exec disabled or not allowed, or no sha256sum
+    throw err;
+  }
+}
+
+async function openGuest(conn: AgentConnection, file: string, mode: string, opts: CallOptions): Promise<number> {
+  const h = await conn.call('guest-file-open', { path: file, mode }, opts);
+  if (typeof h !== 'number') throw new QgaRemoteError('GenericError', `guest-file-open returned ${String(h)}`);
+  return h;
+}
+
+/** Reads a whole guest file into memory (kubeconfigs, small files). */
+export async function readGuestFile(conn: AgentConnection, file: string, opts: CallOptions = {}): Promise<Buffer> {
+  if (conn.wholeFile) {
+    const r = await conn.wholeFile.read(file, opts);
+    if (r.truncated) throw new UnsupportedError(`${file} is larger than the ${conn.wholeFile.maxRead} bytes the hypervisor API returns`);
+    return r.data;
+  }
+  const parts: Buffer[] = [];
+  const handle = await openGuest(conn, file, 'r', opts);
+  try {
+    for (;;) {
+      const r = await conn.call('guest-file-read', { handle, count: conn.limits.readChunk }, opts);
+      if (!isObject(r)) throw new QgaRemoteError('GenericError', 'guest-file-read returned no object');
+      if (typeof r['buf-b64'] === 'string') parts.push(Buffer.from(r['buf-b64'], 'base64'));
+      if (r.eof === true || r.count === 0) break;
+    }
+  } finally {
+    await conn.call('guest-file-close', { handle }, opts).catch(() => {});
+  }
+  return Buffer.concat(parts);
+}
+
+async function localTarget(local: string, guestFile: string): Promise<string> {
+  const st = await stat(local).catch(() => undefined);
+  return st?.isDirectory() ? path.join(local, path.posix.basename(guestFile)) : local;
+}
+
+/** Guest file -> local file (written to a temporary name beside it, renamed when complete; mode 0600). */
+export async function download(
+  conn: AgentConnection,
+  guestFile: string,
+  local: string,
+  opts: TransferOptions = {},
+): Promise<TransferResult> {
+  const t0 = performance.now();
+  const target = await localTarget(local, guestFile);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.guestlink-${process.pid}`);
+  const hash = createHash('sha256');
+  const fh = await open(tmp, 'wx', 0o600);
+  let bytes = 0;
+  let chunks = 0;
+  let guestSize: number | undefined;
+  try {
+    if (conn.wholeFile) {
+      const r = await conn.wholeFile.read(guestFile, opts);
+      if (r.truncated)
+        throw new UnsupportedError(
+          `${guestFile} is larger than the ${conn.wholeFile.maxRead} bytes the Proxmox VE API returns (agent/file-read); use a unix: or libvirt: address`,
+        );
+      await fh.write(r.data);
+      hash.update(r.data);
+      bytes = r.data.length;
+      chunks = 1;
+      opts.onProgress?.(bytes, bytes);
+    } else {
+      const handle = await openGuest(conn, guestFile, 'r', opts);
+      try {
+        // The size first (seek to the end and back), for the progress line and the size check.
+        const end = await conn.call('guest-file-seek', { handle, offset: 0, whence: 'end' }, opts).catch(() => undefined);
+        if (isObject(end) && typeof end.position === 'number') {
+          guestSize = end.position;
+          await conn.call('guest-file-seek', { handle, offset: 0, whence: 'set' }, opts);
+        }
+        const count = opts.chunkBytes ?? conn.limits.readChunk;
+        for (;;) {
+          const r = await conn.call('guest-file-read', { handle, count }, opts);
+          if (!isObject(r)) throw new QgaRemoteError('GenericError', 'guest-file-read returned no object');
+          const b = typeof r['buf-b64'] === 'string' ? Buffer.from(r['buf-b64'], 'base64') : Buffer.alloc(0);
+          if (b.length > 0) {
+            await fh.write(b);
+            hash.update(b);
+            bytes += b.length;
+            chunks++;
+            opts.onProgress?.(bytes, guestSize);
+          }
+          if (r.eof === true || b.length === 0) break;
+        }
+      } finally {
+        await conn.call('guest-file-close', { handle }, opts).catch(() => {});
+      }
+    }
+    await fh.close();
+    const sha256 = hash.digest('hex');
+    let verified: TransferResult['verified'] = 'none';
+    if (opts.verify !== 'none') {
+      const theirs = await guestSha256(conn, guestFile, opts);
+      if (theirs !== undefined) {
+        if (theirs !== sha256)
+          throw new ChecksumError(`${guestFile}: the guest's sha256 ${theirs} differs from the received ${sha256}; try again`);
+        verified = 'sha256';
+      } else if (guestSize !== undefined) {
+        if (guestSize !== bytes)
+          throw new ChecksumError(`${guestFile}: received ${bytes} bytes, the guest reports ${guestSize}; try again`);
+        verified = 'size';
+      }
+    }
+    await rename(tmp, target);
+    return { bytes, sha256, verified, ms: performance.now() - t0, chunks };
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Local file -> guest file (created or truncated). */
+export async function upload(conn: AgentConnection, local: string, guestFile: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  const t0 = performance.now();
+  const hash = createHash('sha256');
+  const fh = await open(local, 'r');
+  let bytes = 0;
+  let chunks = 0;
+  try {
+    const total = (await fh.stat()).size;
+    if (conn.wholeFile) {
+      if (total > conn.wholeFile.maxWrite)
+        throw new UnsupportedError(
+          `${local} has ${total} bytes; the Proxmox VE API writes at most ${conn.wholeFile.maxWrite} per file (agent/file-write); use a unix: or libvirt: address`,
+        );
+      const data = await fh.readFile();
+      await conn.wholeFile.write(guestFile, data, opts);
+      hash.update(data);
+      bytes = data.length;
+      chunks = 1;
+      opts.onProgress?.(bytes, total);
+    } else {
+      const size = opts.chunkBytes ?? conn.limits.writeChunk;
+      const depth = conn.limits.pipeline ?? 1;
+      const handle = await openGuest(conn, guestFile, 'w', opts);
+      // Up to `depth` writes in flight where the connector keeps requests in order (one unix
+      // socket): the next chunk is read and encoded while the agent writes the previous one.
+      const inflight: Promise<void>[] = [];
+      try {
+        for (;;) {
+          const piece = Buffer.allocUnsafe(size);
+          const { bytesRead } = await fh.read(piece, 0, size, null);
+          if (bytesRead === 0) break;
+          hash.update(piece.subarray(0, bytesRead));
+          const sent = conn.call('guest-file-write', { handle, 'buf-b64': piece.toString('base64', 0, bytesRead) }, opts).then((r) => {
+            if (!isObject(r) || r.count !== bytesRead)
+              throw new QgaRemoteError(
+                'GenericError',
+                `guest-file-write wrote ${isObject(r) ? String(r.count) : '?'} of ${bytesRead} bytes`,
+              );
+            bytes += bytesRead;
+            chunks++;
+            opts.onProgress?.(bytes, total);
+          });
+          sent.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+          inflight.push(sent);
+          if (inflight.length >= depth) await inflight.shift();
+        }
+        await Promise.all(inflight);
+      } finally {
+        await Promise.allSettled(inflight);
+        await conn.call('guest-file-close', { handle }, opts).catch(() => {});
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  const sha256 = hash.digest('hex');
+  let verified: TransferResult['verified'] = 'none';
+  if (opts.verify !== 'none') {
+    const theirs = await guestSha256(conn, guestFile, opts);
+    if (theirs !== undefined) {
+      if (theirs !== sha256)
+        throw new ChecksumError(`${guestFile}: the guest's sha256 ${theirs} differs from the sent ${sha256}; try again`);
+      verified = 'sha256';
+    } else {
+      // No sha256sum in reach: read the file back and hash it here (costs a second transfer).
+      const back = createHash('sha256')
+        .update(await readGuestFile(conn, guestFile, opts))
+        .digest('hex');
+      if (back !== sha256) throw new ChecksumError(`${guestFile}: the read-back sha256 ${back} differs from the sent ${sha256}; try again`);
+      verified = 'readback';
+    }
+  }
+  return { bytes, sha256, verified, ms: performance.now() - t0, chunks };
+}
