@@ -217,6 +217,7 @@ export interface NodeBackend {
   power: Power;
   accounts: Accounts;
   /** QGA commands this back end cannot serve at all: disabled in guest-info, as qemu-ga does. */
-  unsupportedCommands: readonly string[];  /** Releases what the back end holds open (the Talos gRPC channel); absent when nothing is. */
+  unsupportedCommands: readonly string[];
+  /** Releases what the back end holds open (the Talos gRPC channel); absent when nothing is. */
   close?(): void | Promise<void>;
 }
