@@ -1,7 +1,7 @@
 // The backdoor GETVERSION call for real, against QEMU's vmport device in a TCG VM (the project's VM
 // harness): the only x86 backdoor in reach here. Skipped when QEMU, a kernel or the addon is missing.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { bootVm, REPO_ROOT, vmUnavailableReason } from '../e2e/vm/vm.js';
@@ -25,10 +25,12 @@ test('QEMU vmport answers GETVERSION through the addon (CPUID check overridden);
   const deadline = Date.now() + 200_000;
   let text = '';
   while (Date.now() < deadline) {
-    text = readFileSync(vm.consolePath, 'utf8');
+    text = vm.console();
     if (/GLVM: guest command exited/.test(text) || !vm.alive()) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+  if (!/GLVM: guest command exited/.test(text) && !vm.alive())
+    assert.fail(`QEMU stopped before the guest finished: ${vm.qemuStderr().trim()}\n${text.split('\n').slice(-20).join('\n')}`);
   const lines = Object.fromEntries(
     [...text.matchAll(/^VMPORT (\w+) (.*)$/gm)].map((m) => [m[1], JSON.parse((m[2] ?? '').trim())] as [string, unknown]),
   );

@@ -104,6 +104,8 @@ export interface Vm {
   /** The connection that saw the agent answer first (already synced); callers may close it. */
   firstConnection?: QgaConnection;
   console(): string;
+  /** What QEMU wrote to stderr so far (why it stopped, when it did). */
+  qemuStderr(): string;
   /** Asks the guest-side probe for the agent's fd count and CPU ticks (see build-initramfs.sh). */
   probe(): Promise<AgentStat>;
   /** Sends SIGTERM to the agent inside the guest; resolves with its stat, or undefined if it is gone already. */
@@ -266,6 +268,7 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
     bootToReadyMs,
     ...(firstConnection ? { firstConnection } : {}),
     console: readConsole,
+    qemuStderr: () => stderr,
     probe: async () => {
       const st = await probeOnce(probeSocket);
       if (!st) throw new Error('probe: the agent is not running');
