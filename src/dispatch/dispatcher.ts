@@ -6,7 +6,7 @@ import type { NodeBackend } from '../node/interfaces.js';
 import { COMMAND_NAMES, type CommandSpec, findCommand } from '../protocol/qga/commands.js';
 import { errors, QgaError, toQgaError } from '../protocol/qga/errors.js';
 import type { JsonEvent } from '../protocol/qga/json-stream.js';
-import { type JsonObject, type JsonParts, partsToBuffer } from '../protocol/qga/json-value.js';
+import { type JsonObject, type JsonParts, type JsonValue, partsToBuffer } from '../protocol/qga/json-value.js';
 import { DELIMITER, encodeError, encodeReturn, parseRequest, requestId } from '../protocol/qga/request.js';
 import { checkArguments } from '../protocol/qga/schema.js';
 import { QGA_TYPES } from '../protocol/qga/types.js';
@@ -28,11 +28,34 @@ export interface DispatcherDeps {
 /** A reply ready for the wire, or null when the protocol says nothing is sent. */
 export type Reply = Buffer | null;
 
+/** guest-info's content (built once per frozen state and shared). */
+export type AgentInfo = ReturnType<CommandContext['agentInfo']>;
+
+/** A handler's result before encoding. */
+type Result = JsonValue | undefined | void;
+
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promise;
+
 export class Dispatcher {
+  /** One context per session, made on its first request (sessions live as long as their connection). */
+  private readonly contexts = new WeakMap<Session, CommandContext>();
+  private readonly agentInfo = () => this.info();
+  /** info() while thawed [0] and while frozen [1]. */
+  private readonly infoCache: [AgentInfo?, AgentInfo?] = [];
+
   constructor(private readonly deps: DispatcherDeps) {}
 
   /** Handles one event from the stream reader for `session`. */
   async handle(ev: JsonEvent, session: Session): Promise<Reply> {
+    return this.dispatch(ev, session);
+  }
+
+  /**
+   * As handle(), but synchronous when the handler is (guest-ping, guest-sync-delimited, guest-info...):
+   * the reply comes back directly, without a promise or a microtask hop; a promise only when the handler
+   * returned one. Never throws and the promise never rejects: every error becomes a QGA error reply.
+   */
+  dispatch(ev: JsonEvent, session: Session): Reply | Promise<Reply> {
     if ('error' in ev) return this.wire(session, encodeError(new QgaError('GenericError', ev.error, 'PARSE_ERROR')));
     const id = requestId(ev.value);
     let name: string | undefined;
@@ -46,39 +69,74 @@ export class Dispatcher {
       checkArguments(QGA_TYPES, spec.args, req.arguments);
       const handler = this.deps.handlers[name];
       if (!handler) throw errors.unsupported();
-      const result = await this.run(name, spec, handler, req.arguments, session);
-      if (spec.successResponse === false) return null;
-      return this.wire(session, encodeReturn(result === undefined ? {} : result, id));
+      const result = this.run(name, spec, handler, req.arguments, session);
+      if (!isPromise(result)) return this.reply(spec, session, result, id, name);
+      const command = name;
+      return result.then(
+        (r) => this.reply(spec, session, r, id, command),
+        (err: unknown) => this.fail(session, err, id, command),
+      );
     } catch (err) {
-      const qerr = toQgaError(err);
-      if (qerr.code === 'INTERNAL') this.deps.log.error({ err, command: name }, 'command failed unexpectedly');
-      return this.wire(session, encodeError(qerr, id));
+      return this.fail(session, err, id, name);
     }
   }
 
-  private async run(name: string, spec: CommandSpec, handler: Handler, args: JsonObject, session: Session) {
-    const ctx = this.context(session);
-    if (!spec.mutating) return (await handler(args, ctx)) ?? undefined;
-    const record = { command: name, args: redactArgs(name, args), session: session.id };
+  /** The success reply (none for commands without one); an encoding failure still gets an error reply. */
+  private reply(spec: CommandSpec, session: Session, result: Result, id: JsonValue | undefined, name: string): Reply {
+    if (spec.successResponse === false) return null;
     try {
-      const result = (await handler(args, ctx)) ?? undefined;
+      return this.wire(session, encodeReturn(result == null ? {} : result, id));
+    } catch (err) {
+      return this.fail(session, err, id, name);
+    }
+  }
+
+  private fail(session: Session, err: unknown, id: JsonValue | undefined, name: string | undefined): Buffer {
+    const qerr = toQgaError(err);
+    if (qerr.code === 'INTERNAL') this.deps.log.error({ err, command: name }, 'command failed unexpectedly');
+    return this.wire(session, encodeError(qerr, id));
+  }
+
+  /** Calls the handler; mutating commands leave an audit line with the outcome, whether sync or async. */
+  private run(name: string, spec: CommandSpec, handler: Handler, args: JsonObject, session: Session): Result | Promise<Result> {
+    const ctx = this.context(session);
+    if (!spec.mutating) return handler(args, ctx);
+    const record = { command: name, args: redactArgs(name, args), session: session.id };
+    const ok = <T>(result: T): T => {
       this.deps.audit.info({ ...record, outcome: 'ok' }, `audit ${name}`);
       return result;
-    } catch (err) {
+    };
+    const failed = (err: unknown): never => {
       this.deps.audit.warn({ ...record, outcome: 'error', error: toQgaError(err).desc }, `audit ${name}`);
       throw err;
+    };
+    let result: Result | Promise<Result>;
+    try {
+      result = handler(args, ctx);
+    } catch (err) {
+      return failed(err);
     }
+    return isPromise(result) ? result.then(ok, failed) : ok(result);
   }
 
   private context(session: Session): CommandContext {
-    const { node, state, settings, log } = this.deps;
-    return { node, session, state, settings, log, agentInfo: () => this.info() };
+    let ctx = this.contexts.get(session);
+    if (!ctx) {
+      const { node, state, settings, log } = this.deps;
+      ctx = { node, session, state, settings, log, agentInfo: this.agentInfo };
+      this.contexts.set(session, ctx);
+    }
+    return ctx;
   }
 
   /** guest-info's content: the table order, enabled as the policy says right now. */
-  info() {
+  info(): AgentInfo {
     const frozen = this.deps.state.frozen;
-    return {
+    // The policy is fixed once the agent runs, so there are only two answers: built once each.
+    const cached = this.infoCache[frozen ? 1 : 0];
+    if (cached) return cached;
+    // Shared by every guest-info reply from now on: handlers read it, never change it.
+    const info: AgentInfo = {
       version: this.deps.version,
       commands: COMMAND_NAMES.map((name) => ({
         name,
@@ -86,6 +144,8 @@ export class Dispatcher {
         successResponse: findCommand(name)?.successResponse !== false,
       })),
     };
+    this.infoCache[frozen ? 1 : 0] = info;
+    return info;
   }
 
   /** The reply bytes; 0xFF first when guest-sync-delimited asked for it. */

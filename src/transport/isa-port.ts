@@ -46,6 +46,14 @@ export class IsaPort extends PortBase {
       closed: false,
       write: (data) => this.write(conn, data),
       close: () => {},
+      // Flow control: a paused tty.ReadStream stops reading once its buffer reaches the high-water mark;
+      // the host's bytes then wait in the tty's input queue (and QEMU's).
+      pause: () => {
+        if (this.input === input) input.pause();
+      },
+      resume: () => {
+        if (this.input === input) input.resume();
+      },
     };
     this.conn = conn;
     this.handlers?.opened?.(conn);
@@ -72,15 +80,25 @@ export class IsaPort extends PortBase {
     });
   }
 
-  private write(conn: SerialConnection, data: Buffer): Promise<void> {
+  /** Undefined when the stream took the bytes below its high-water mark; else a promise for 'drain' (as unix-listen). */
+  private write(conn: SerialConnection, data: Buffer): Promise<void> | undefined {
     const out = this.output;
-    if (conn.closed || !out || out.destroyed) return Promise.resolve();
+    if (conn.closed || !out || out.destroyed) return undefined;
     const max = this.opts.maxQueuedBytes ?? 160 << 20;
     if (out.writableLength > 0 && out.writableLength + data.length > max) {
       this.log.warn({ conn: conn.id, bytes: data.length, queued: out.writableLength }, 'reply dropped: the host is not reading');
-      return Promise.resolve();
+      return undefined;
     }
-    return new Promise((resolve) => out.write(data, () => resolve()));
+    if (out.write(data)) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+    });
   }
 
   private teardown(): void {

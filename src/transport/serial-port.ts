@@ -48,6 +48,12 @@
 //   CPU, first reply after a connect median 42 ms (it sleeps 100 ms per read() of 0), ping 0.61 ms.
 // TCG makes every wakeup dear (a Node timer tick 1.4-2 ms of guest CPU; natively ~220 us), so the
 // polling fallback's 20 Hz is ~0.4% of a core on real hardware.
+// Flow control (the agent pauses a conversation at 64 unanswered requests, src/agent/serve.ts): virtio-serial
+// then delivers nothing and reads ahead at most PAUSED_READ_LIMIT (256 KiB, so a host that leaves is still
+// noticed), then stops reading; at resume the held chunks go on in order (virtio-port.ts resumeReading).
+// isa-serial pauses its tty.ReadStream (it stops reading at the stream's high-water mark).
+// Checked in the TCG VM (test/e2e/virtio-serial.test.ts): 1,000 pipelined guest-info requests from a host that
+// reads only 2 s later all answered in order; a host that floods and leaves is answered again 53 ms later.
 // isa-serial: a tty with real readiness (epoll) through tty.ReadStream; details in isa-port.ts.
 import { debuglog } from 'node:util';
 import { IsaPort } from './isa-port.js';
@@ -56,7 +62,7 @@ import type { ConnectionHandlers, Transport } from './types.js';
 import { VirtioPort } from './virtio-port.js';
 
 export type { IdlePoll, SerialPortOptions, TransportLog } from './port-base.js';
-export { HOST_GONE_CONFIRM_MS, IDLE_POLL, SAFETY_POLL_MS } from './virtio-port.js';
+export { HOST_GONE_CONFIRM_MS, IDLE_POLL, PAUSED_READ_LIMIT, SAFETY_POLL_MS } from './virtio-port.js';
 
 const debug = debuglog('guestlink:serial');
 /** Used when no logger is passed: warnings as JSON lines on stderr, debug through NODE_DEBUG=guestlink:serial. */

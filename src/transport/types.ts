@@ -3,11 +3,20 @@
 /** One host conversation: a unix-socket client, or one open/close cycle of a serial port. */
 export interface Connection {
   readonly id: number;
-  /** Queue bytes for the host; resolves once handed to the OS (or dropped if the host left). */
-  write(data: Buffer): Promise<void>;
+  /**
+   * Queue bytes for the host. Undefined when they were handed to the OS at once (or dropped: the host
+   * left); else a promise that resolves when they are. The agent waits for it before the next reply, so
+   * a host that does not read holds back its own conversation only. No promise in the common case: the
+   * agent's per-request work is small enough that a microtask hop shows (and TCG multiplies it).
+   */
+  write(data: Buffer): Promise<void> | undefined;
   /** End this conversation (the transport keeps listening). */
   close(): void;
-  /** Stop delivering data until resume() (flow control; transports that cannot pause leave these out). */
+  /**
+   * Stop delivering data until resume() (flow control; transports that cannot pause leave these out).
+   * The transport then stops reading, after at most a buffer's worth (a socket's high-water mark, one
+   * chunk on virtio-serial), so the host's bytes wait in the kernel or in QEMU.
+   */
   pause?(): void;
   resume?(): void;
 }

@@ -20,13 +20,12 @@ export class UnixListenTransport implements Transport {
       this.sockets.add(sock);
       const conn: Connection = {
         id: newConnectionId(),
-        // Resolves at once when the socket took the bytes, or on 'drain' when its buffer is full:
-        // replies stay in order (one writer per connection) and a host that stops reading holds
+        // Nothing to wait for when the socket took the bytes; a promise for 'drain' when its buffer is
+        // full: replies stay in order (one writer per connection) and a host that stops reading holds
         // back only its own connection.
-        write: (data) =>
-          new Promise((resolve) => {
-            if (sock.destroyed || !sock.writable) return resolve();
-            if (sock.write(data)) return resolve();
+        write: (data) => {
+          if (sock.destroyed || !sock.writable || sock.write(data)) return undefined;
+          return new Promise((resolve) => {
             const done = () => {
               sock.off('drain', done);
               sock.off('close', done);
@@ -34,7 +33,8 @@ export class UnixListenTransport implements Transport {
             };
             sock.on('drain', done);
             sock.on('close', done);
-          }),
+          });
+        },
         close: () => sock.destroy(),
         pause: () => sock.pause(),
         resume: () => sock.resume(),

@@ -161,6 +161,30 @@ describe('agent on a virtio-serial port in a VM', { skip, timeout: 300_000 }, ()
     }
   });
 
+  test('a host that pipelines 1,000 requests and reads only later gets every reply, in order (flow control)', async () => {
+    // guest-info replies (~3 KB each, 3 MB in all) overflow the socket buffers, so the agent's writes wait.
+    const N = 1000;
+    const c = await LineClient.connect(vm.qgaSocket);
+    try {
+      c.socket.pause();
+      let batch = '';
+      for (let i = 1; i <= N; i++) batch += `{"execute":"guest-info","id":${i}}\n`;
+      c.write(batch);
+      // Meanwhile the agent pauses the conversation (64 pending) and stops reading the port.
+      await sleep(2000);
+      c.socket.resume();
+      const t0 = performance.now();
+      for (let i = 1; i <= N; i++) {
+        const line = (await c.readLine(30_000)).toString('utf8').trim();
+        assert.ok(line.startsWith('{"return": {"version": ') && line.endsWith(`, "id": ${i}}`), line.slice(-40));
+      }
+      console.log(`# ${N} pipelined replies read in ${(performance.now() - t0).toFixed(0)} ms after the host started reading`);
+    } finally {
+      await c.close();
+    }
+    assert.ok((await visit(vm)) < 5000);
+  });
+
   test('a host that stops reading does not wedge the agent', async () => {
     const greedy = await LineClient.connect(vm.qgaSocket);
     greedy.socket.pause(); // never read: QEMU's buffer, then the virtqueue fill up

@@ -50,6 +50,11 @@ export const errors = {
 /** Maps any thrown value to a QgaError; unknown failures become GenericError with their message. */
 export function toQgaError(err: unknown): QgaError {
   if (err instanceof QgaError) return err;
-  if (err instanceof Error) return genericError(err.message, 'INTERNAL');
+  // An error that names its own code (a back end's TALOS_UNAVAILABLE, KUBE_DRAIN_ABORTED, an errno)
+  // is an expected failure with a reason; Node's ERR_* codes and code-less errors are bugs: INTERNAL.
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return genericError(err.message, typeof code === 'string' && code !== '' && !code.startsWith('ERR_') ? code : 'INTERNAL');
+  }
   return genericError(String(err), 'INTERNAL');
 }

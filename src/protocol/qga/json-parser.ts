@@ -2,17 +2,25 @@
 
 import { T, type Token } from './json-token.js';
 import { decodeLossy, decodeModifiedUtf8, isNoncharacter } from './json-utf8.js';
-import { JsonFloat, type JsonObject, type JsonValue } from './json-value.js';
+import { JsonFloat, type JsonObject, type JsonValue, newJsonObject } from './json-value.js';
 
 /** Recursive descent over one message's tokens, with json-parser.c's error texts. */
 export class TokenParser {
+  /** The first error of the last parse(), in json-parser.c's words. */
   error: string | undefined;
   private pos = 0;
+  private tokens: readonly Token[] = [];
 
-  constructor(private readonly tokens: Token[]) {}
-
-  parse(): JsonValue | undefined {
-    return this.value();
+  /** Parses one message's tokens; one parser serves a connection's messages one after the other. */
+  parse(tokens: readonly Token[]): JsonValue | undefined {
+    this.tokens = tokens;
+    this.pos = 0;
+    this.error = undefined;
+    try {
+      return this.value();
+    } finally {
+      this.tokens = [];
+    }
   }
 
   private fail(msg: string): undefined {
@@ -60,7 +68,7 @@ export class TokenParser {
 
   private object(): JsonObject | undefined {
     this.pos++;
-    const obj: JsonObject = Object.create(null);
+    const obj = newJsonObject();
     const peek = this.peek();
     if (!peek) return this.fail('premature EOI');
     if (peek.type === T.RCurly) {
@@ -122,6 +130,16 @@ export class TokenParser {
   private string(text: Buffer): string | undefined {
     const quote = text[0];
     const end = text.length - 1;
+    // Fastest path: plain ASCII (keys, command names): no escape, nothing to validate, no subarray.
+    let plain = true;
+    for (let i = 1; i < end; i++) {
+      const c = text[i] as number;
+      if (c === 0x5c || c >= 0x80) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return text.toString('latin1', 1, end);
     // Fast path: no escapes, valid UTF-8.
     const body = text.subarray(1, end);
     if (body.indexOf(0x5c) < 0) {

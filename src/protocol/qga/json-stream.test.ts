@@ -20,6 +20,31 @@ const onlyValue = (evs: JsonEvent[]) => {
 };
 
 describe('JsonStreamReader framing', () => {
+  it('reuses its token scratch without mixing tokens: long strings, long escape runs, many small messages', () => {
+    const long = 'x'.repeat(300_000); // past the scratch: joined from chunks
+    const escapes = '\\n'.repeat(70_000); // grows the scratch past 64 KiB, which is then dropped
+    const text = `{"a":"${long}"}{"b":"${escapes}"}${'{"execute":"guest-ping","id":"k"}'.repeat(50)}`;
+    for (const size of [7, 4096, 65536, text.length]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      const evs = read(chunks);
+      assert.equal(evs.length, 52);
+      assert.deepEqual(
+        evs.map((e) => JSON.stringify('value' in e ? e.value : e.error)),
+        [JSON.stringify({ a: long }), JSON.stringify({ b: '\n'.repeat(70_000) }), ...Array(50).fill('{"execute":"guest-ping","id":"k"}')],
+      );
+    }
+  });
+
+  it('keeps "__proto__" as an ordinary member of a parsed object, which inherits nothing', () => {
+    const v = onlyValue(read(['{"__proto__":{"x":1},"toString":2}'])) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(v), ['__proto__', 'toString']);
+    assert.equal(JSON.stringify(v), '{"__proto__":{"x":1},"toString":2}');
+    const empty = onlyValue(read(['{}'])) as Record<string, unknown>;
+    assert.equal(empty.toString, undefined);
+    assert.equal('hasOwnProperty' in empty, false);
+  });
+
   it('emits one value per complete top-level object, however the bytes are split', () => {
     const text = '{"execute":"guest-sync","arguments":{"id":7}}';
     for (let cut = 1; cut < text.length; cut++) {

@@ -18,6 +18,18 @@ export const QEMU_JSON_LIMITS: JsonLimits = { maxBytes: 64 << 20, maxTokens: 2 <
 /** What the reader hands on: one parsed value, or one error text (a reply is owed for both). */
 export type JsonEvent = { value: JsonValue } | { error: string };
 
+const SCRATCH_SIZE = 256;
+const SCRATCH_KEEP = 64 << 10;
+/** The text of each one-byte token, shared by every reader (the parser only reads token text). */
+const STRUCTURAL: Partial<Record<T, Buffer>> = {
+  [T.LCurly]: Buffer.from('{'),
+  [T.RCurly]: Buffer.from('}'),
+  [T.LSquare]: Buffer.from('['),
+  [T.RSquare]: Buffer.from(']'),
+  [T.Comma]: Buffer.from(','),
+  [T.Colon]: Buffer.from(':'),
+};
+
 enum S {
   Recovery,
   DqString,
@@ -42,9 +54,13 @@ enum S {
  */
 export class JsonStreamReader {
   private state = S.Start;
-  private token: number[] = [];
+  /** The current token's bytes so far (those not yet moved to tokenChunks): a scratch buffer reused for every token. */
+  private token = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private tokenLen = 0;
   private tokenChunks: Buffer[] = [];
-  private tokens: Token[] = [];
+  /** The current message's tokens; the array is reused from one message to the next. */
+  private readonly tokens: Token[] = [];
+  private readonly parser = new TokenParser();
   private tokenBytes = 0;
   private braces = 0;
   private brackets = 0;
@@ -57,7 +73,7 @@ export class JsonStreamReader {
   reset(): void {
     this.state = S.Start;
     this.clearToken();
-    this.tokens = [];
+    this.tokens.length = 0;
     this.tokenBytes = 0;
     this.braces = 0;
     this.brackets = 0;
@@ -92,10 +108,18 @@ export class JsonStreamReader {
   }
 
   private appendRun(buf: Uint8Array, from: number, to: number): void {
-    if (this.token.length > 0) {
-      this.pendingLen += this.token.length;
-      this.tokenChunks.push(Buffer.from(this.token));
-      this.token = [];
+    // Short strings (keys, names, ids: nearly all of them) go into the scratch; long ones (base64 data)
+    // become a list of chunks, joined once at the end of the token.
+    if (this.pendingLen === 0 && this.tokenLen + (to - from) <= SCRATCH_KEEP) {
+      this.reserve(to - from);
+      this.token.set(buf.subarray(from, to), this.tokenLen);
+      this.tokenLen += to - from;
+      return;
+    }
+    if (this.tokenLen > 0) {
+      this.pendingLen += this.tokenLen;
+      this.tokenChunks.push(this.copyToken());
+      this.tokenLen = 0;
     }
     this.tokenChunks.push(Buffer.from(buf.subarray(from, to)));
     this.pendingLen += to - from;
@@ -104,14 +128,37 @@ export class JsonStreamReader {
   private pendingLen = 0;
 
   private tokenLength(): number {
-    return this.pendingLen + this.token.length;
+    return this.pendingLen + this.tokenLen;
+  }
+
+  private push(c: number): void {
+    if (this.tokenLen === this.token.length) this.reserve(1);
+    this.token[this.tokenLen++] = c;
+  }
+
+  /** Grows the scratch to take n more bytes. */
+  private reserve(n: number): void {
+    const need = this.tokenLen + n;
+    if (need <= this.token.length) return;
+    let size = this.token.length * 2;
+    while (size < need) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    this.token.copy(bigger, 0, 0, this.tokenLen);
+    this.token = bigger;
+  }
+
+  /** The scratch bytes as a Buffer of their own (tokens outlive the scratch). */
+  private copyToken(): Buffer {
+    const out = Buffer.allocUnsafe(this.tokenLen);
+    this.token.copy(out, 0, 0, this.tokenLen);
+    return out;
   }
 
   private takeToken(): Buffer {
     let out: Buffer;
-    if (this.tokenChunks.length === 0) out = Buffer.from(this.token);
+    if (this.tokenChunks.length === 0) out = this.copyToken();
     else {
-      if (this.token.length > 0) this.tokenChunks.push(Buffer.from(this.token));
+      if (this.tokenLen > 0) this.tokenChunks.push(this.copyToken());
       out = this.tokenChunks.length === 1 ? (this.tokenChunks[0] as Buffer) : Buffer.concat(this.tokenChunks);
     }
     this.clearToken();
@@ -119,7 +166,9 @@ export class JsonStreamReader {
   }
 
   private clearToken(): void {
-    this.token = [];
+    this.tokenLen = 0;
+    // A huge token (a long run of escapes) grew the scratch: do not keep it.
+    if (this.token.length > SCRATCH_KEEP) this.token = Buffer.allocUnsafe(SCRATCH_SIZE);
     this.tokenChunks = [];
     this.pendingLen = 0;
   }
@@ -150,7 +199,7 @@ export class JsonStreamReader {
         case S.SqString: {
           const quote = st === S.DqString ? 0x22 : 0x27;
           if (c >= 0x20 && c <= 0xfd) {
-            this.token.push(c);
+            this.push(c);
             if (c === 0x5c) this.state = st === S.DqString ? S.DqEscape : S.SqEscape;
             else if (c === quote) this.finish(T.String);
             else this.checkTokenSize();
@@ -161,7 +210,7 @@ export class JsonStreamReader {
         case S.DqEscape:
         case S.SqEscape:
           if (c >= 0x20 && c <= 0xfd) {
-            this.token.push(c);
+            this.push(c);
             this.state = st === S.DqEscape ? S.DqString : S.SqString;
             return;
           }
@@ -209,9 +258,9 @@ export class JsonStreamReader {
   }
 
   private consume(c: number, next: S): void {
-    this.token.push(c);
+    this.push(c);
     this.state = next;
-    if (this.token.length > 4096) this.checkTokenSize();
+    if (this.tokenLen > 4096) this.checkTokenSize();
   }
 
   private start(c: number): void {
@@ -230,23 +279,17 @@ export class JsonStreamReader {
       case 0x2d:
         return this.consume(c, S.Sign);
       case 0x7b:
-        this.token.push(c);
-        return this.finish(T.LCurly);
+        return this.finish(T.LCurly, STRUCTURAL[T.LCurly]);
       case 0x7d:
-        this.token.push(c);
-        return this.finish(T.RCurly);
+        return this.finish(T.RCurly, STRUCTURAL[T.RCurly]);
       case 0x5b:
-        this.token.push(c);
-        return this.finish(T.LSquare);
+        return this.finish(T.LSquare, STRUCTURAL[T.LSquare]);
       case 0x5d:
-        this.token.push(c);
-        return this.finish(T.RSquare);
+        return this.finish(T.RSquare, STRUCTURAL[T.RSquare]);
       case 0x2c:
-        this.token.push(c);
-        return this.finish(T.Comma);
+        return this.finish(T.Comma, STRUCTURAL[T.Comma]);
       case 0x3a:
-        this.token.push(c);
-        return this.finish(T.Colon);
+        return this.finish(T.Colon, STRUCTURAL[T.Colon]);
     }
     if (c >= 0x31 && c <= 0x39) return this.consume(c, S.Digits);
     if (c >= 0x61 && c <= 0x7a) return this.consume(c, S.Keyword);
@@ -255,22 +298,22 @@ export class JsonStreamReader {
 
   /** A byte no token can take: qemu reports the token so far plus that byte, then skips ahead. */
   private lexError(c: number): void {
-    this.token.push(c);
+    this.push(c);
     const text = this.takeToken();
     this.state = S.Recovery;
     this.fail(`JSON parse error, stray '${decodeLossy(text)}'`);
   }
 
   private fail(message: string): void {
-    this.tokens = [];
+    this.tokens.length = 0;
     this.tokenBytes = 0;
     this.braces = 0;
     this.brackets = 0;
     this.emit({ error: message });
   }
 
-  private finish(type: T): void {
-    const text = this.takeToken();
+  /** `text` is given for the one-byte structural tokens, which share a constant (the scratch is empty then). */
+  private finish(type: T, text = this.takeToken()): void {
     this.state = S.Start;
     switch (type) {
       case T.LCurly:
@@ -292,14 +335,13 @@ export class JsonStreamReader {
     this.tokens.push({ type, text });
     this.tokenBytes += text.length;
     if ((this.braces > 0 || this.brackets > 0) && this.braces >= 0 && this.brackets >= 0) return;
-    const tokens = this.tokens;
-    this.tokens = [];
     this.tokenBytes = 0;
     this.braces = 0;
     this.brackets = 0;
-    const parser = new TokenParser(tokens);
-    const value = parser.parse();
-    if (parser.error !== undefined) this.emit({ error: `JSON parse error, ${parser.error}` });
+    const value = this.parser.parse(this.tokens);
+    this.tokens.length = 0;
+    const error = this.parser.error;
+    if (error !== undefined) this.emit({ error: `JSON parse error, ${error}` });
     else this.emit({ value: value as JsonValue });
   }
 }

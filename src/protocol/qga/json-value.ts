@@ -4,6 +4,19 @@
 export type JsonValue = null | boolean | number | bigint | string | JsonFloat | Base64Bytes | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue | undefined };
 
+/**
+ * The prototype of every parsed JSON object: an empty frozen object that itself has none. A parsed object so
+ * inherits nothing (no toString, no __proto__ setter: a "__proto__" key is an own member like any other), as
+ * with Object.create(null); but V8 keeps Object.create(null) objects in dictionary mode, while these get
+ * hidden classes shared by all objects with the same keys: adding and enumerating members is ~2x cheaper.
+ */
+const JSON_OBJECT_PROTO: object = Object.freeze(Object.create(null));
+
+/** A new empty object for parsed JSON (see JSON_OBJECT_PROTO). */
+export function newJsonObject(): JsonObject {
+  return Object.create(JSON_OBJECT_PROTO);
+}
+
 /** Marks a JSON float so that `1.0` stays a float through a round trip (QAPI 'number'). */
 export class JsonFloat {
   constructor(readonly value: number) {}
@@ -11,9 +24,19 @@ export class JsonFloat {
 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
 
+/** Whether a string can be written between quotes as it is; a plain loop beats the regex on the short strings replies are made of. */
+function isPlain(s: string): boolean {
+  if (s.length > 64) return !NEEDS_ESCAPE.test(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** Quotes a string the way qemu's json-writer does: non-ASCII and DEL as upper-case \uXXXX. */
 export function quoteString(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  if (isPlain(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -124,9 +147,24 @@ export function writeParts(v: JsonValue | undefined, out: string, parts: JsonPar
     if (item === undefined) continue; // optional members left out, as QAPI does
     out += first ? '' : ', ';
     first = false;
-    out = writeParts(item, `${out}${quoteString(key)}: `, parts);
+    out = writeParts(item, out + quotedKey(key), parts);
   }
   return `${out}}`;
+}
+
+/**
+ * `"key": ` for object members. Reply keys come from the QAPI schema (a few hundred names at most), and
+ * guest-info alone writes ~150 of them per reply: quoted once, then looked up. Bounded, in case a handler
+ * ever returns data-derived keys.
+ */
+const quotedKeys = new Map<string, string>();
+function quotedKey(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = `${quoteString(key)}: `;
+    if (quotedKeys.size < 1024) quotedKeys.set(key, q);
+  }
+  return q;
 }
 
 const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');

@@ -42,28 +42,46 @@ export function memberName(key: string): { name: string; optional: boolean } {
 
 /** Checks `args` against `members`; throws the QgaError qemu-ga would send. Returns the args. */
 export function checkArguments(types: TypeTable, members: Members | undefined, args: JsonObject): JsonObject {
-  checkStruct(types, members ?? {}, args, '');
+  checkStruct(types, members ?? NO_MEMBERS, args, '');
   return args;
+}
+
+const NO_MEMBERS: Members = Object.freeze({});
+
+/** A struct's members split once (name, optionality, type), not on every request. */
+interface CompiledMembers {
+  list: { name: string; optional: boolean; type: TypeRef }[];
+  names: ReadonlySet<string>;
+}
+const compiled = new WeakMap<Members, CompiledMembers>();
+
+function compile(members: Members): CompiledMembers {
+  let c = compiled.get(members);
+  if (!c) {
+    const list = Object.keys(members).map((key) => ({ ...memberName(key), type: members[key] as TypeRef }));
+    c = { list, names: new Set(list.map((m) => m.name)) };
+    compiled.set(members, c);
+  }
+  return c;
 }
 
 function join(prefix: string, name: string): string {
   return prefix ? `${prefix}.${name}` : name;
 }
 
+// qemu's order of complaints: members in schema order (missing or wrong), then the first unexpected key as sent.
 function checkStruct(types: TypeTable, members: Members, obj: JsonObject, prefix: string): void {
-  const seen = new Set<string>();
-  for (const key of Object.keys(members)) {
-    const { name, optional } = memberName(key);
-    seen.add(name);
+  const { list, names } = compile(members);
+  for (const { name, optional, type } of list) {
     const value = obj[name];
     if (value === undefined) {
       if (optional) continue;
       throw errors.paramMissing(join(prefix, name));
     }
-    checkValue(types, members[key] as TypeRef, value, join(prefix, name));
+    checkValue(types, type, value, join(prefix, name));
   }
   for (const key of Object.keys(obj)) {
-    if (!seen.has(key)) throw errors.paramUnexpected(join(prefix, key));
+    if (!names.has(key)) throw errors.paramUnexpected(join(prefix, key));
   }
 }
 
