@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { LIFECYCLE_ANNOTATION } from '../../src/kube/cordon.js';
 import { KubeApiDouble, kubeconfigFor } from '../doubles/kube-api.js';
-import { AGENT_BIN, exchange, makeTempDir, startGuestlink } from '../peer/harness.js';
+import { AGENT_BIN, exchange, makeTempDir, startGuestlink, testAgentArgs } from '../peer/harness.js';
 import { until } from './setup.js';
 
 const double = await new KubeApiDouble({ tls: true, terminationMs: 50, readyMs: 100 }).start();
@@ -125,25 +125,7 @@ test('start-up refuses a kubeconfig it cannot use, with the reason', () => {
   );
   const r = spawnSync(
     process.execPath,
-    [
-      AGENT_BIN,
-      '-m',
-      'unix-listen',
-      '-p',
-      path.join(dir, 's'),
-      '-t',
-      dir,
-      '--power',
-      'dry-run',
-      '-c',
-      '/dev/null',
-      '--kube',
-      'kubeconfig',
-      '--kubeconfig',
-      kubeconfig,
-      '--node-name',
-      'n',
-    ],
+    [AGENT_BIN, ...testAgentArgs(dir, 's', ['--kube', 'kubeconfig', '--kubeconfig', kubeconfig, '--node-name', 'n'])],
     {
       encoding: 'utf8',
       timeout: 15_000,

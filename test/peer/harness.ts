@@ -185,6 +185,15 @@ export async function startQemuGa(dir: string, args: readonly string[] = []): Pr
   return launch('qemu-ga', QEMU_GA, argv, socket, { QGA_CONF: conf });
 }
 
+/**
+ * The agent arguments every in-process or one-shot test starts from: a unix socket `<dir>/<name>.sock`,
+ * state in `dir`, dry-run power, no config file, a log file `<dir>/<name>.log`; `extra` is appended.
+ */
+export function testAgentArgs(dir: string, name: string, extra: readonly string[] = []): string[] {
+  const base = ['-m', 'unix-listen', '-p', path.join(dir, `${name}.sock`), '-t', dir, '--power', 'dry-run', '-c', '/dev/null'];
+  return [...base, '-l', path.join(dir, `${name}.log`), ...extra];
+}
+
 /** Starts guestlink's agent on `<dir>/g.sock` (dry-run power, no config file); args are appended. */
 export async function startGuestlink(dir: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<Peer> {
   const socket = path.join(dir, 'g.sock');

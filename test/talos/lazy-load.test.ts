@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { startAgent } from '../../src/agent/main.js';
+import { testAgentArgs } from '../peer/harness.js';
 
 const require = createRequire(import.meta.url);
 const grpcLoaded = () => Object.keys(require.cache).some((k) => k.includes(`${path.sep}@grpc${path.sep}grpc-js${path.sep}`));
@@ -14,24 +15,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'guestlink-talos-lazy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function args(name: string, backend: string): string[] {
-  return [
-    '-m',
-    'unix-listen',
-    '-p',
-    path.join(dir, `${name}.sock`),
-    '-t',
-    dir,
-    '--power',
-    'dry-run',
-    '-c',
-    '/dev/null',
-    '--node-backend',
-    backend,
-    '--talos-socket',
-    path.join(dir, 'absent.sock'),
-    '-l',
-    path.join(dir, `${name}.log`),
-  ];
+  return testAgentArgs(dir, name, ['--node-backend', backend, '--talos-socket', path.join(dir, 'absent.sock')]);
 }
 
 test('the Linux back end does not load gRPC; the Talos back end does', async () => {

@@ -7,32 +7,13 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { startAgent } from '../../src/agent/main.js';
 import { loadNative } from '../../src/node/linux/native.js';
+import { testAgentArgs } from '../peer/harness.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gl-vmware-agent-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function args(name: string, vmware: string): string[] {
-  return [
-    '-m',
-    'unix-listen',
-    '-p',
-    path.join(dir, `${name}.sock`),
-    '-t',
-    dir,
-    '--power',
-    'dry-run',
-    '-c',
-    '/dev/null',
-    '--node-backend',
-    'linux',
-    '--kube',
-    'off',
-    '-v',
-    '-l',
-    path.join(dir, `${name}.log`),
-    '--vmware',
-    vmware,
-  ];
+  return testAgentArgs(dir, name, ['--node-backend', 'linux', '--kube', 'off', '-v', '--vmware', vmware]);
 }
 
 test('--vmware auto on a non-VMware machine: the agent starts, the VMware front end does not', async () => {
