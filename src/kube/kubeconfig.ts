@@ -5,6 +5,9 @@
 // programs from a config file inside the agent; give the agent a service-account token instead).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+// Static: this module is itself loaded only with a cluster (kube/index.ts is a lazy import), and a
+// dynamic import() of the CommonJS yaml package loses its named exports in the split bundle.
+import { parse } from 'yaml';
 import { KubeError } from './errors.js';
 import type { Connection } from './rest.js';
 
@@ -41,7 +44,6 @@ function material(o: Obj, key: string, dir: string): Buffer | undefined {
 
 /** A Connection for the current context of the merged kubeconfig files (a KUBECONFIG-style list). */
 export async function loadKubeconfig(paths: string): Promise<Connection & { context: string }> {
-  const { parse } = await import('yaml');
   const files = paths.split(path.delimiter).filter((p) => p !== '');
   const clusters = new Map<string, Named<Obj>>();
   const users = new Map<string, Named<Obj>>();
