@@ -191,7 +191,7 @@ const status = (pid, key) => {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
-async function benchAgent(name) {
+async function prepareAgent(name) {
   const out = { name };
   // Start-up: process start to first answered guest-sync.
   const startTimes = [];
@@ -208,17 +208,38 @@ async function benchAgent(name) {
   await new Promise((r) => setTimeout(r, 300));
   out.idleRssMb = status(a.child.pid, 'VmRSS');
   const c = await Client.connect(a.sock);
-  // Ping round trips.
+  return { out, a, c };
+}
+
+/** `n` guest-ping round trips on `c`, in microseconds. */
+async function pingRound(c, n) {
   const rtts = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let i = 0; i < PINGS; i++) {
-      const t = process.hrtime.bigint();
-      await c.request({ execute: 'guest-ping' });
-      rtts.push(Number(process.hrtime.bigint() - t) / 1e3);
-    }
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await c.request({ execute: 'guest-ping' });
+    rtts.push(Number(process.hrtime.bigint() - t) / 1e3);
   }
-  out.pingMedianUs = median(rtts);
-  out.pingP99Us = pct(rtts, 99);
+  return rtts;
+}
+
+/**
+ * Ping round trips, interleaved: short rounds alternating between the agents (and which goes first),
+ * so a burst of load from elsewhere on this shared machine falls on both rather than on one.
+ */
+async function benchPings(prepared) {
+  const slices = ROUNDS * 10;
+  const rtts = new Map(prepared.map((p) => [p.out.name, []]));
+  for (let r = 0; r < slices; r++) {
+    const order = r % 2 === 0 ? prepared : [...prepared].reverse();
+    for (const p of order) rtts.get(p.out.name).push(...(await pingRound(p.c, Math.ceil(PINGS / 10))));
+  }
+  for (const p of prepared) {
+    p.out.pingMedianUs = median(rtts.get(p.out.name));
+    p.out.pingP99Us = pct(rtts.get(p.out.name), 99);
+  }
+}
+
+async function finishAgent({ out, a, c }) {
   // File read throughput, 4 MiB chunks.
   const speeds = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -261,7 +282,10 @@ async function benchAgent(name) {
 }
 
 const results = {};
-for (const name of ['qemu-ga', 'guestlink']) results[name] = await benchAgent(name);
+const prepared = [];
+for (const name of ['qemu-ga', 'guestlink']) prepared.push(await prepareAgent(name));
+await benchPings(prepared);
+for (const p of prepared) results[p.out.name] = await finishAgent(p);
 if (seaExe) results['guestlink-sea'] = await benchStart('guestlink-sea');
 rmSync(dir, { recursive: true, force: true });
 
@@ -303,7 +327,7 @@ const drainRows = await runDrainBench();
 const fleetRows = await runFleetBench();
 const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}`;
 
-const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; unix socket, one client.`;
+const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds; unix socket, one client.`;
 console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
 if (opt.write) {
   const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine vary a lot from run to run for both agents (scheduler wake-ups dominate\na 30-90 µs round trip): compare the ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;
