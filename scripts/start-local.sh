@@ -10,9 +10,11 @@ mkdir -p "$dir/state" "$dir/files"
 echo "guestlink demo file" > "$dir/files/hello.txt"
 cat <<MSG
 guestlink agent on unix:$dir/qga.sock (Ctrl-C stops it). In another terminal:
-  node bin/guestlink.js call unix:$dir/qga.sock guest-info
-  node bin/guestlink.js call unix:$dir/qga.sock guest-get-osinfo
-  node bin/guestlink.js call unix:$dir/qga.sock guest-network-get-interfaces
+  node bin/guestlink.js info unix:$dir/qga.sock
+  node bin/guestlink.js osinfo unix:$dir/qga.sock
+  node bin/guestlink.js ips unix:$dir/qga.sock -o yaml
+  node bin/guestlink.js cp unix:$dir/qga.sock:$dir/files/hello.txt ./hello.txt
+  node bin/guestlink.js call unix:$dir/qga.sock guest-get-fsinfo
   node bin/guestlink.js call unix:$dir/qga.sock guest-shutdown --arg mode=reboot   # recorded in $dir/state/guestlink-power.jsonl
   echo '{"execute":"guest-ping"}' | socat - UNIX-CONNECT:$dir/qga.sock
 Reads are allowed under $dir/files/ (try guest-file-open --arg path=$dir/files/hello.txt).
