@@ -16,7 +16,6 @@
 // - authentication by bearer token (401 otherwise) and authorization by the RBAC rules in
 //   deploy/kubernetes/rbac.yaml (403 with the API server's message for anything else), so the
 //   tests prove the shipped manifest is both enough and no more than what is used.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -26,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { selfSignedCert } from './tls.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const RBAC_FILE = path.join(REPO_ROOT, 'deploy/kubernetes/rbac.yaml');
@@ -116,34 +116,12 @@ function ruleAllows(rules: Rule[], verb: string, resource: string, name: string 
   );
 }
 
-/** A self-signed certificate for 127.0.0.1 (openssl), so the client's CA handling is exercised too. */
+/** A self-signed certificate for 127.0.0.1, so the client's CA handling is exercised too. */
 function selfSigned(): { cert: string; key: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-double-tls-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=kube-apiserver-double',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: readFileSync(path.join(dir, 'key.pem'), 'utf8') };
+    const { cert, key } = selfSignedCert(dir, 'apiserver', 'kube-apiserver-double');
+    return { cert, key };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

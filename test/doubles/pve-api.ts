@@ -19,11 +19,9 @@
 // Simplifications, said plainly: no tickets/CSRF (tokens only), no permission model beyond
 // "token valid", status/reboot only forwards guest-shutdown (no VM restart happens), and a
 // guest-shutdown without EOF is taken as accepted after `shutdownWaitMs` (Proxmox waits 10 min).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import path from 'node:path';
+import { selfSignedCert } from './tls.js';
 
 /** Agent.pm's command table: one endpoint each, with its method. */
 const AGENT_COMMANDS: Record<string, 'GET' | 'POST'> = {
@@ -139,37 +137,8 @@ class ApiError extends Error {
 
 const latin1 = (b64: unknown) => Buffer.from(typeof b64 === 'string' ? b64 : '', 'base64').toString('latin1');
 
-function makeCert(dir: string): { key: string; cert: string; certFile: string } {
-  const keyFile = path.join(dir, 'pve-ssl.key');
-  const certFile = path.join(dir, 'pve-ssl.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=pve-double',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
-}
-
 export async function startPveApi(opts: PveApiOptions): Promise<PveApiDouble> {
-  const { key, cert, certFile } = makeCert(opts.dir);
+  const { key, cert, certFile } = selfSignedCert(opts.dir, 'pve-ssl', 'pve-double');
   const requests: PveApiDouble['requests'] = [];
   const shutdownWaitMs = opts.shutdownWaitMs ?? 2000;
 
