@@ -40,6 +40,23 @@ export async function guestSha256(conn: AgentConnection, file: string, opts: Cal
   }
 }
 
+/**
+ * True when the guest's own sha256sum of `file` equals `ours`; false when the guest cannot compute one
+ * (the caller falls back); a ChecksumError when they differ.
+ */
+async function sameAsGuestSha256(
+  conn: AgentConnection,
+  file: string,
+  ours: string,
+  what: 'received' | 'sent',
+  opts: CallOptions,
+): Promise<boolean> {
+  const theirs = await guestSha256(conn, file, opts);
+  if (theirs === undefined) return false;
+  if (theirs !== ours) throw new ChecksumError(`${file}: the guest's sha256 ${theirs} differs from the ${what} ${ours}; try again`);
+  return true;
+}
+
 async function openGuest(conn: AgentConnection, file: string, mode: string, opts: CallOptions): Promise<number> {
   const h = await conn.call('guest-file-open', { path: file, mode }, opts);
   if (typeof h !== 'number') throw new QgaRemoteError('GenericError', `guest-file-open returned ${String(h)}`);
@@ -131,12 +148,8 @@ export async function download(
     const sha256 = hash.digest('hex');
     let verified: TransferResult['verified'] = 'none';
     if (opts.verify !== 'none') {
-      const theirs = await guestSha256(conn, guestFile, opts);
-      if (theirs !== undefined) {
-        if (theirs !== sha256)
-          throw new ChecksumError(`${guestFile}: the guest's sha256 ${theirs} differs from the received ${sha256}; try again`);
-        verified = 'sha256';
-      } else if (guestSize !== undefined) {
+      if (await sameAsGuestSha256(conn, guestFile, sha256, 'received', opts)) verified = 'sha256';
+      else if (guestSize !== undefined) {
         if (guestSize !== bytes)
           throw new ChecksumError(`${guestFile}: received ${bytes} bytes, the guest reports ${guestSize}; try again`);
         verified = 'size';
@@ -210,12 +223,8 @@ export async function upload(conn: AgentConnection, local: string, guestFile: st
   const sha256 = hash.digest('hex');
   let verified: TransferResult['verified'] = 'none';
   if (opts.verify !== 'none') {
-    const theirs = await guestSha256(conn, guestFile, opts);
-    if (theirs !== undefined) {
-      if (theirs !== sha256)
-        throw new ChecksumError(`${guestFile}: the guest's sha256 ${theirs} differs from the sent ${sha256}; try again`);
-      verified = 'sha256';
-    } else {
+    if (await sameAsGuestSha256(conn, guestFile, sha256, 'sent', opts)) verified = 'sha256';
+    else {
       // No sha256sum in reach: read the file back and hash it here (costs a second transfer).
       const back = createHash('sha256')
         .update(await readGuestFile(conn, guestFile, opts))
