@@ -39,7 +39,7 @@ function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler
   });
   const session: Session = { id: 1, delimitNextReply: false };
   const ask = async (value: unknown) => {
-    const r = await d.handle({ value: value as never }, session);
+    const r = await d.dispatch({ value: value as never }, session);
     return r === null ? null : r.toString('latin1');
   };
   return { d, ask, session, state, power, lines };
@@ -54,7 +54,7 @@ describe('Dispatcher', () => {
 
   it('turns a reader error into a GenericError reply', async () => {
     const { d, session } = setup();
-    const r = await d.handle({ error: "JSON parse error, stray '\uFFFD'" }, session);
+    const r = await d.dispatch({ error: "JSON parse error, stray '\uFFFD'" }, session);
     assert.equal(r?.toString(), `{"error": {"class": "GenericError", "desc": "JSON parse error, stray '\\uFFFD'"}}\n`);
   });
 

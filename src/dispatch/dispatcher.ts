@@ -45,15 +45,11 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {}
 
-  /** Handles one event from the stream reader for `session`. */
-  async handle(ev: JsonEvent, session: Session): Promise<Reply> {
-    return this.dispatch(ev, session);
-  }
-
   /**
-   * As handle(), but synchronous when the handler is (guest-ping, guest-sync-delimited, guest-info...):
-   * the reply comes back directly, without a promise or a microtask hop; a promise only when the handler
-   * returned one. Never throws and the promise never rejects: every error becomes a QGA error reply.
+   * Handles one event from the stream reader for `session`. Synchronous when the handler is (guest-ping,
+   * guest-sync-delimited, guest-info...): the reply comes back directly, without a promise or a microtask
+   * hop; a promise only when the handler returned one. Never throws and the promise never rejects: every
+   * error becomes a QGA error reply.
    */
   dispatch(ev: JsonEvent, session: Session): Reply | Promise<Reply> {
     if ('error' in ev) return this.wire(session, encodeError(new QgaError('GenericError', ev.error, 'PARSE_ERROR')));

@@ -186,7 +186,7 @@ async function converse(dispatcher: Dispatcher, writes: Buffer[]): Promise<{ eve
   const reader = new JsonStreamReader((ev: JsonEvent) => {
     events++;
     queue = queue.then(async () => {
-      replies.push(await dispatcher.handle(ev, session));
+      replies.push(await dispatcher.dispatch(ev, session));
     });
   }, QEMU_JSON_LIMITS);
   for (const w of writes) reader.feed(w);
