@@ -2,6 +2,7 @@
 // derive from it, as the agent's settings table drives its flags.
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
+import { OUTPUT_FORMATS } from './output.js';
 
 export interface OptionSpec {
   name: string;
@@ -20,7 +21,7 @@ export interface OptionSpec {
 const FLEET_VERBS = ['ping', 'info', 'osinfo', 'ips', 'fsinfo', 'time', 'exec', 'call', 'shutdown', 'reboot'] as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'output', short: 'o', type: 'string', choices: ['table', 'json', 'yaml'], arg: 'FORMAT', help: 'output format (default table)' },
+  { name: 'output', short: 'o', type: 'string', choices: OUTPUT_FORMATS, arg: 'FORMAT', help: 'output format (default table)' },
   { name: 'timeout', type: 'string', arg: 'SECONDS', help: 'reply timeout per agent request (default 5)' },
   { name: 'connect', short: 'c', type: 'string', arg: 'URI', help: 'libvirt connection URI for libvirt: addresses (like virsh -c)' },
   {
