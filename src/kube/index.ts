@@ -100,10 +100,7 @@ export async function enableKubernetes(
   };
 }
 
-/**
- * The back end with only its power replaced. A Proxy rather than a copy, so a back end that is a
- * class instance (getters, private fields) keeps working unchanged.
- */
+/** The back end with only its power replaced (back ends are plain objects of parts, as main.ts builds them). */
 export function withPower(backend: NodeBackend, power: KubePower): NodeBackend {
-  return new Proxy(backend, { get: (target, prop) => (prop === 'power' ? power : Reflect.get(target, prop, target)) });
+  return { ...backend, power };
 }
