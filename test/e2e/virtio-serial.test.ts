@@ -149,12 +149,17 @@ describe('agent on a virtio-serial port in a VM', { skip, timeout: 300_000 }, ()
     const c = await QgaConnection.connect(vm.qgaSocket);
     try {
       await c.syncDelimited();
-      const a = await vm.probe();
-      await sleep(5000);
-      const b = await vm.probe();
-      const ticks = b.utime + b.stime - (a.utime + a.stime);
-      console.log(`# agent CPU with a silent host attached: ${ticks} ticks in ${(b.uptime - a.uptime).toFixed(1)} s`);
-      assert.ok(ticks <= 10, `agent used ${ticks} ticks in 5 s`);
+      // Two 5 s windows: polling or a busy loop costs in both, while V8's memory reducer may run one
+      // 0.2-0.5 s GC after the previous tests' churn (see above) and land in one of them.
+      const windows: number[] = [];
+      for (let w = 0; w < 2; w++) {
+        const a = await vm.probe();
+        await sleep(5000);
+        const b = await vm.probe();
+        windows.push(b.utime + b.stime - (a.utime + a.stime));
+      }
+      console.log(`# agent CPU with a silent host attached: ${windows.join(' and ')} ticks in two 5 s windows`);
+      assert.ok(Math.min(...windows) <= 10, `agent used ${windows.join(' and ')} ticks in two 5 s windows`);
       assert.deepEqual(await c.call('guest-ping'), {});
     } finally {
       await c.close();

@@ -40,7 +40,9 @@ test('guest-shutdown over QGA: cordon and evictions on the API, then the dry-run
   // 429 round (5 s, as kubectl) for the replacements of the first three.
   const reply = await exchange(agent.socket, ['{"execute":"guest-shutdown","arguments":{"mode":"reboot"}}\n'], { quietMs: 300 });
   assert.equal(reply.length, 0, `no reply, got ${reply.toString()}`);
-  assert.ok(await until(() => existsSync(records), 20_000), `power record written; agent log:\n${agent.stderr()}`);
+  // A whole line: existsSync can see the file between its creation and the append of the record.
+  const recorded = () => existsSync(records) && readFileSync(records, 'utf8').includes('\n');
+  assert.ok(await until(recorded, 20_000), `power record written; agent log:\n${agent.stderr()}`);
   const rec = JSON.parse(readFileSync(records, 'utf8').trim().split('\n')[0] as string);
   assert.deepEqual([rec.action, rec.mode], ['shutdown', 'reboot']);
 
