@@ -122,13 +122,11 @@ describe('LinuxSystemInfo on a fixture tree', () => {
 
 describe('LinuxSystemInfo on this machine', () => {
   const sys = new LinuxSystemInfo();
-  it('answers every fact in a few milliseconds', async () => {
+  // Speed belongs in bench/, not in a timed unit test (a loaded CI machine once took 54 ms here).
+  it('answers every fact', async () => {
     for (const name of ['osInfo', 'hostname', 'timezone', 'users', 'vcpus', 'loadAverage', 'cpuStats', 'diskStats'] as const) {
-      const t = performance.now();
       const v = await sys[name]();
-      const ms = performance.now() - t;
       assert.ok(v !== undefined, name);
-      assert.ok(ms < 50, `${name} took ${ms.toFixed(1)} ms`);
     }
   });
 });
