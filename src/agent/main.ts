@@ -28,13 +28,13 @@ async function createTransport(config: AgentConfig, log: Logger): Promise<Transp
     case 'virtio-serial':
     case 'isa-serial': {
       const { SerialPortTransport } = await import('../transport/serial-port.js');
-      // With the native addon the port waits for SIGIO (host attach/detach, data) instead of polling.
-      const { loadNative } = await import('../node/linux/native.js');
+      // With the native addon the kernel wakes the event loop (data, host attach/detach) instead of polling.
+      const { nativeReadiness } = await import('../node/linux/native.js');
       return new SerialPortTransport(config.path, {
         kind: config.method,
         retry: config.retryPath,
         log: log.child({ transport: config.method }),
-        setAsync: loadNative()?.fdSetAsync,
+        readiness: nativeReadiness(),
       });
     }
     default:

@@ -25,8 +25,12 @@ export interface DispatcherDeps {
   audit: Logger;
 }
 
-/** A reply ready for the wire, or null when the protocol says nothing is sent. */
+/** A reply ready for the wire, or null when the protocol says nothing is sent. May be shared: never modify one. */
 export type Reply = Buffer | null;
+
+/** `{"return": {}}` without an id (guest-ping and the other commands that return nothing): built once. */
+const EMPTY_RETURN = Buffer.from('{"return": {}}\n');
+const EMPTY_RETURN_DELIMITED = Buffer.concat([Buffer.from([DELIMITER]), EMPTY_RETURN]);
 
 /** guest-info's content (built once per frozen state and shared). */
 export type AgentInfo = ReturnType<CommandContext['agentInfo']>;
@@ -35,6 +39,13 @@ export type AgentInfo = ReturnType<CommandContext['agentInfo']>;
 type Result = JsonValue | undefined | void;
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promise;
+
+/** `{}` (what guest-ping and other commands without a result return): printed as `{}` like any object without members. */
+function isEmptyObject(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const _ in v) return false;
+  return true;
+}
 
 export class Dispatcher {
   /** One context per session, made on its first request (sessions live as long as their connection). */
@@ -80,6 +91,11 @@ export class Dispatcher {
   /** The success reply (none for commands without one); an encoding failure still gets an error reply. */
   private reply(spec: CommandSpec, session: Session, result: Result, id: JsonValue | undefined, name: string): Reply {
     if (spec.successResponse === false) return null;
+    if (id === undefined && (result == null || isEmptyObject(result))) {
+      const lead = session.delimitNextReply;
+      session.delimitNextReply = false;
+      return lead ? EMPTY_RETURN_DELIMITED : EMPTY_RETURN;
+    }
     try {
       return this.wire(session, encodeReturn(result == null ? {} : result, id));
     } catch (err) {

@@ -17,6 +17,19 @@ export interface IdlePoll {
   maxMs: number;
 }
 
+/**
+ * Signal-free readiness for a character device (the native addon: native/guestlink.c fdWatch, fdUnwatch,
+ * fdRead, fdWrite). read and write return bytes or -errno and never throw for the syscall: a non-blocking
+ * drain ends in EAGAIN every time, and an exception per request is what this avoids.
+ */
+export interface FdReadiness {
+  /** Makes fd non-blocking and calls onReady on the event loop after each edge (data in, peer came or went). */
+  watch(fd: number, onReady: () => void): unknown;
+  unwatch(token: unknown): void;
+  read(fd: number, buf: Buffer): number;
+  write(fd: number, buf: Buffer, offset: number, length: number): number;
+}
+
 export interface SerialPortOptions {
   kind: 'virtio-serial' | 'isa-serial';
   /** Keep trying to open the device every second while it is missing or failing (qemu-ga -r). */
@@ -29,11 +42,11 @@ export interface SerialPortOptions {
   /** Milliseconds between open attempts when retrying. Default 1000 (qemu-ga -r waits a second). */
   retryIntervalMs?: number;
   /**
-   * virtio-serial: makes the fd non-blocking and signal-driven (F_SETOWN(getpid()) + O_ASYNC|O_NONBLOCK; the
-   * native addon's fdSetAsync). Throws (or returns false) when it cannot; the port then polls as without it.
+   * virtio-serial: watch the fd for readiness instead of polling it (the native addon's fdWatch and friends,
+   * see FdReadiness). A watch() that throws leaves the port polling as without it.
    */
-  setAsync?: (fd: number) => boolean | undefined | void;
-  /** virtio-serial with setAsync: milliseconds between reads nobody signalled (a missed SIGIO). Default SAFETY_POLL_MS. */
+  readiness?: FdReadiness;
+  /** virtio-serial with readiness: milliseconds between reads nobody announced (a missed event). Default SAFETY_POLL_MS. */
   safetyPollMs?: number;
 }
 

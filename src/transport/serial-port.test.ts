@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadNative } from '../node/linux/native.js';
+import { loadNative, nativeReadiness } from '../node/linux/native.js';
 import { PAUSED_READ_LIMIT, SerialPortOpenError, type SerialPortOptions, SerialPortTransport } from './serial-port.js';
 import type { Connection } from './types.js';
 
@@ -67,6 +67,25 @@ test('with retry the device is opened once it appears, and bytes reach the handl
 });
 
 const quiet = { warn() {}, info() {}, debug() {} };
+
+/** An anonymous pipe's two fds (Node has no pipe(2): a FIFO opened twice). */
+function pipeFds(): [number, number] {
+  const dir = tmp();
+  const f = path.join(dir, 'p');
+  execFileSync('mkfifo', [f]);
+  const r = fs.openSync(f, fs.constants.O_RDWR);
+  const w = fs.openSync(f, fs.constants.O_WRONLY);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return [r, w];
+}
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 const native = loadNative();
 
 /** Starts a virtio-serial transport on a FIFO the test also holds open; resolves each time bytes arrive. */
@@ -93,33 +112,42 @@ async function fifoPort(dir: string, opts: Partial<SerialPortOptions>) {
   return { t, w, got, conns, next };
 }
 
-test('with setAsync (the native addon) bytes arrive by SIGIO, not by the safety poll, and close() needs no wake-up byte', {
-  skip: native ? false : 'native addon not built',
+const readiness = nativeReadiness(native);
+
+test('with the readiness watch (the native addon) bytes arrive by an event, not by the safety poll, and close() needs no wake-up byte', {
+  skip: readiness ? false : 'native addon not built',
 }, async () => {
   const dir = tmp();
-  const calls: number[] = [];
-  const setAsync = (fd: number) => {
-    calls.push(fd);
-    native?.fdSetAsync(fd);
-    return true;
-  };
-  const p = await fifoPort(dir, { setAsync, safetyPollMs: 60_000 });
+  const watched: number[] = [];
+  const rd = readiness as NonNullable<typeof readiness>;
+  const p = await fifoPort(dir, {
+    readiness: {
+      ...rd,
+      watch: (fd, onReady) => {
+        watched.push(fd);
+        return rd.watch(fd, onReady);
+      },
+    },
+    safetyPollMs: 60_000,
+  });
   try {
-    assert.equal(calls.length, 1);
+    assert.equal(watched.length, 1);
     for (const msg of ['{"execute":"guest-ping"}\n', '{"execute":"guest-info"}\n']) {
       const arrived = p.next();
       const t0 = performance.now();
       fs.writeSync(p.w, msg);
       await arrived;
-      assert.ok(performance.now() - t0 < 1000, 'no SIGIO: the bytes waited for the safety poll');
+      assert.ok(performance.now() - t0 < 1000, 'no event: the bytes waited for the safety poll');
     }
     assert.equal(Buffer.concat(p.got).toString(), '{"execute":"guest-ping"}\n{"execute":"guest-info"}\n');
     assert.equal(p.conns.size, 1);
-    // The transport's fd is O_NONBLOCK|O_ASYNC now; nothing of ours is left in the libuv pool.
-    const flags = fs.readFileSync(`/proc/self/fdinfo/${calls[0]}`, 'utf8').match(/^flags:\s+(\d+)/m)?.[1];
-    assert.ok(flags && (Number.parseInt(flags, 8) & fs.constants.O_NONBLOCK) !== 0);
+    // The transport's fd is O_NONBLOCK now, not O_ASYNC (no signals); nothing of ours is in the libuv pool.
+    const flags = fs.readFileSync(`/proc/self/fdinfo/${watched[0]}`, 'utf8').match(/^flags:\s+(\d+)/m)?.[1];
+    assert.ok(flags);
+    assert.notEqual(Number.parseInt(flags, 8) & fs.constants.O_NONBLOCK, 0);
+    assert.equal(Number.parseInt(flags, 8) & 0o20000, 0, 'O_ASYNC is not set');
     await p.t.close();
-    assert.throws(() => fs.fstatSync(calls[0] as number), /EBADF/);
+    assert.throws(() => fs.fstatSync(watched[0] as number), /EBADF/);
   } finally {
     await p.t.close();
     fs.closeSync(p.w);
@@ -127,17 +155,23 @@ test('with setAsync (the native addon) bytes arrive by SIGIO, not by the safety 
   }
 });
 
-test('a setAsync that fails leaves the port polling, and bytes still arrive', async () => {
+test('a readiness watch that fails leaves the port polling (blocking), and bytes still arrive', {
+  skip: readiness ? false : 'native addon not built',
+}, async () => {
   const dir = tmp();
   const warnings: string[] = [];
+  const rd = readiness as NonNullable<typeof readiness>;
   const p = await fifoPort(dir, {
-    setAsync: () => {
-      throw new Error('EINVAL');
+    readiness: {
+      ...rd,
+      watch: () => {
+        throw new Error('EINVAL');
+      },
     },
     log: { ...quiet, warn: (_o, msg) => warnings.push(msg) },
   });
   try {
-    assert.deepEqual(warnings, ['no SIGIO for the channel; polling instead']);
+    assert.deepEqual(warnings, ['no readiness watch for the channel; polling instead']);
     const arrived = p.next();
     fs.writeSync(p.w, '{"execute":"guest-ping"}\n');
     await arrived;
@@ -149,6 +183,38 @@ test('a setAsync that fails leaves the port polling, and bytes still arrive', as
     fs.closeSync(p.w);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the addon watch: an fd already readable is announced once per edge, a bad fd throws and changes nothing', {
+  skip: readiness ? false : 'native addon not built',
+}, async () => {
+  const rd = readiness as NonNullable<typeof readiness>;
+  const [r, w] = pipeFds();
+  let calls = 0;
+  fs.writeSync(w, 'x');
+  const token = rd.watch(r, () => {
+    calls++;
+  });
+  try {
+    await until(() => calls === 1);
+    // Not read: edge-triggered, so no further call until the next write.
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(calls, 1);
+    fs.writeSync(w, 'y');
+    await until(() => calls === 2);
+    const buf = Buffer.alloc(16);
+    assert.equal(rd.read(r, buf), 2);
+    assert.equal(buf.subarray(0, 2).toString(), 'xy');
+    assert.equal(rd.read(r, buf), -os.constants.errno.EAGAIN, 'non-blocking, and EAGAIN is a number, not a throw');
+    assert.equal(rd.write(w, Buffer.from('abc'), 1, 2), 2);
+    assert.throws(() => rd.write(w, Buffer.from('abc'), 2, 2), /outside the buffer/);
+  } finally {
+    rd.unwatch(token);
+    rd.unwatch(token); // a second call does nothing
+    fs.closeSync(r);
+    fs.closeSync(w);
+  }
+  assert.throws(() => rd.watch(1 << 20, () => {}), { code: 'EBADF' });
 });
 
 test('isa-serial refuses a device that is not a tty', async () => {
@@ -218,11 +284,16 @@ async function floodWhilePaused(opts: Partial<SerialPortOptions>) {
   }
 }
 
-// Only the polling mode here: in SIGIO mode a FIFO is no stand-in. The port opens it O_RDWR, so it is on the
-// pipe's writer fasync list too, and Linux's pipe_read() signals that list on every read (EAGAIN included):
-// each drain raises the next SIGIO and libuv's signal pipe never empties (seen: 100% CPU, timers starved).
-// virtio_console signals only when data arrives or the host comes or goes; test/e2e/virtio-serial.test.ts
-// covers SIGIO mode on the real port, with a host that floods without reading.
+// Both modes. In watch mode the FIFO, opened O_RDWR, also wakes the port's epoll entry when a read frees
+// space (the pipe's writer wait queue): the watch asks for EPOLLIN only, so those wake-ups reach no callback.
+// test/e2e/virtio-serial.test.ts covers the real port, with a host that floods without reading.
 test('virtio-serial (polling): a paused connection stops reading the port and resumes in order', { timeout: 20_000 }, async () => {
   await floodWhilePaused({});
+});
+
+test('virtio-serial (watch): a paused connection stops reading the port and resumes in order', {
+  timeout: 20_000,
+  skip: readiness ? false : 'native addon not built',
+}, async () => {
+  await floodWhilePaused({ readiness });
 });

@@ -3,22 +3,29 @@
 //
 // virtio-serial, how the driver behaves (Linux drivers/char/virtio_console.c, and seen in the TCG VM):
 // - Node cannot stream it: net.Socket({fd}) and tty.ReadStream refuse a non-tty char device; poll()
-//   reports POLLIN|POLLHUP while no host is attached, so readiness through libuv spins.
+//   reports POLLIN|POLLHUP while no host is attached, so level-triggered readiness (libuv's uv_poll) spins.
 // - read(): data if any; else 0 while no host is attached; else EAGAIN (O_NONBLOCK) or sleep until data
 //   or the host leaves. write(): EAGAIN (or sleep) while no host is attached or the host stops reading;
 //   at most 32 KiB per call. One opener at a time (EBUSY).
-// - fasync: with F_SETOWN(getpid()) and O_ASYNC the driver sends SIGIO when data arrives (in_intr) and
-//   when a host attaches or leaves (VIRTIO_CONSOLE_PORT_OPEN control message): both, checked in the VM.
-// Design, with the agent's setAsync (the native addon's fdSetAsync): the fd is O_NONBLOCK|O_ASYNC and
-// everything runs on the event loop. A SIGIO (one process-wide listener) drains the port with readSync
-// until EAGAIN (host there, nothing more) or 0 (no host); replies go out with writeSync straight from a
-// bounded queue (any size, 32 KiB per call), and a write that gets EAGAIN is retried on the next SIGIO
-// (the host's PORT_OPEN: a host that reconnects before the driver saw it attach) or after 1..50 ms
-// (a host that does not read). Nothing waits in the libuv pool, so close() and process.exit() are
-// immediate, and idle costs nothing but a safety read every SAFETY_POLL_MS (2 s), in case a signal is
-// ever lost; if that read finds data three times in a row with no signalled read between (a kernel
-// without SIGIO for input), the port reads every IdlePoll.maxMs instead.
-// Without setAsync (no addon, or F_SETOWN/F_SETFL failing): one blocking fd, one fs.read in flight on
+// - The driver wakes its wait queue when data arrives (in_intr) and when a host attaches or leaves
+//   (VIRTIO_CONSOLE_PORT_OPEN); with F_SETOWN and O_ASYNC it also sends SIGIO at those moments.
+// Design, with the agent's readiness (the native addon's fdWatch): the fd is O_NONBLOCK and sits, edge-
+// triggered (EPOLLET), in an epoll set of its own, whose fd libuv watches like any socket: each wake-up of
+// the driver's queue (data, host came or went) runs one callback on the event loop, and the HUP that is
+// permanent while no host is attached is reported once, not for ever. The callback drains the port with
+// the addon's fdRead until EAGAIN (host there, nothing more) or 0 (no host); replies go out with fdWrite
+// straight from a bounded queue (any size, 32 KiB per call); a write that gets EAGAIN is retried at the next
+// event (the host's PORT_OPEN: a host that reconnects before the driver saw it attach) or after 1..50 ms (a
+// host that does not read). fdRead/fdWrite return -errno instead of throwing: each drain ends in EAGAIN,
+// and a Node exception per request is measurable under TCG. Nothing waits in the libuv pool, so close() and
+// process.exit() are immediate, and idle costs nothing but a safety read every SAFETY_POLL_MS (2 s), in
+// case an event is ever lost; if that read finds data three times in a row with no announced read
+// between, the port reads every IdlePoll.maxMs instead.
+// Why not SIGIO (the design until 2026-11-23): a signal reaches Node through libuv's signal pipe (a lock
+// pipe, a message write, often on another thread that must wake up, then the loop's read), ~1 ms per
+// request in the TCG VM; a minimal Node responder answered guest-ping in 2.54 ms by SIGIO and 1.40 ms by
+// the epoll watch, qemu-ga 7.2 1.85 ms, a C responder with poll() 0.62 ms (same run, /tmp experiments).
+// Without the addon (or fdWatch failing): one blocking fd, one fs.read in flight on
 // the pool (the wait while a host is attached), and while none is read() returns 0 at once, so we
 // sleep between reads with a short backoff (IDLE_POLL: 1 ms doubling to 8 ms for 2 s after a host
 // left, then 50 ms); writes one at a time through the pool. There a read blocked on a silent host
@@ -28,24 +35,27 @@
 // first bytes (ending at once dropped that host's reply, 1 in ~90 quick reconnects; 100 ms: 1,400
 // cycles clean); a conversation's queued replies are dropped, with a log line, when its host is gone.
 // Measured in the TCG VM (2 vCPUs, test/e2e/vm; guest CPU from /proc/<pid>/stat; the host ran other
-// VMs too, so host-clock latencies are noisy; "polling" = without setAsync, "SIGIO" = with it; 4 runs each):
-//   idle, no host attached, 10 s:   polling 4.7-7.9% CPU (48-80 ticks)   SIGIO 0.1-0.3% (1-3 ticks), plus
-//     one 0.2-0.5 s burst some seconds after a busy spell: V8's memory reducer (Mark-Compact (reduce) in
-//     --trace-gc at that second), not the transport.
-//   silent host attached, 5 s:      polling 0 ticks                      SIGIO 0-2 ticks
+// VMs too, so host-clock latencies are noisy; "polling" = without the addon, "SIGIO" = the former design,
+// "watch" = this one; 4 runs each unless noted):
+//   idle, no host attached, 10 s:   polling 4.7-7.9% CPU (48-80 ticks)   SIGIO 0.1-0.3% (1-3 ticks)
+//     watch 0.1% (1 tick), plus now and then one 0.2-0.5 s burst some seconds after a busy spell: V8's
+//     memory reducer (Mark-Compact (reduce) in --trace-gc at that second), not the transport.
+//   silent host attached, 5 s:      polling 0 ticks                      SIGIO 0-2 ticks   watch 1 tick
 //   first reply, back-to-back reconnects, median (p99): polling 4.4-6.8 ms (17-23)  SIGIO 3.2-6.4 (12-32)
+//     watch 3.6 (16.4), 200 cycles, fds 22 -> 22
 //     side by side (two VMs, interleaved, 60 each): polling 11.7 (26)  SIGIO 7.7 (18.5)
 //   first reply after 150-250 ms away, median (p99):     polling 12.9-18.9 (21-117)  SIGIO 7.7-8.5 (21-32)
-//   first reply after 2.5-3.5 s away, median:            polling 26-55               SIGIO 8-11
-//   round trips while connected, side by side (400 pings, 60 guest-info), median (p99):
-//     guest-ping polling 2.07 (15.1) SIGIO 2.09 (15.3); guest-info polling 2.8 (21.9) SIGIO 2.6 (10.5):
-//     per request the wait is the same (a pool thread's wake-up vs a signal's), the rest is dispatch.
+//   first reply after 2.5-3.5 s away, median:            polling 26-55               SIGIO 8-11   watch 10.7
+//   guest-ping round trip while connected, side by side with qemu-ga 7.2 (1,000 pings each, median):
+//     SIGIO 3.7 ms (qemu-ga 1.5); watch 2.3 ms (qemu-ga 1.4); watch with the reader's fast path and the
+//     constant empty reply (json-stream.ts simpleMessage, dispatcher.ts EMPTY_RETURN) 1.53 ms (qemu-ga 1.54).
 //   guest-file-read 16 MiB (21 MiB reply): polling 1.8 s, SIGIO 1.0 s (median of 3).
-//   200 reconnect cycles: fds 21 -> 21 both. SIGTERM with a silent host attached: gone in 0.2-0.7 s
-//   both (the agent re-raises the signal; in SIGIO mode process.exit() would do as well). A host that
-//   stopped reading, then left: answered again after 11 s polling (a pooled write sleeps until the next
-//   host attaches, then sends it the stale replies), 2.3 s SIGIO. qemu-ga 7.2 for reference: idle 0.7%
-//   CPU, first reply after a connect median 42 ms (it sleeps 100 ms per read() of 0), ping 0.61 ms.
+//   SIGTERM with a silent host attached: gone in 0.2-0.7 s polling (the agent re-raises the signal),
+//   0.26 s watch. A host that stopped reading, then left: answered again after 11 s polling (a pooled
+//   write sleeps until the next host attaches, then sends it the stale replies), 2.3 s SIGIO; watch:
+//   the next host synced and pinged 10 ms after it connected (e2e test, 200 ms after the old one left).
+//   qemu-ga 7.2 for reference: idle 0.7% CPU, first reply after a connect median 42 ms (it
+//   sleeps 100 ms per read() of 0).
 // TCG makes every wakeup dear (a Node timer tick 1.4-2 ms of guest CPU; natively ~220 us), so the
 // polling fallback's 20 Hz is ~0.4% of a core on real hardware.
 // Flow control (the agent pauses a conversation at 64 unanswered requests, src/agent/serve.ts): virtio-serial

@@ -1,17 +1,29 @@
 // virtio-port: qemu-ga -m virtio-serial on /dev/virtio-ports/org.qemu.guest_agent.0. Design and measurements:
 // the comment at the top of serial-port.ts.
 import fs from 'node:fs';
-import { closeFd, type IdlePoll, openFd, PortBase, type SerialConnection, type SerialPortOptions, type TransportLog } from './port-base.js';
+import os from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import {
+  closeFd,
+  type FdReadiness,
+  type IdlePoll,
+  openFd,
+  PortBase,
+  type SerialConnection,
+  type SerialPortOptions,
+  type TransportLog,
+} from './port-base.js';
 import { newConnectionId } from './types.js';
 
-/** Default idle polling without SIGIO, chosen by the VM measurements: hosts that reconnect soon (Proxmox opens a connection per batch) get ~5 ms, others ~25 ms. */
+/** Default idle polling without the readiness watch, chosen by the VM measurements: hosts that reconnect soon (Proxmox opens a connection per batch) get ~5 ms, others ~25 ms. */
 export const IDLE_POLL: IdlePoll = { minMs: 1, burstMaxMs: 8, burstMs: 2000, maxMs: 50 };
 /** How long read() must keep returning 0 before a virtio-serial conversation counts as ended. */
 export const HOST_GONE_CONFIRM_MS = 100;
-/** With SIGIO: a read nobody asked for, every so often, in case a signal was lost (it also keeps the event loop alive). */
+/** With the readiness watch: a read nobody asked for, every so often, in case an event was ever lost. */
 export const SAFETY_POLL_MS = 2000;
 /** Safety polls in a row that found unannounced data, after which the port polls every IdlePoll.maxMs. */
-const MAX_SIGIO_MISSES = 3;
+const MAX_MISSES = 3;
+const EAGAIN = os.constants.errno.EAGAIN;
 const READ_SIZE = 64 << 10;
 // The virtio_console driver copies at most 32 KiB per write(); bigger writes return short.
 const WRITE_CHUNK = 32 << 10;
@@ -35,47 +47,29 @@ interface QueuedWrite {
   resolve: () => void;
 }
 
-// One process-wide SIGIO listener, installed before the first fd gets O_ASYNC and never removed: removing it
-// restores the default action (terminate), and a signal raised just before close() may still be on its way.
-// Node delivers signals on the event loop; the listener's handle does not keep the process alive.
-const sigioWaiters = new Set<() => void>();
-let sigioInstalled = false;
-function onSigio(fn: () => void): void {
-  if (!sigioInstalled) {
-    process.on('SIGIO', () => {
-      for (const w of sigioWaiters) w();
-    });
-    sigioInstalled = true;
-  }
-  sigioWaiters.add(fn);
-}
-
-/**
- * fs.readSync without a stack trace on its error: every drain ends in EAGAIN, and Node builds that error
- * with a captured stack, ~3 us of the ~7 us the failing read costs natively (TCG multiplies it). Only the
- * errno and message of these errors are ever used.
- */
-function readSyncNoTrace(fd: number, buf: Buffer): number {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+/** An Error shaped like Node's own for a failed syscall (code, errno, syscall) from the addon's -errno. */
+function errnoError(negErrno: number, syscall: string): NodeJS.ErrnoException {
+  const errno = -negErrno;
+  let code: string;
   try {
-    return fs.readSync(fd, buf, 0, buf.length, null);
-  } finally {
-    Error.stackTraceLimit = limit;
+    code = getSystemErrorName(negErrno);
+  } catch {
+    code = `E${errno}`;
   }
+  return Object.assign(new Error(`${code}: ${syscall} failed`), { code, errno, syscall });
 }
 
-const isErrno = (err: unknown, code: string) => (err as NodeJS.ErrnoException | undefined)?.code === code;
-
 /**
- * virtio-serial: one fd. With setAsync: non-blocking and SIGIO-driven, reads and writes synchronous on the
- * event loop. Without: blocking, one pooled read at a time, backoff while no host is attached.
+ * virtio-serial: one fd. With the readiness watch (the native addon): non-blocking, the kernel wakes the
+ * event loop, reads and writes synchronous on it. Without: blocking, one pooled read at a time, backoff
+ * while no host is attached.
  */
 export class VirtioPort extends PortBase {
   private fd: number | undefined;
-  /** SIGIO mode: the fd is O_NONBLOCK|O_ASYNC. */
+  /** Watch mode: the fd is non-blocking and watched (this.rd is set). */
   private async = false;
-  private sigioMisses = 0;
+  private watchToken: unknown;
+  private misses = 0;
   private readonly buf = Buffer.allocUnsafe(READ_SIZE);
   private idleTimer: NodeJS.Timeout | undefined;
   private idleDelay = 0;
@@ -90,11 +84,12 @@ export class VirtioPort extends PortBase {
   /** Polling mode: the read loop stopped because a paused conversation holds a chunk (resumeReading restarts it). */
   private readStopped = false;
   private readonly idle: IdlePoll;
-  private readonly onSignal = () => {
+  private readonly rd: FdReadiness | undefined;
+  private readonly onReady = () => {
     const fd = this.fd;
     if (!this.async || fd === undefined) return;
     this.drain(fd, false);
-    // A write waiting for the host: the driver also signals when the host attaches (PORT_OPEN), which is
+    // A write waiting for the host: the driver also wakes us when the host attaches (PORT_OPEN), which is
     // when writes that got EAGAIN can go (a reply to a host that reconnected before its PORT_OPEN arrived).
     if (this.writeTimer) {
       clearTimeout(this.writeTimer);
@@ -106,6 +101,7 @@ export class VirtioPort extends PortBase {
   constructor(path: string, opts: SerialPortOptions, log: TransportLog) {
     super(path, opts, log);
     this.idle = opts.idlePoll ?? IDLE_POLL;
+    this.rd = opts.readiness;
   }
 
   protected async open(): Promise<void> {
@@ -118,51 +114,55 @@ export class VirtioPort extends PortBase {
     this.fd = fd;
     this.idleDelay = 0;
     this.readStopped = false;
-    this.async = this.enableAsync(fd);
+    this.async = this.startWatch(fd);
     if (!this.async) return this.read(fd);
-    const untrusted = this.sigioMisses >= MAX_SIGIO_MISSES;
+    const untrusted = this.misses >= MAX_MISSES;
     this.startSafetyPoll(fd, untrusted ? this.idle.maxMs : (this.opts.safetyPollMs ?? SAFETY_POLL_MS));
     this.drain(fd, false);
   }
 
-  /** Switches the fd to SIGIO mode when the agent gave us the means; false keeps it blocking. */
-  private enableAsync(fd: number): boolean {
-    const set = this.opts.setAsync;
-    if (!set) return false;
-    onSigio(this.onSignal);
+  /** Watches the fd (non-blocking from then on) when the agent gave us the means; false leaves it blocking. */
+  private startWatch(fd: number): boolean {
+    const rd = this.rd;
+    if (!rd) return false;
     try {
-      if (set(fd) === false) throw new Error('setAsync returned false');
+      this.watchToken = rd.watch(fd, this.onReady);
       return true;
     } catch (err) {
-      sigioWaiters.delete(this.onSignal);
-      this.log.warn({ path: this.path, err: String(err) }, 'no SIGIO for the channel; polling instead');
+      this.log.warn({ path: this.path, err: String(err) }, 'no readiness watch for the channel; polling instead');
       return false;
     }
   }
 
-  // ---- SIGIO mode ------------------------------------------------------------------------------
+  private stopWatch(): void {
+    if (this.watchToken === undefined) return;
+    this.rd?.unwatch(this.watchToken);
+    this.watchToken = undefined;
+  }
+
+  // ---- watch mode ------------------------------------------------------------------------------
 
   /**
    * Reads until the driver says there is nothing more: EAGAIN (a host is attached, no data) or 0 (no host).
-   * fromSafetyPoll: nobody signalled, so anything found means a SIGIO went missing.
+   * The watch is edge-triggered: what is not read now is announced again only by the next event.
+   * fromSafetyPoll: nobody announced it, so anything found means an event went missing.
    */
   private drain(fd: number, fromSafetyPoll: boolean): void {
+    const rd = this.rd as FdReadiness;
     for (let i = 0; i < READS_PER_DRAIN; i++) {
       if (this.stopped || this.fd !== fd || this.holdingEnough()) return;
-      let n: number;
-      try {
-        n = readSyncNoTrace(fd, this.buf);
-      } catch (err) {
-        if (isErrno(err, 'EAGAIN')) {
+      const n = rd.read(fd, this.buf);
+      if (n < 0) {
+        if (n === -EAGAIN) {
           // A host is attached; a conversation that looked over is not.
           if (this.conn) this.conn.goneSince = undefined;
           return;
         }
-        return this.fail(fd, err as NodeJS.ErrnoException);
+        return this.fail(fd, errnoError(n, 'read'));
       }
       if (n === 0) return this.noHost(fd);
-      if (fromSafetyPoll && i === 0) this.sigioMissed(fd);
-      else if (!fromSafetyPoll && this.sigioMisses < MAX_SIGIO_MISSES) this.sigioMisses = 0;
+      if (fromSafetyPoll && i === 0) this.missed(fd);
+      else if (!fromSafetyPoll && this.misses < MAX_MISSES) this.misses = 0;
       this.deliver(n);
     }
     setImmediate(() => this.drain(fd, false));
@@ -184,22 +184,22 @@ export class VirtioPort extends PortBase {
   }
 
   /**
-   * The safety poll found data no SIGIO announced. A kernel without SIGIO for input does that every time; a
-   * lost race (rare, see open()) only now and then, and signalled reads reset the count.
+   * The safety poll found data no event announced. A driver that never wakes its wait queue for input would
+   * do that every time (none known; belt and braces); announced reads reset the count.
    */
-  private sigioMissed(fd: number): void {
-    if (this.sigioMisses >= MAX_SIGIO_MISSES) return;
-    this.sigioMisses++;
-    this.log.debug({ path: this.path, misses: this.sigioMisses }, 'data arrived without SIGIO');
-    if (this.sigioMisses !== MAX_SIGIO_MISSES) return;
-    this.log.warn({ path: this.path, everyMs: this.idle.maxMs }, 'no SIGIO for input on this kernel; polling the channel');
+  private missed(fd: number): void {
+    if (this.misses >= MAX_MISSES) return;
+    this.misses++;
+    this.log.debug({ path: this.path, misses: this.misses }, 'data arrived without a readiness event');
+    if (this.misses !== MAX_MISSES) return;
+    this.log.warn({ path: this.path, everyMs: this.idle.maxMs }, 'no readiness events for input on this channel; polling it');
     this.startSafetyPoll(fd, this.idle.maxMs);
   }
 
   private startSafetyPoll(fd: number, everyMs: number): void {
     clearInterval(this.safetyTimer);
-    // Timers run before the event loop looks at signals: read from setImmediate, after a pending SIGIO's
-    // drain, so a signal that was on its way does not count as missed.
+    // Timers run before the event loop polls for I/O: read from setImmediate, after a pending event's
+    // drain, so an event that was on its way does not count as missed.
     this.safetyTimer = setInterval(() => {
       setImmediate(() => {
         if (this.fd === fd && this.async) this.drain(fd, true);
@@ -210,17 +210,16 @@ export class VirtioPort extends PortBase {
   /** Non-blocking writes straight from the queue; EAGAIN (no host, or a host not reading) retries with a doubling delay. */
   private pumpSync(): void {
     const fd = this.fd;
+    const rd = this.rd as FdReadiness;
     for (let w = this.queue[0]; w; w = this.queue[0]) {
       if (w.conn.closed || fd === undefined || this.stopped) {
         this.finish(w);
         continue;
       }
-      let written: number;
-      try {
-        written = fs.writeSync(fd, w.data, w.offset, Math.min(WRITE_CHUNK, w.data.length - w.offset));
-      } catch (err) {
-        if (isErrno(err, 'EAGAIN')) return this.retryWrite();
-        this.log.warn({ conn: w.conn.id, err: String(err) }, 'write failed; reply dropped');
+      const written = rd.write(fd, w.data, w.offset, Math.min(WRITE_CHUNK, w.data.length - w.offset));
+      if (written < 0) {
+        if (written === -EAGAIN) return this.retryWrite();
+        this.log.warn({ conn: w.conn.id, err: String(errnoError(written, 'write')) }, 'write failed; reply dropped');
         this.finish(w);
         continue;
       }
@@ -239,7 +238,7 @@ export class VirtioPort extends PortBase {
     }, this.writeRetryMs);
   }
 
-  // ---- polling mode (no SIGIO) -----------------------------------------------------------------
+  // ---- polling mode (no watch) ------------------------------------------------------------------
 
   private nextIdleDelay(): number {
     const now = performance.now();
@@ -359,7 +358,7 @@ export class VirtioPort extends PortBase {
    * paused nothing is delivered; the port is read on only up to PAUSED_READ_LIMIT (see there), then not at
    * all. At resume the held chunks go to the handlers in order, one at a time, stopping as soon as one of
    * them pauses the conversation again (so parsed-but-unanswered requests stay at about one chunk's worth);
-   * then reading carries on (in SIGIO mode by a drain: the signals for what arrived meanwhile were spent).
+   * then reading carries on (in watch mode by a drain: the events for what arrived meanwhile were spent).
    */
   private resumeReading(conn: SerialConnection): void {
     while (this.conn === conn && !conn.paused && !this.stopped && conn.held) {
@@ -388,6 +387,7 @@ export class VirtioPort extends PortBase {
     this.endConnection('channel error');
     this.fd = undefined;
     this.stopTimers();
+    this.stopWatch();
     closeFd(fd);
     this.scheduleReopen();
   }
@@ -403,7 +403,7 @@ export class VirtioPort extends PortBase {
       this.log.warn({ conn: conn.id, bytes: data.length, queued: this.queuedBytes }, 'reply dropped: the host is not reading');
       return undefined;
     }
-    // SIGIO mode with nothing queued (the usual case): write right here, no promise, no queue entry.
+    // Watch mode with nothing queued (the usual case): write right here, no promise, no queue entry.
     const offset = this.async && this.queue.length === 0 ? this.writeNow(conn, data) : 0;
     if (offset === data.length) return undefined;
     return new Promise((resolve) => {
@@ -414,20 +414,21 @@ export class VirtioPort extends PortBase {
     });
   }
 
-  /** SIGIO mode: writes as much as the driver takes now; returns how far it got (all of it when the write failed: dropped). */
+  /** Watch mode: writes as much as the driver takes now; returns how far it got (all of it when the write failed: dropped). */
   private writeNow(conn: SerialConnection, data: Buffer): number {
     const fd = this.fd;
+    const rd = this.rd as FdReadiness;
     if (fd === undefined) return 0;
     let offset = 0;
-    try {
-      while (offset < data.length) {
-        offset += fs.writeSync(fd, data, offset, Math.min(WRITE_CHUNK, data.length - offset));
-        this.writeRetryMs = 0;
+    while (offset < data.length) {
+      const n = rd.write(fd, data, offset, Math.min(WRITE_CHUNK, data.length - offset));
+      if (n < 0) {
+        if (n === -EAGAIN) return offset;
+        this.log.warn({ conn: conn.id, err: String(errnoError(n, 'write')) }, 'write failed; reply dropped');
+        return data.length;
       }
-    } catch (err) {
-      if (isErrno(err, 'EAGAIN')) return offset;
-      this.log.warn({ conn: conn.id, err: String(err) }, 'write failed; reply dropped');
-      return data.length;
+      offset += n;
+      this.writeRetryMs = 0;
     }
     return offset;
   }
@@ -479,9 +480,9 @@ export class VirtioPort extends PortBase {
     for (const w of [...this.queue]) this.finish(w);
     const fd = this.fd;
     this.fd = undefined;
-    sigioWaiters.delete(this.onSignal);
+    this.stopWatch();
     if (fd === undefined) return;
-    // SIGIO mode: nothing of ours is in the pool, close now (the kernel drops the fasync entry with the
+    // Watch mode: nothing of ours is in the pool, close now (the kernel drops the epoll entry with the
     // file). Polling mode: a read blocked in the kernel keeps the file until it returns; close() does
     // not wait for it.
     if (this.async) fs.closeSync(fd);

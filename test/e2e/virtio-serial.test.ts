@@ -139,7 +139,7 @@ describe('agent on a virtio-serial port in a VM', { skip, timeout: 300_000 }, ()
     const cpu = (100 * ticks) / USER_HZ / seconds;
     console.log(`# agent CPU with no host attached: ${cpu.toFixed(1)}% of one vCPU (${ticks} ticks in ${seconds.toFixed(1)} s, TCG)`);
     // A busy loop is ~100%; TCG inflates every wakeup ~20x over KVM (see serial-port.ts). With the native
-    // addon the agent waits for SIGIO: 0.1-0.3% measured, plus at most one V8 memory-reducer GC (0.2-0.5 s),
+    // addon the kernel wakes the agent (epoll, no signals): 0.1-0.3% measured, plus at most one V8 memory-reducer GC (0.2-0.5 s),
     // so 8% holds; without it the polling fallback measures 5-8%, so 20% there.
     const limit = existsSync(path.join(REPO_ROOT, 'build/Release/guestlink.node')) ? 8 : 20;
     assert.ok(cpu < limit, `agent used ${cpu.toFixed(1)}% CPU with no host attached (limit ${limit}%)`);

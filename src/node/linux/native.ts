@@ -1,6 +1,6 @@
 // Lazy loader for guestlink's optional native addon (native/guestlink.c, built by node-gyp from
-// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2) and SIGIO ownership of an
-// fd (for the virtio-serial transport). Absent addon
+// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), SIGIO ownership of an fd,
+// and signal-free edge-triggered readiness for the virtio-serial port (fdWatch). Absent addon
 // means undefined, and callers fall back to util-linux tools.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +24,17 @@ export interface GuestlinkNative {
    * or its peer attaches or leaves (virtio-serial); off clears both flags. Listen for SIGIO first: its default action kills.
    */
   fdSetAsync(fd: number, on?: boolean): void;
+  /**
+   * Edge-triggered readiness without signals: fd goes into an epoll set of its own (EPOLLIN|EPOLLET), which
+   * libuv watches; onReady runs on the event loop after each edge and must read until EAGAIN or 0. Makes fd
+   * non-blocking. Returns a token for fdUnwatch. Absent from addons built before it (then: undefined).
+   */
+  fdWatch?(fd: number, onReady: () => void): unknown;
+  fdUnwatch?(token: unknown): void;
+  /** read(2) into the whole buffer: bytes, 0 at end of file, or -errno (never throws for the syscall). */
+  fdRead?(fd: number, buf: Buffer): number;
+  /** write(2) of buf[offset, offset+length): bytes or -errno (never throws for the syscall). */
+  fdWrite?(fd: number, buf: Buffer, offset: number, length: number): number;
   /** CPUID leaf 0x40000000 vendor ("VMwareVMware", "KVMKVMKVM", ...), or null without the hypervisor bit or off x86. */
   hypervisorVendor(): string | null;
   /**
@@ -69,6 +80,20 @@ function addonCandidates(): string[] {
     path.join(here, '..', 'lib', 'guestlink', 'guestlink.node'),
     path.join(packageRoot(), 'build', 'Release', 'guestlink.node'),
   ];
+}
+
+/** The addon's readiness functions, as the virtio-serial transport takes them (port-base.ts FdReadiness). */
+export interface NativeReadiness {
+  watch(fd: number, onReady: () => void): unknown;
+  unwatch(token: unknown): void;
+  read(fd: number, buf: Buffer): number;
+  write(fd: number, buf: Buffer, offset: number, length: number): number;
+}
+
+/** The addon's readiness functions, when the addon has them all (one built before them has not). */
+export function nativeReadiness(n: GuestlinkNative | undefined = loadNative()): NativeReadiness | undefined {
+  if (!n?.fdWatch || !n.fdUnwatch || !n.fdRead || !n.fdWrite) return undefined;
+  return { watch: n.fdWatch, unwatch: n.fdUnwatch, read: n.fdRead, write: n.fdWrite };
 }
 
 /** Loads the addon once; undefined when it was not built (or fails to load). */

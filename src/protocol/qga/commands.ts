@@ -301,7 +301,9 @@ export type CommandName = keyof typeof QGA_COMMANDS;
 
 export const COMMAND_NAMES = Object.keys(QGA_COMMANDS) as CommandName[];
 
+const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(Object.entries(QGA_COMMANDS));
+
 /** The spec of a command, or undefined for names the protocol does not know. */
 export function findCommand(name: string): CommandSpec | undefined {
-  return Object.hasOwn(QGA_COMMANDS, name) ? (QGA_COMMANDS as Record<string, CommandSpec>)[name] : undefined;
+  return COMMAND_SPECS.get(name);
 }

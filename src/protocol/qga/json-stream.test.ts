@@ -2,6 +2,7 @@
 // (the differential suite in test/peer/protocol.test.ts compares them live).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { type JsonEvent, type JsonLimits, JsonStreamReader, QEMU_JSON_LIMITS } from './json-stream.js';
 import { JsonFloat } from './json-value.js';
 
@@ -181,5 +182,129 @@ describe('JsonStreamReader limits', () => {
   it('too many tokens is an error', () => {
     const limits = { ...QEMU_JSON_LIMITS, maxTokens: 10 };
     assert.equal(errorsOf(read(['[1,2,3,4,5,6,7]'], limits))[0], 'JSON token count limit exceeded');
+  });
+});
+
+// The fast path for simple messages (JsonStreamReader.simpleMessage) must hand on exactly what the byte-wise
+// lexer and parser do, for every input and every chunking: the same values (prototype, -0 and all), the same
+// errors, in the same order.
+describe('JsonStreamReader fast path', () => {
+  const both = (chunks: (string | Uint8Array)[]) => {
+    const slow: JsonEvent[] = [];
+    const fast: JsonEvent[] = [];
+    const a = new JsonStreamReader((ev) => slow.push(ev), QEMU_JSON_LIMITS, { fastPath: false });
+    const b = new JsonStreamReader((ev) => fast.push(ev));
+    for (const c of chunks) {
+      const buf = typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
+      a.feed(buf);
+      b.feed(buf);
+    }
+    return { slow, fast };
+  };
+  const same = (chunks: (string | Uint8Array)[]) => {
+    const { slow, fast } = both(chunks);
+    assert.deepStrictEqual(fast, slow, JSON.stringify(chunks));
+    return fast;
+  };
+
+  it('reads the usual requests, with the same values the lexer makes', () => {
+    const evs = same([
+      '{"execute":"guest-ping"}\n',
+      '\xff{"execute":"guest-sync-delimited","arguments":{"id":1234567}}\n',
+      ' {"execute" : "guest-exec-status", "arguments": {"pid": 0}, "id": -0}\r\n',
+      '{"a":{"b":{"c":{"d":true}}},"e":false,"f":null,"g":""}',
+    ]);
+    assert.equal(evs.length, 5); // the 0xFF is an error event, as in qemu
+    const last = evs[4] as { value: Record<string, unknown> };
+    assert.equal(Object.getPrototypeOf(last.value), Object.getPrototypeOf(onlyValue(read(['{}']))));
+    assert.ok(Object.is((evs[3] as { value: { id: number } }).value.id, -0));
+  });
+
+  it('hands over to the lexer for what it does not take, at every place', () => {
+    for (const text of [
+      '{"id":1234567890123456}', // 16 digits: may need a bigint
+      '{"id":123456789012345}',
+      '{"id":01}',
+      '{"id":1.5}',
+      '{"id":1e3}',
+      '{"id":-}',
+      '{"id":tru}',
+      '{"id":truex}',
+      '{"id":nul}',
+      '{"a":1,"a":2}',
+      '{"a":[1]}',
+      "{'a':1}",
+      '{"a\\n":1}',
+      '{"\u00e9":1}',
+      '{"caf\xc3\xa9":1}',
+      '{"a":"\x01"}',
+      '{"a":{"b":{"c":{"d":{"e":1}}}}}', // deeper than the fast path goes
+      '{"a":1,}',
+      '{"a" 1}',
+      '{,}',
+      '{"a":1}}',
+      '{"a":1}garbage{"b":2}',
+      '\xff\xff{"a":1}',
+      '{"a":1',
+    ]) {
+      same([text]);
+      for (let cut = 1; cut < text.length; cut++) same([text.slice(0, cut), text.slice(cut)]);
+    }
+  });
+
+  it('matches the lexer on random inputs in random chunkings', () => {
+    const atom = fc.oneof(
+      fc.constantFrom('{', '}', '[', ']', ':', ',', ' ', '\n', '\xff', '"', "'", '\\', '-', '0', '.', 'e'),
+      fc.constantFrom('"execute"', '"arguments"', '"id"', '"guest-ping"', 'true', 'false', 'null', 'nul', '1e5', '"\\u0041"'),
+      fc.integer({ min: -(10 ** 16), max: 10 ** 16 }).map(String),
+      fc.string({ maxLength: 6 }).map((x) => JSON.stringify(x)),
+      fc.uint8Array({ maxLength: 3 }).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    const simpleValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ maxLength: 8 }),
+        fc.integer({ min: -(10 ** 15), max: 10 ** 15 }),
+        fc.boolean(),
+        fc.constant(null),
+        tie('object'),
+      ),
+      object: fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 4 }),
+    })).object;
+    const message = fc.oneof(
+      simpleValue.map((v) => JSON.stringify(v)),
+      fc.array(atom, { maxLength: 20 }).map((a) => a.join('')),
+      fc
+        .tuple(
+          simpleValue.map((v) => JSON.stringify(v)),
+          fc.array(atom, { maxLength: 3 }),
+        )
+        .map(([m, a]) => {
+          const at = a.length === 0 ? 0 : m.length >> 1;
+          return m.slice(0, at) + a.join('') + m.slice(at);
+        }),
+    );
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (msgs, cuts) => {
+        const text = msgs.join(' ');
+        const bytes = Buffer.from(text, 'latin1');
+        const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y);
+        const chunks: Uint8Array[] = [];
+        let prev = 0;
+        for (const c of [...at, bytes.length]) {
+          chunks.push(bytes.subarray(prev, c));
+          prev = c;
+        }
+        same(chunks);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('stays off when the limits could cut a message it would take', () => {
+    const limits = { ...QEMU_JSON_LIMITS, maxBytes: 16 };
+    const text = '{"execute":"guest-ping"}';
+    assert.deepEqual(errorsOf(read([text], limits)), errorsOf(read([...text], limits)));
+    assert.equal(errorsOf(read([text], limits))[0], 'JSON token size limit exceeded');
   });
 });

@@ -5,7 +5,7 @@
 import { TokenParser } from './json-parser.js';
 import { T, type Token } from './json-token.js';
 import { decodeLossy } from './json-utf8.js';
-import type { JsonValue } from './json-value.js';
+import { type JsonObject, type JsonValue, newJsonObject } from './json-value.js';
 
 /** Limits per message, qemu's defaults (json-streamer.c); smaller ones may be configured. */
 export interface JsonLimits {
@@ -17,6 +17,64 @@ export const QEMU_JSON_LIMITS: JsonLimits = { maxBytes: 64 << 20, maxTokens: 2 <
 
 /** What the reader hands on: one parsed value, or one error text (a reply is owed for both). */
 export type JsonEvent = { value: JsonValue } | { error: string };
+
+/**
+ * The fast path (simpleMessage) takes messages of at most this many bytes, objects nested at most FAST_DEPTH
+ * deep, and runs only when the limits cannot cut such a message (see fastPathFits).
+ */
+const FAST_MAX_BYTES = 4096;
+const FAST_DEPTH = 4;
+/** Integers of at most 15 digits are exact doubles: the parser makes them plain numbers too. */
+const FAST_MAX_DIGITS = 15;
+
+const fastPathFits = (l: JsonLimits) => l.maxBytes > 2 * FAST_MAX_BYTES && l.maxTokens > FAST_MAX_BYTES && l.maxNesting >= FAST_DEPTH;
+
+const isJsonSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * buf[from, to) as latin1 (the bytes are ASCII here). Buffer's own latin1Slice (what toString('latin1') ends
+ * in, without its argument handling; it takes any Uint8Array), or the documented way if a Node lacks it.
+ */
+const latin1Slice: (buf: Uint8Array, from: number, to: number) => string =
+  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (buf, from, to) =>
+        (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, a: number, b: number): string }).latin1Slice.call(buf, from, to)
+    : (buf, from, to) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1', from, to);
+
+/** Index of the closing quote of a string of printable ASCII without escapes starting at `from`, or -1. */
+function plainStringEnd(buf: Uint8Array, from: number, limit: number): number {
+  for (let i = from; i < limit; i++) {
+    const c = buf[i] as number;
+    if (c === 0x22) return i;
+    if (c === 0x5c || c < 0x20 || c >= 0x80) return -1;
+  }
+  return -1;
+}
+
+/**
+ * Short strings seen before (member names, command names: hosts send the same few over and over), found
+ * again by their bytes without making a new string: a string from bytes is a call into C++ each time.
+ * Process-wide (strings are immutable); 256 slots, a miss just replaces the slot.
+ */
+const INTERN_MAX = 48;
+const internSlots: (string | undefined)[] = new Array(256).fill(undefined);
+
+function plainString(buf: Uint8Array, from: number, to: number): string {
+  const len = to - from;
+  if (len > INTERN_MAX) return latin1Slice(buf, from, to);
+  let h = len;
+  for (let i = from; i < to; i++) h = (Math.imul(h, 31) + (buf[i] as number)) | 0;
+  const slot = (h ^ (h >>> 8)) & 255;
+  const known = internSlots[slot];
+  if (known !== undefined && known.length === len) {
+    let k = 0;
+    while (k < len && known.charCodeAt(k) === buf[from + k]) k++;
+    if (k === len) return known;
+  }
+  const str = latin1Slice(buf, from, to);
+  internSlots[slot] = str;
+  return str;
+}
 
 const SCRATCH_SIZE = 256;
 const SCRATCH_KEEP = 64 << 10;
@@ -64,11 +122,21 @@ export class JsonStreamReader {
   private tokenBytes = 0;
   private braces = 0;
   private brackets = 0;
+  /** Whether simpleMessage may run (the limits allow it and the caller did not turn it off). */
+  private readonly fast: boolean;
+  /** simpleMessage's position while it descends. */
+  private fastPos = 0;
+  /** Events emitted so far (feed uses it to retry the fast path only after progress). */
+  private emitted = 0;
 
+  /** `fastPath: false` keeps every byte on the byte-wise lexer (the tests compare the two). */
   constructor(
     private readonly emit: (ev: JsonEvent) => void,
     private readonly limits: JsonLimits = QEMU_JSON_LIMITS,
-  ) {}
+    opts: { fastPath?: boolean } = {},
+  ) {
+    this.fast = opts.fastPath !== false && fastPathFits(limits);
+  }
 
   reset(): void {
     this.state = S.Start;
@@ -81,7 +149,28 @@ export class JsonStreamReader {
 
   feed(buf: Uint8Array): void {
     const n = buf.length;
+    // Once the fast path declines, it is tried again only after the lexer has emitted something: the bytes
+    // it looked at are then behind us, so no byte is scanned twice over and over.
+    let declinedAt = -1;
     for (let i = 0; i < n; i++) {
+      // Between messages (or recovering from an error, at a '{' that ends the recovery, as after the 0xFF
+      // before a guest-sync-delimited): a whole simple message in this chunk is read at once.
+      if (
+        this.fast &&
+        this.tokens.length === 0 &&
+        this.emitted !== declinedAt &&
+        (this.state === S.Start || (this.state === S.Recovery && buf[i] === 0x7b))
+      ) {
+        const was = this.state;
+        this.state = S.Start;
+        const end = this.simpleMessage(buf, i, n);
+        if (end > 0) {
+          i = end - 1;
+          continue;
+        }
+        this.state = was;
+        declinedAt = this.emitted;
+      }
       // Fast path through the body of a string: the common bulk of large requests (base64 data).
       if (this.state === S.DqString || this.state === S.SqString) {
         const quote = this.state === S.DqString ? 0x22 : 0x27;
@@ -104,6 +193,115 @@ export class JsonStreamReader {
         }
       }
       this.feedByte(buf[i] as number);
+    }
+  }
+
+  /**
+   * The requests hosts send all the time (`{"execute":"guest-ping"}`, guest-sync-delimited with an integer id,
+   * commands with a few plain arguments), read straight from the bytes when the whole message is in this
+   * chunk: the byte-wise lexer builds a Buffer per token and the parser decodes them again, ~2 us natively
+   * for a guest-ping (and TCG multiplies that by some hundreds). It takes only what the lexer and parser turn
+   * into exactly the same value: objects (at most FAST_DEPTH deep, no duplicate key) of strings of printable
+   * ASCII without escapes, integers of at most 15 digits, true, false and null, whitespace as the lexer skips
+   * it, at most FAST_MAX_BYTES. Anything else (arrays, floats, escapes, errors, a message cut by the chunk's
+   * end) returns -1 having consumed nothing, and the lexer reads it from the same byte.
+   * Returns the index after the message, which has been emitted.
+   */
+  private simpleMessage(buf: Uint8Array, start: number, n: number): number {
+    const limit = Math.min(n, start + FAST_MAX_BYTES);
+    let i = start;
+    while (i < limit && isJsonSpace(buf[i] as number)) i++;
+    if (i >= limit || buf[i] !== 0x7b) return -1;
+    this.fastPos = i;
+    const value = this.simpleObject(buf, limit, 1);
+    if (value === undefined) return -1;
+    const end = this.fastPos;
+    this.emitted++;
+    this.emit({ value });
+    return end;
+  }
+
+  /** The object whose '{' is at fastPos; on success fastPos is just past its '}'. */
+  private simpleObject(buf: Uint8Array, limit: number, depth: number): JsonObject | undefined {
+    const obj = newJsonObject();
+    let i = this.fastPos + 1;
+    while (i < limit && isJsonSpace(buf[i] as number)) i++;
+    if (i >= limit) return undefined;
+    if (buf[i] === 0x7d) {
+      this.fastPos = i + 1;
+      return obj;
+    }
+    for (;;) {
+      if (buf[i] !== 0x22) return undefined;
+      const keyEnd = plainStringEnd(buf, i + 1, limit);
+      if (keyEnd < 0) return undefined;
+      const key = plainString(buf, i + 1, keyEnd);
+      i = keyEnd + 1;
+      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      if (i >= limit || buf[i] !== 0x3a) return undefined;
+      i++;
+      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      if (i >= limit) return undefined;
+      const c = buf[i] as number;
+      let value: JsonValue;
+      if (c === 0x22) {
+        const end = plainStringEnd(buf, i + 1, limit);
+        if (end < 0) return undefined;
+        value = plainString(buf, i + 1, end);
+        i = end + 1;
+      } else if (c === 0x7b) {
+        if (depth >= FAST_DEPTH) return undefined;
+        this.fastPos = i;
+        const inner = this.simpleObject(buf, limit, depth + 1);
+        if (inner === undefined) return undefined;
+        value = inner;
+        i = this.fastPos;
+      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        const neg = c === 0x2d;
+        if (neg) i++;
+        let v = 0;
+        let digits = 0;
+        if (buf[i] === 0x30) {
+          i++;
+          digits = 1;
+        } else {
+          for (; i < limit; i++) {
+            const d = (buf[i] as number) - 0x30;
+            if (d < 0 || d > 9) break;
+            if (++digits > FAST_MAX_DIGITS) return undefined;
+            v = v * 10 + d;
+          }
+        }
+        // A number the lexer would read on (more digits, a fraction, an exponent), or one the chunk may cut.
+        if (digits === 0 || i >= limit) return undefined;
+        const next = buf[i] as number;
+        if ((next >= 0x30 && next <= 0x39) || next === 0x2e || next === 0x65 || next === 0x45) return undefined;
+        value = neg ? -v : v;
+      } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
+        // The lexer reads a run of a-z as one keyword; the parser knows three.
+        let j = i;
+        while (j < limit && (buf[j] as number) >= 0x61 && (buf[j] as number) <= 0x7a) j++;
+        if (j >= limit) return undefined;
+        const len = j - i;
+        if (len === 4 && c === 0x74 && buf[i + 1] === 0x72 && buf[i + 2] === 0x75 && buf[i + 3] === 0x65) value = true;
+        else if (len === 5 && c === 0x66 && buf[i + 1] === 0x61 && buf[i + 2] === 0x6c && buf[i + 3] === 0x73 && buf[i + 4] === 0x65)
+          value = false;
+        else if (len === 4 && c === 0x6e && buf[i + 1] === 0x75 && buf[i + 2] === 0x6c && buf[i + 3] === 0x6c) value = null;
+        else return undefined;
+        i = j;
+      } else return undefined;
+      if (Object.hasOwn(obj, key)) return undefined;
+      obj[key] = value;
+      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      if (i >= limit) return undefined;
+      if (buf[i] === 0x7d) {
+        this.fastPos = i + 1;
+        return obj;
+      }
+      if (buf[i] !== 0x2c) return undefined;
+      i++;
+      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      if (i >= limit) return undefined;
     }
   }
 
@@ -309,6 +507,7 @@ export class JsonStreamReader {
     this.tokenBytes = 0;
     this.braces = 0;
     this.brackets = 0;
+    this.emitted++;
     this.emit({ error: message });
   }
 
@@ -341,6 +540,7 @@ export class JsonStreamReader {
     const value = this.parser.parse(this.tokens);
     this.tokens.length = 0;
     const error = this.parser.error;
+    this.emitted++;
     if (error !== undefined) this.emit({ error: `JSON parse error, ${error}` });
     else this.emit({ value: value as JsonValue });
   }
