@@ -1,9 +1,10 @@
 // guestlink's native addon: the few Linux syscalls Node has no binding for (FIFREEZE/FITHAW/FITRIM
-// ioctls, clock_gettime/clock_settime, reboot, SIGIO ownership of an fd), and what the VMware front end
-// needs and JavaScript cannot do: the CPUID hypervisor vendor, the VMware backdoor's `in` instruction
+// ioctls, clock_gettime/clock_settime, reboot, edge-triggered readiness of an fd without signals), and
+// what the VMware front end needs and JavaScript cannot do: the CPUID hypervisor vendor, the VMware backdoor's `in` instruction
 // (only once CPUID says VMware: on any other machine the instruction faults), and AF_VSOCK sockets.
 // Plain N-API (C), built by node-gyp from binding.gyp.
-// Every failure throws an Error whose message is strerror(errno) and whose code is the errno name.
+// Every failure throws an Error whose message is strerror(errno) and whose code is the errno name, except
+// fdRead/fdWrite, which return -errno (a non-blocking drain ends in EAGAIN every time).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -146,36 +147,6 @@ static napi_value do_reboot(napi_env env, napi_callback_info info) {
     return throw_errno(env, EINVAL, "reboot");
   sync();
   if (reboot((int)cmd) == -1) return throw_errno(env, errno, "reboot");
-  napi_value undef;
-  CHECK(napi_get_undefined(env, &undef));
-  return undef;
-}
-
-// fdSetAsync(fd, on = true): on makes the fd non-blocking and has the kernel send SIGIO to this process when it
-// becomes readable or its peer changes state (F_SETOWN(getpid()), then O_ASYNC|O_NONBLOCK); off clears both
-// flags. The caller must handle SIGIO before turning it on (its default action ends the process). Nothing is
-// changed when F_SETOWN fails; F_SETFL changes both flags at once.
-static napi_value fd_set_async(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  size_t argc = 2;
-  int fd;
-  bool on = true;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "guestlink addon: missing arguments");
-    return NULL;
-  }
-  if (get_fd(env, argv[0], &fd)) return NULL;
-  if (argc > 1) {
-    napi_valuetype t;
-    CHECK(napi_typeof(env, argv[1], &t));
-    if (t != napi_undefined) CHECK(napi_get_value_bool(env, argv[1], &on));
-  }
-  if (on && fcntl(fd, F_SETOWN, getpid()) == -1) return throw_errno(env, errno, "fcntl(F_SETOWN)");
-  int fl = fcntl(fd, F_GETFL);
-  if (fl == -1) return throw_errno(env, errno, "fcntl(F_GETFL)");
-  fl = on ? (fl | O_ASYNC | O_NONBLOCK) : (fl & ~(O_ASYNC | O_NONBLOCK));
-  if (fcntl(fd, F_SETFL, fl) == -1) return throw_errno(env, errno, "fcntl(F_SETFL)");
   napi_value undef;
   CHECK(napi_get_undefined(env, &undef));
   return undef;
@@ -554,7 +525,7 @@ static napi_value init(napi_env env, napi_value exports) {
   if (export_fn(env, exports, "fsFreeze", fs_freeze) || export_fn(env, exports, "fsThaw", fs_thaw) ||
       export_fn(env, exports, "fsTrim", fs_trim) || export_fn(env, exports, "clockGetTime", clock_get_time) ||
       export_fn(env, exports, "clockSetTime", clock_set_time) || export_fn(env, exports, "reboot", do_reboot) ||
-      export_fn(env, exports, "strerror", str_error) || export_fn(env, exports, "fdSetAsync", fd_set_async) ||
+      export_fn(env, exports, "strerror", str_error) ||
       export_fn(env, exports, "hypervisorVendor", hypervisor_vendor_js) ||
       export_fn(env, exports, "backdoorCall", backdoor_call) ||
       export_fn(env, exports, "backdoorAllowWithoutCpuid", backdoor_allow) || export_fn(env, exports, "iopl", do_iopl) ||

@@ -1,6 +1,6 @@
 // Lazy loader for guestlink's optional native addon (native/guestlink.c, built by node-gyp from
-// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), SIGIO ownership of an fd,
-// and signal-free edge-triggered readiness for the virtio-serial port (fdWatch). Absent addon
+// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), and
+// signal-free edge-triggered readiness for the virtio-serial port (fdWatch). Absent addon
 // means undefined, and callers fall back to util-linux tools.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,11 +19,6 @@ export interface GuestlinkNative {
   /** reboot(2) after sync(2); never returns on success. */
   reboot(cmd: number): void;
   strerror(errno: number): string;
-  /**
-   * on (default): F_SETOWN(getpid()) then O_ASYNC|O_NONBLOCK, so the kernel sends SIGIO when the fd turns readable
-   * or its peer attaches or leaves (virtio-serial); off clears both flags. Listen for SIGIO first: its default action kills.
-   */
-  fdSetAsync(fd: number, on?: boolean): void;
   /**
    * Edge-triggered readiness without signals: fd goes into an epoll set of its own (EPOLLIN|EPOLLET), which
    * libuv watches; onReady runs on the event loop after each edge and must read until EAGAIN or 0. Makes fd
