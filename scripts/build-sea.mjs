@@ -8,7 +8,7 @@
 // Output (default dist/sea/):
 //   guestlink          the executable; the agent as `guestlink agent ...` or when called as guestlink-agent
 //   guestlink-agent    symlink to guestlink
-//   guestlink.node     the native addon (fsfreeze/fstrim ioctls, reboot(2), SIGIO); the agent finds it
+//   guestlink.node     the native addon (fsfreeze/fstrim ioctls, reboot(2), epoll readiness); the agent finds it
 //                      beside the executable or in ../lib/guestlink/ (see src/node/linux/native.ts)
 //
 // Decisions (and why):
