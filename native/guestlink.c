@@ -309,10 +309,17 @@ static napi_value fd_unwatch_js(napi_env env, napi_callback_info info) {
   return undef;
 }
 
+// A read(2)/write(2) result for JS: the byte count, or -errno when it failed (errno as the call left it).
+static napi_value io_result(napi_env env, ssize_t n) {
+  napi_value out;
+  CHECK(napi_create_int64(env, n == -1 ? -(int64_t)errno : (int64_t)n, &out));
+  return out;
+}
+
 // fdRead(fd, buffer) -> bytes read (0: end of file, for virtio-serial no host attached) or -errno. Never throws
 // for the syscall: a non-blocking drain ends in EAGAIN every time, and an exception per drain costs.
 static napi_value fd_read_js(napi_env env, napi_callback_info info) {
-  napi_value argv[2], out;
+  napi_value argv[2];
   int fd;
   void *data;
   size_t len;
@@ -321,13 +328,12 @@ static napi_value fd_read_js(napi_env env, napi_callback_info info) {
   ssize_t n;
   do n = read(fd, data, len);
   while (n == -1 && errno == EINTR);
-  CHECK(napi_create_int64(env, n == -1 ? -(int64_t)errno : (int64_t)n, &out));
-  return out;
+  return io_result(env, n);
 }
 
 // fdWrite(fd, buffer, offset, length) -> bytes written or -errno (never throws for the syscall).
 static napi_value fd_write_js(napi_env env, napi_callback_info info) {
-  napi_value argv[4], out;
+  napi_value argv[4];
   int fd;
   void *data;
   size_t len;
@@ -342,8 +348,7 @@ static napi_value fd_write_js(napi_env env, napi_callback_info info) {
   ssize_t w;
   do w = write(fd, (char *)data + off, (size_t)n);
   while (w == -1 && errno == EINTR);
-  CHECK(napi_create_int64(env, w == -1 ? -(int64_t)errno : (int64_t)w, &out));
-  return out;
+  return io_result(env, w);
 }
 
 // strerror(errno) -> the C library's text, as qemu-ga prints it.
