@@ -231,6 +231,7 @@ async function pingRound(c, n) {
 function pinForPings(agentPids) {
   const cpus = os.cpus().length;
   const taskset = (cpu, pid) => spawnSync('taskset', ['-a', '-cp', cpu, String(pid)], { stdio: 'ignore' }).status === 0;
+  // First a no-op (all CPUs) as a probe: taskset is there and this process may set affinities.
   if (cpus < 2 || !taskset(`0-${cpus - 1}`, process.pid)) return undefined;
   if (!taskset('0', process.pid) || !agentPids.every((pid) => taskset('1', pid))) return undefined;
   return () => {
