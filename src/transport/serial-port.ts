@@ -24,7 +24,8 @@
 // Why not SIGIO (the design until 2026-11-23): a signal reaches Node through libuv's signal pipe (a lock
 // pipe, a message write, often on another thread that must wake up, then the loop's read), ~1 ms per
 // request in the TCG VM; a minimal Node responder answered guest-ping in 2.54 ms by SIGIO and 1.40 ms by
-// the epoll watch, qemu-ga 7.2 1.85 ms, a C responder with poll() 0.62 ms (same run, /tmp experiments).
+// the epoll watch, qemu-ga 7.2 1.85 ms, a C responder with poll() 0.62 ms (one run, side by side; the
+// minimal responders were throwaway experiments and are not kept).
 // Without the addon (or fdWatch failing): one blocking fd, one fs.read in flight on
 // the pool (the wait while a host is attached), and while none is read() returns 0 at once, so we
 // sleep between reads with a short backoff (IDLE_POLL: 1 ms doubling to 8 ms for 2 s after a host
@@ -42,11 +43,12 @@
 //     memory reducer (Mark-Compact (reduce) in --trace-gc at that second), not the transport.
 //   silent host attached, 5 s:      polling 0 ticks                      SIGIO 0-2 ticks   watch 1 tick
 //   first reply, back-to-back reconnects, median (p99): polling 4.4-6.8 ms (17-23)  SIGIO 3.2-6.4 (12-32)
-//     watch 3.6 (16.4), 200 cycles, fds 22 -> 22
+//     watch 3.6 (16.4), one run of 200 cycles, fds 22 -> 22
 //     side by side (two VMs, interleaved, 60 each): polling 11.7 (26)  SIGIO 7.7 (18.5)
 //   first reply after 150-250 ms away, median (p99):     polling 12.9-18.9 (21-117)  SIGIO 7.7-8.5 (21-32)
 //   first reply after 2.5-3.5 s away, median:            polling 26-55               SIGIO 8-11   watch 10.7
-//   guest-ping round trip while connected, side by side with qemu-ga 7.2 (1,000 pings each, median):
+//   guest-ping round trip while connected, side by side with qemu-ga 7.2 (one run each, 1,000 pings, median;
+//   docs/benchmarks.md has the benchmark's figures):
 //     SIGIO 3.7 ms (qemu-ga 1.5); watch 2.3 ms (qemu-ga 1.4); watch with the reader's fast path and the
 //     constant empty reply (json-stream.ts simpleMessage, dispatcher.ts EMPTY_RETURN) 1.53 ms (qemu-ga 1.54).
 //   guest-file-read 16 MiB (21 MiB reply): polling 1.8 s, SIGIO 1.0 s (median of 3).
