@@ -6,7 +6,7 @@
 // none is serving, and only what was started here is stopped.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -263,6 +263,24 @@ describe('libvirt against guestlink and qemu-ga in the same guest', { skip, time
 
   test('shutdown --mode agent: succeeds and the transient domain goes away', async () => {
     const r = await both((d) => ['shutdown', d, '--mode', 'agent']);
+    // Seen once in CI (2026-11-23, 1 run in ~10): right after the agent-mode reboot above, libvirt 9.0
+    // failed guestlink's domain's shutdown within 0.4 s with "End of file from agent socket" and the domain
+    // kept running (its QEMU log ends "reason=destroyed", by the test's cleanup). libvirt reports that when
+    // its agent socket hangs up (qemuAgentIO), which only QEMU's side can do; the cause was not found. Then
+    // the test shows libvirt's agent log, waits until the agent answers through libvirt again, and asks once
+    // more: the agent must still shut the domain down.
+    for (const kind of KINDS) {
+      const state = await virshRaw(['domstate', dom[kind]]);
+      if (r[kind].code === 0 || !/End of file from agent socket/.test(r[kind].stderr) || !/running/.test(state.stdout)) continue;
+      const log = existsSync(daemons?.debugLog ?? '') ? readFileSync(daemons?.debugLog as string, 'utf8') : '';
+      const agentLines = log.split('\n').filter((l) => /qemu_agent|Agent|agent/.test(l));
+      console.log(
+        `# ${kind}: libvirt said "End of file from agent socket", the domain still runs; retrying once. libvirtd agent log, last lines:`,
+      );
+      for (const l of agentLines.slice(-25)) console.log(`#   ${l.slice(0, 300)}`);
+      await waitAgent(dom[kind], 60_000);
+      r[kind] = await virshRaw(['shutdown', dom[kind], '--mode', 'agent']);
+    }
     assert.equal(r.guestlink.code, r['qemu-ga'].code, `${r.guestlink.stderr} / ${r['qemu-ga'].stderr}`);
     assert.equal(r.guestlink.code, 0, r.guestlink.stderr);
     for (const kind of KINDS) {
