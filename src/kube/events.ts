@@ -56,7 +56,9 @@ export class Recorder {
       .createEvent(event, this.callTimeoutMs)
       .then(
         () => undefined,
-        (err: Error) => this.audit.debug({ kube: reason, err: err.message }, 'could not post the Kubernetes event'),
+        // A warning: events failing for good (RBAC without events create, an API server that refuses
+        // them) should be seen; the step itself is in the audit line above either way.
+        (err: Error) => this.audit.warn({ kube: reason, err: err.message }, 'could not post the Kubernetes event'),
       )
       .finally(() => this.pending.delete(p));
     this.pending.add(p);

@@ -70,9 +70,21 @@ test('guest-shutdown over QGA: cordon and evictions on the API, then the dry-run
   assert.equal(lifecycle.bootId, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   assert.equal(lifecycle.cordoned, true);
   // Events are posted beside the drain and flushed for at most 2 s before the power action (which they
-  // never delay), so on a loaded machine the last ones may land just after the power record.
-  for (const r of ['ShutdownRequested', 'Cordoned', 'Drained', 'Proceeding'])
-    assert.ok(await until(() => double.events.some((e) => e.reason === r), 10_000), `event ${r}`);
+  // never delay), so on a loaded machine the last ones may land just after the power record. They are best
+  // effort (a post gives up after 5 s): every step must show up as an Event, or as the agent's warning that
+  // it could not post it (seen once in CI, for Proceeding, with a VM test starving the machine).
+  for (const r of ['ShutdownRequested', 'Cordoned', 'Drained', 'Proceeding']) {
+    const posted = await until(() => double.events.some((e) => e.reason === r), 10_000);
+    const gaveUp = agent
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('could not post the Kubernetes event') && l.includes(`"kube":"${r}"`));
+    if (!posted && gaveUp) console.log(`# event ${r} not posted, the agent said so: ${gaveUp}`);
+    assert.ok(
+      posted || gaveUp,
+      `event ${r}: neither posted nor reported; events seen: ${double.events.map((e) => e.reason).join(', ')}; agent log:\n${agent.stderr()}`,
+    );
+  }
   assert.deepEqual(
     double.requests.filter((r) => r.status === 401 || r.status === 403),
     [],
