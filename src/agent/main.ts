@@ -43,7 +43,15 @@ async function createTransport(config: AgentConfig, log: Logger): Promise<Transp
   }
 }
 
-async function createPower(config: AgentConfig, log: Logger): Promise<Power> {
+/**
+ * The transport, once it exists, for the reboot(2) power back end to hang up before the machine stops
+ * (the node back end is made before the transport).
+ */
+interface Channel {
+  transport?: Transport;
+}
+
+async function createPower(config: AgentConfig, log: Logger, channel: Channel): Promise<Power> {
   if (config.power === 'dry-run') {
     const file = path.join(config.statedir, 'guestlink-power.jsonl');
     return new DryRunPower((r) => {
@@ -53,7 +61,7 @@ async function createPower(config: AgentConfig, log: Logger): Promise<Power> {
   }
   const { LinuxPower, detectPowerKind, nativeRebootSyscall } = await import('../node/linux/power.js');
   const kind = config.power === 'auto' ? detectPowerKind() : config.power;
-  return new LinuxPower(kind, { rebootSyscall: nativeRebootSyscall() });
+  return new LinuxPower(kind, { rebootSyscall: nativeRebootSyscall(() => channel.transport?.hangUp?.()) });
 }
 
 /** The environment variables qemu-ga itself honours (TZ for the time zone, QGA_OS_RELEASE for tests). */
@@ -63,7 +71,7 @@ interface QgaEnvironment {
 }
 
 /** The node back end the commands act through (generic Linux today; Talos when configured). */
-async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment): Promise<NodeBackend> {
+async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment, channel: Channel): Promise<NodeBackend> {
   // select.ts loads nothing heavy: gRPC and YAML come only with the Talos back end.
   const { chooseBackend } = await import('../node/talos/select.js');
   const choice = chooseBackend(config);
@@ -87,12 +95,12 @@ async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment)
     });
     log.info(setup.describe, 'Talos back end');
     // dry-run keeps its promise on Talos too (record, never act); the Linux power kinds mean nothing here.
-    if (config.power === 'dry-run') return { ...node, power: await createPower(config, log) };
+    if (config.power === 'dry-run') return { ...node, power: await createPower(config, log, channel) };
     if (config.power !== 'auto')
       log.warn({ power: config.power }, 'the Talos back end powers off through the Talos API; --power is ignored');
     return node;
   }
-  const power = await createPower(config, log);
+  const power = await createPower(config, log, channel);
   const { createLinuxBackend } = await import('../node/linux/index.js');
   return createLinuxBackend({ power, ...env });
 }
@@ -231,7 +239,8 @@ export async function startAgent(
   const qgaEnv: QgaEnvironment = {};
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
   if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
-  const node = await withKubernetes(config, await createNode(config, log, qgaEnv), log);
+  const channel: Channel = {};
+  const node = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,
@@ -252,6 +261,7 @@ export async function startAgent(
   if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config, env), log });
   const stopFrontEnds = await startOtherFrontEnds(config, node, log);
   const transport = await createTransport(config, log);
+  channel.transport = transport;
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(

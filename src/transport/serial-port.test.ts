@@ -217,6 +217,50 @@ test('the addon watch: an fd already readable is announced once per edge, a bad 
   assert.throws(() => rd.watch(1 << 20, () => {}), { code: 'EBADF' });
 });
 
+test('hangUp() leaves the port (the conversation ends, the fd is closed) and reopens it: later bytes arrive on a new conversation', {
+  skip: readiness ? false : 'native addon not built',
+}, async () => {
+  const dir = tmp();
+  const dev = path.join(dir, 'port');
+  execFileSync('mkfifo', [dev]);
+  const watched: number[] = [];
+  const rd = readiness as NonNullable<typeof readiness>;
+  const t = new SerialPortTransport(dev, {
+    kind: 'virtio-serial',
+    retry: false,
+    retryIntervalMs: 50,
+    log: quiet,
+    readiness: {
+      ...rd,
+      watch: (fd, onReady) => {
+        watched.push(fd);
+        return rd.watch(fd, onReady);
+      },
+    },
+  });
+  const got: [number, string][] = [];
+  const closed: number[] = [];
+  await t.start({ data: (c, chunk) => got.push([c.id, chunk.toString()]), closed: (c) => closed.push(c.id) });
+  const w = fs.openSync(dev, fs.constants.O_RDWR);
+  try {
+    fs.writeSync(w, 'one\n');
+    await until(() => got.length === 1);
+    const first = (got[0] as [number, string])[0];
+    t.hangUp();
+    assert.deepEqual(closed, [first], 'the conversation ended at once');
+    assert.throws(() => fs.fstatSync(watched[0] as number), /EBADF/, 'the port fd is closed');
+    await until(() => watched.length === 2, 3000);
+    fs.writeSync(w, 'two\n');
+    await until(() => got.length === 2);
+    assert.equal((got[1] as [number, string])[1], 'two\n');
+    assert.notEqual((got[1] as [number, string])[0], first, 'a new conversation');
+  } finally {
+    await t.close();
+    fs.closeSync(w);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('isa-serial refuses a device that is not a tty', async () => {
   const dir = tmp();
   const file = path.join(dir, 'plain');

@@ -106,6 +106,10 @@ export class SerialPortTransport implements Transport {
   async close(): Promise<void> {
     await this.port.close();
   }
+
+  hangUp(): void {
+    if (this.port instanceof VirtioPort) this.port.hangUp();
+  }
 }
 
 /** What can go wrong opening the device, worded like qemu-ga with a hint at the usual cause. */

@@ -33,6 +33,12 @@ export interface Transport {
   readonly name: string;
   start(handlers: ConnectionHandlers): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Leave the channel now, as an agent that exits does, and come back later (virtio-serial: the port is
+   * closed, so the host sees the agent go, and reopened a second later). The reboot(2) power back end
+   * calls it just before the machine stops: see LinuxPower's PowerDeps.beforeReboot.
+   */
+  hangUp?(): void;
 }
 
 let nextConnectionId = 1;

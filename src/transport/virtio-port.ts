@@ -381,6 +381,22 @@ export class VirtioPort extends PortBase {
     }
   }
 
+  /**
+   * Closes the port as an exiting agent would (the driver tells the host: QEMU's VSERPORT_CHANGE
+   * connected=false, which libvirt takes as the end of a guest-shutdown), then reopens it a second later.
+   */
+  hangUp(): void {
+    const fd = this.fd;
+    if (fd === undefined || this.stopped) return;
+    this.log.info({ path: this.path }, 'leaving the channel before the power action');
+    this.endConnection('agent hung up');
+    this.fd = undefined;
+    this.stopTimers();
+    this.stopWatch();
+    closeFd(fd);
+    this.scheduleReopen();
+  }
+
   /** A device error (ENODEV after hot-unplug, EIO): drop the fd and reopen every second. */
   private fail(fd: number, err: NodeJS.ErrnoException): void {
     this.log.warn({ path: this.path, err: err.message }, 'channel error; reopening');

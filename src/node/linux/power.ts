@@ -8,7 +8,7 @@
 // - syscall: sync(2) then reboot(2) through the native addon: the last resort when no init will act
 //   (for example a minimal initramfs); nothing is stopped cleanly.
 // No shell is ever involved.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { Power, ShutdownMode, SuspendMode } from '../interfaces.js';
@@ -132,8 +132,27 @@ export class LinuxPower implements Power {
   }
 }
 
-/** sync(2) then reboot(2) through the native addon, or undefined when the addon is not built. */
-export function nativeRebootSyscall(): PowerDeps['rebootSyscall'] {
+/** CAP_SYS_BOOT in this process's effective set (/proc/self/status CapEff, bit 22); undefined if unknown. */
+function hasCapSysBoot(): boolean | undefined {
+  try {
+    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return hex === undefined ? undefined : (BigInt(`0x${hex}`) & (1n << 22n)) !== 0n;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * sync(2) then reboot(2) through the native addon, or undefined when the addon is not built.
+ * beforeReboot runs just before (the agent hangs up its channel): with an init, the agent is stopped
+ * before the machine goes down and the host sees it leave the port; libvirt ends a guest-shutdown on
+ * that (or on QEMU's SHUTDOWN event), and when neither came before its agent socket hung up at power-off
+ * it failed `virsh shutdown --mode agent` with "End of file from agent socket" though the domain did shut
+ * down (1 run in ~10 of test/e2e/libvirt). A missing CAP_SYS_BOOT is refused before hanging up, so the
+ * host gets that error; a reboot(2) that fails afterwards is logged by the caller, its reply has no one
+ * to go to, and the channel is back a second later.
+ */
+export function nativeRebootSyscall(beforeReboot?: () => void): PowerDeps['rebootSyscall'] {
   const native = loadNative();
   if (!native) return undefined;
   const cmd: Record<ShutdownMode, number> = {
@@ -142,8 +161,15 @@ export function nativeRebootSyscall(): PowerDeps['rebootSyscall'] {
     halt: native.LINUX_REBOOT_CMD_HALT,
   };
   return async (mode) => {
+    if (hasCapSysBoot() === false)
+      throw genericError('reboot(2) needs CAP_SYS_BOOT, which the agent does not have: choose another --power back end', 'POWER_FAILED');
     // Let the caller's log line and the host see the request go out before the machine stops.
     await new Promise((r) => setTimeout(r, 100));
+    if (beforeReboot) {
+      beforeReboot();
+      // Time for the driver's notice to reach QEMU and the host to act on it (~ms; TCG and load: more).
+      await new Promise((r) => setTimeout(r, 300));
+    }
     try {
       native.reboot(cmd[mode]);
     } catch (err) {
