@@ -66,8 +66,8 @@ function errnoError(negErrno: number, syscall: string): NodeJS.ErrnoException {
  */
 export class VirtioPort extends PortBase {
   private fd: number | undefined;
-  /** Watch mode: the fd is non-blocking and watched (this.rd is set). */
-  private async = false;
+  /** Watch mode: the fd is non-blocking and watched (this.rd is set); else polling mode. */
+  private watching = false;
   private watchToken: unknown;
   private misses = 0;
   private readonly buf = Buffer.allocUnsafe(READ_SIZE);
@@ -87,7 +87,7 @@ export class VirtioPort extends PortBase {
   private readonly rd: FdReadiness | undefined;
   private readonly onReady = () => {
     const fd = this.fd;
-    if (!this.async || fd === undefined) return;
+    if (!this.watching || fd === undefined) return;
     this.drain(fd, false);
     // A write waiting for the host: the driver also wakes us when the host attaches (PORT_OPEN), which is
     // when writes that got EAGAIN can go (a reply to a host that reconnected before its PORT_OPEN arrived).
@@ -114,8 +114,8 @@ export class VirtioPort extends PortBase {
     this.fd = fd;
     this.idleDelay = 0;
     this.readStopped = false;
-    this.async = this.startWatch(fd);
-    if (!this.async) return this.read(fd);
+    this.watching = this.startWatch(fd);
+    if (!this.watching) return this.read(fd);
     const untrusted = this.misses >= MAX_MISSES;
     this.startSafetyPoll(fd, untrusted ? this.idle.maxMs : (this.opts.safetyPollMs ?? SAFETY_POLL_MS));
     this.drain(fd, false);
@@ -179,7 +179,7 @@ export class VirtioPort extends PortBase {
     if (this.confirmTimer) return;
     this.confirmTimer = setTimeout(() => {
       this.confirmTimer = undefined;
-      if (this.fd === fd && this.async) this.drain(fd, false);
+      if (this.fd === fd && this.watching) this.drain(fd, false);
     }, left + 1);
   }
 
@@ -202,7 +202,7 @@ export class VirtioPort extends PortBase {
     // drain, so an event that was on its way does not count as missed.
     this.safetyTimer = setInterval(() => {
       setImmediate(() => {
-        if (this.fd === fd && this.async) this.drain(fd, true);
+        if (this.fd === fd && this.watching) this.drain(fd, true);
       });
     }, everyMs);
   }
@@ -374,7 +374,7 @@ export class VirtioPort extends PortBase {
   private continueReading(): void {
     const fd = this.fd;
     if (fd === undefined || this.stopped) return;
-    if (this.async) this.drain(fd, false);
+    if (this.watching) this.drain(fd, false);
     else if (this.readStopped) {
       this.readStopped = false;
       this.read(fd);
@@ -389,18 +389,18 @@ export class VirtioPort extends PortBase {
     const fd = this.fd;
     if (fd === undefined || this.stopped) return;
     this.log.info({ path: this.path }, 'leaving the channel before the power action');
-    this.endConnection('agent hung up');
-    this.fd = undefined;
-    this.stopTimers();
-    this.stopWatch();
-    closeFd(fd);
-    this.scheduleReopen();
+    this.closeAndReopen(fd, 'agent hung up');
   }
 
   /** A device error (ENODEV after hot-unplug, EIO): drop the fd and reopen every second. */
   private fail(fd: number, err: NodeJS.ErrnoException): void {
     this.log.warn({ path: this.path, err: err.message }, 'channel error; reopening');
-    this.endConnection('channel error');
+    this.closeAndReopen(fd, 'channel error');
+  }
+
+  /** Ends the conversation, closes the port and tries to open it again every second. */
+  private closeAndReopen(fd: number, reason: string): void {
+    this.endConnection(reason);
     this.fd = undefined;
     this.stopTimers();
     this.stopWatch();
@@ -420,7 +420,7 @@ export class VirtioPort extends PortBase {
       return undefined;
     }
     // Watch mode with nothing queued (the usual case): write right here, no promise, no queue entry.
-    const offset = this.async && this.queue.length === 0 ? this.writeNow(conn, data) : 0;
+    const offset = this.watching && this.queue.length === 0 ? this.writeNow(conn, data) : 0;
     if (offset === data.length) return undefined;
     return new Promise((resolve) => {
       this.queue.push({ conn, data, offset, resolve });
@@ -450,7 +450,7 @@ export class VirtioPort extends PortBase {
   }
 
   private pump(): void {
-    if (this.async) this.pumpSync();
+    if (this.watching) this.pumpSync();
     else this.pumpPooled();
   }
 
@@ -501,7 +501,7 @@ export class VirtioPort extends PortBase {
     // Watch mode: nothing of ours is in the pool, close now (the kernel drops the epoll entry with the
     // file). Polling mode: a read blocked in the kernel keeps the file until it returns; close() does
     // not wait for it.
-    if (this.async) fs.closeSync(fd);
+    if (this.watching) fs.closeSync(fd);
     else closeFd(fd);
   }
 }
