@@ -40,6 +40,13 @@ type Result = JsonValue | undefined | void;
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promise;
 
+/** Whether this reply is the one guest-sync-delimited asked to lead with 0xFF (asked once, taken once). */
+function takeDelimiter(session: Session): boolean {
+  const lead = session.delimitNextReply;
+  session.delimitNextReply = false;
+  return lead;
+}
+
 /** `{}` (what guest-ping and other commands without a result return): printed as `{}` like any object without members. */
 function isEmptyObject(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -91,11 +98,8 @@ export class Dispatcher {
   /** The success reply (none for commands without one); an encoding failure still gets an error reply. */
   private reply(spec: CommandSpec, session: Session, result: Result, id: JsonValue | undefined, name: string): Reply {
     if (spec.successResponse === false) return null;
-    if (id === undefined && (result == null || isEmptyObject(result))) {
-      const lead = session.delimitNextReply;
-      session.delimitNextReply = false;
-      return lead ? EMPTY_RETURN_DELIMITED : EMPTY_RETURN;
-    }
+    if (id === undefined && (result == null || isEmptyObject(result)))
+      return takeDelimiter(session) ? EMPTY_RETURN_DELIMITED : EMPTY_RETURN;
     try {
       return this.wire(session, encodeReturn(result == null ? {} : result, id));
     } catch (err) {
@@ -162,8 +166,7 @@ export class Dispatcher {
 
   /** The reply bytes; 0xFF first when guest-sync-delimited asked for it. */
   private wire(session: Session, reply: string | JsonParts): Buffer {
-    const lead = session.delimitNextReply ? DELIMITER : undefined;
-    session.delimitNextReply = false;
+    const lead = takeDelimiter(session) ? DELIMITER : undefined;
     return partsToBuffer(typeof reply === 'string' ? [reply] : reply, lead);
   }
 }

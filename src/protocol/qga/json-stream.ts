@@ -31,6 +31,12 @@ const fastPathFits = (l: JsonLimits) => l.maxBytes > 2 * FAST_MAX_BYTES && l.max
 
 const isJsonSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
+/** The index of the first byte from `i` on that is not whitespace the lexer skips, or `limit`. */
+function skipSpace(buf: Uint8Array, i: number, limit: number): number {
+  while (i < limit && isJsonSpace(buf[i] as number)) i++;
+  return i;
+}
+
 /**
  * buf[from, to) as latin1 (the bytes are ASCII here). Buffer's own latin1Slice (what toString('latin1') ends
  * in, without its argument handling; it takes any Uint8Array), or the documented way if a Node lacks it.
@@ -209,8 +215,7 @@ export class JsonStreamReader {
    */
   private simpleMessage(buf: Uint8Array, start: number, n: number): number {
     const limit = Math.min(n, start + FAST_MAX_BYTES);
-    let i = start;
-    while (i < limit && isJsonSpace(buf[i] as number)) i++;
+    const i = skipSpace(buf, start, limit);
     // Whitespace between messages (the newline after each): skipped, as the lexer would.
     if (i >= limit) return i;
     if (buf[i] !== 0x7b) return -1;
@@ -226,8 +231,7 @@ export class JsonStreamReader {
   /** The object whose '{' is at fastPos; on success fastPos is just past its '}'. */
   private simpleObject(buf: Uint8Array, limit: number, depth: number): JsonObject | undefined {
     const obj = newJsonObject();
-    let i = this.fastPos + 1;
-    while (i < limit && isJsonSpace(buf[i] as number)) i++;
+    let i = skipSpace(buf, this.fastPos + 1, limit);
     if (i >= limit) return undefined;
     if (buf[i] === 0x7d) {
       this.fastPos = i + 1;
@@ -238,11 +242,9 @@ export class JsonStreamReader {
       const keyEnd = plainStringEnd(buf, i + 1, limit);
       if (keyEnd < 0) return undefined;
       const key = plainString(buf, i + 1, keyEnd);
-      i = keyEnd + 1;
-      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      i = skipSpace(buf, keyEnd + 1, limit);
       if (i >= limit || buf[i] !== 0x3a) return undefined;
-      i++;
-      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      i = skipSpace(buf, i + 1, limit);
       if (i >= limit) return undefined;
       const c = buf[i] as number;
       let value: JsonValue;
@@ -294,15 +296,14 @@ export class JsonStreamReader {
       } else return undefined;
       if (Object.hasOwn(obj, key)) return undefined;
       obj[key] = value;
-      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      i = skipSpace(buf, i, limit);
       if (i >= limit) return undefined;
       if (buf[i] === 0x7d) {
         this.fastPos = i + 1;
         return obj;
       }
       if (buf[i] !== 0x2c) return undefined;
-      i++;
-      while (i < limit && isJsonSpace(buf[i] as number)) i++;
+      i = skipSpace(buf, i + 1, limit);
       if (i >= limit) return undefined;
     }
   }
