@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadNative, nativeReadiness } from '../node/linux/native.js';
+import type { FdReadiness } from './port-base.js';
 import { PAUSED_READ_LIMIT, SerialPortOpenError, type SerialPortOptions, SerialPortTransport } from './serial-port.js';
 import type { Connection } from './types.js';
 
@@ -114,20 +115,25 @@ async function fifoPort(dir: string, opts: Partial<SerialPortOptions>) {
 
 const readiness = nativeReadiness(native);
 
+/** The addon's readiness, noting each fd it is asked to watch. */
+function recordingReadiness(watched: number[]): FdReadiness {
+  const rd = readiness as NonNullable<typeof readiness>;
+  return {
+    ...rd,
+    watch: (fd, onReady) => {
+      watched.push(fd);
+      return rd.watch(fd, onReady);
+    },
+  };
+}
+
 test('with the readiness watch (the native addon) bytes arrive by an event, not by the safety poll, and close() needs no wake-up byte', {
   skip: readiness ? false : 'native addon not built',
 }, async () => {
   const dir = tmp();
   const watched: number[] = [];
-  const rd = readiness as NonNullable<typeof readiness>;
   const p = await fifoPort(dir, {
-    readiness: {
-      ...rd,
-      watch: (fd, onReady) => {
-        watched.push(fd);
-        return rd.watch(fd, onReady);
-      },
-    },
+    readiness: recordingReadiness(watched),
     safetyPollMs: 60_000,
   });
   try {
@@ -224,19 +230,12 @@ test('hangUp() leaves the port (the conversation ends, the fd is closed) and reo
   const dev = path.join(dir, 'port');
   execFileSync('mkfifo', [dev]);
   const watched: number[] = [];
-  const rd = readiness as NonNullable<typeof readiness>;
   const t = new SerialPortTransport(dev, {
     kind: 'virtio-serial',
     retry: false,
     retryIntervalMs: 50,
     log: quiet,
-    readiness: {
-      ...rd,
-      watch: (fd, onReady) => {
-        watched.push(fd);
-        return rd.watch(fd, onReady);
-      },
-    },
+    readiness: recordingReadiness(watched),
   });
   const got: [number, string][] = [];
   const closed: number[] = [];

@@ -78,12 +78,12 @@ function addonCandidates(): string[] {
 }
 
 /** The addon's readiness functions, as the virtio-serial transport takes them (port-base.ts FdReadiness). */
-export interface NativeReadiness {
-  watch(fd: number, onReady: () => void): unknown;
-  unwatch(token: unknown): void;
-  read(fd: number, buf: Buffer): number;
-  write(fd: number, buf: Buffer, offset: number, length: number): number;
-}
+export type NativeReadiness = {
+  watch: NonNullable<GuestlinkNative['fdWatch']>;
+  unwatch: NonNullable<GuestlinkNative['fdUnwatch']>;
+  read: NonNullable<GuestlinkNative['fdRead']>;
+  write: NonNullable<GuestlinkNative['fdWrite']>;
+};
 
 /** The addon's readiness functions, when the addon has them all (one built before them has not). */
 export function nativeReadiness(n: GuestlinkNative | undefined = loadNative()): NativeReadiness | undefined {
