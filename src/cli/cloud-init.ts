@@ -177,7 +177,7 @@ function imageDate(env: Readonly<Record<string, string | undefined>>): Date {
  * Writes a file readable by its owner only (the seed may hold a password hash), through a temporary
  * name in the same directory and a rename, so a reader never sees half a file.
  */
-function writePrivate(target: string, data: string | Buffer): void {
+export function writePrivate(target: string, data: string | Buffer): void {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });

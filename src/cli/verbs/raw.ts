@@ -1,6 +1,7 @@
 // Verbs that parse their own command line (the cloud-init generator has its own option table):
 // main hands them argv after the verb name, untouched.
 import { cloudInitVerb } from '../cloud-init.js';
+import { talosVerb } from './talos.js';
 import type { Io } from './types.js';
 
 export interface RawVerb {
@@ -14,5 +15,10 @@ export const RAW_VERBS: Readonly<Record<string, RawVerb>> = {
     usage: 'cloud-init [--config FILE] [--out-dir DIR] [--iso PATH] [--print] [settings...]',
     summary: 'render NoCloud user-data, meta-data, network-config and the cidata ISO (docs/cloud-init.md)',
     run: (argv, io) => cloudInitVerb(argv, io),
+  },
+  talos: {
+    usage: 'talos schematic|network [...] (guestlink talos --help)',
+    summary: 'Image Factory schematics with exact IDs, META key 10 static networking, asset URLs (docs/talos-images.md)',
+    run: (argv, io) => talosVerb(argv, io),
   },
 };
