@@ -166,7 +166,7 @@ function expandHome(p: string, env: Readonly<Record<string, string | undefined>>
 }
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org) fixes the image's timestamps; otherwise now. */
-function imageDate(env: Readonly<Record<string, string | undefined>>): Date {
+export function imageDate(env: Readonly<Record<string, string | undefined>>): Date {
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch === undefined) return new Date();
   if (!/^\d{1,12}$/.test(epoch)) throw new CloudInitSettingError(`SOURCE_DATE_EPOCH "${epoch}": seconds since 1970 are expected`);

@@ -56,7 +56,9 @@ export interface TalosSeedInput {
   instanceId?: string;
 }
 
-const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0 } as const;
+// YAML 1.1 rules on output: cloud-init (PyYAML) reads 1.1, where an unquoted MAC such as
+// 52:54:00:12:34:56 is a base-60 integer; the 1.1 stringifier quotes it (Talos's go-yaml reads either).
+const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, version: '1.1' } as const;
 
 /** The three seed files. */
 export function talosSeedFiles(input: TalosSeedInput): SeedFile[] {
