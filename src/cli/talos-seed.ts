@@ -69,7 +69,8 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
   const stdin = io.stdin ?? process.stdin;
   let seeds: Seed[];
   try {
-    if (!v['out-dir'] && !v.iso && !v['iso-dir'] && !v.print) throw new TalosInputError('say where the seed goes: --out-dir DIR, --iso PATH (--iso-dir DIR with --nodes) and/or --print');
+    if (!v['out-dir'] && !v.iso && !v['iso-dir'] && !v.print)
+      throw new TalosInputError('say where the seed goes: --out-dir DIR, --iso PATH (--iso-dir DIR with --nodes) and/or --print');
     const cap = caps(v);
     const limits = { maxBytes: cap.maxBytes, maxNodes: cap.maxNodes, maxDepth: cap.maxDepth };
     const readConfig = async (file: string) => {
@@ -77,12 +78,20 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
       checkMachineConfig(text, file);
       return text;
     };
-    if (!v['machine-config'] && !v.nodes) throw new TalosInputError('--talos needs --machine-config FILE (controlplane.yaml or worker.yaml from talosctl gen config)');
+    if (!v['machine-config'] && !v.nodes)
+      throw new TalosInputError('--talos needs --machine-config FILE (controlplane.yaml or worker.yaml from talosctl gen config)');
     if (v.nodes) {
       if (v.iso) throw new TalosInputError('with --nodes, use --iso-dir DIR (one ISO per node)');
-      if (v.hostname || v.address || v['link-mac'] || v['instance-id']) throw new TalosInputError('with --nodes, host names, addresses, MACs and instance-ids come from the nodes file');
+      if (v.hostname || v.address || v['link-mac'] || v['instance-id'])
+        throw new TalosInputError('with --nodes, host names, addresses, MACs and instance-ids come from the nodes file');
       const nodesFile = v.nodes as string;
-      const fleet = parseFleet(await readInput(nodesFile, cap.maxBytes, stdin, 'nodes file'), networkInput(v), nodesFile, limits, cap.maxFleet);
+      const fleet = parseFleet(
+        await readInput(nodesFile, cap.maxBytes, stdin, 'nodes file'),
+        networkInput(v),
+        nodesFile,
+        limits,
+        cap.maxFleet,
+      );
       const cache = new Map<string, string>();
       const config = async (file: string) => cache.get(file) ?? (cache.set(file, await readConfig(file)).get(file) as string);
       seeds = [];
@@ -90,13 +99,26 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
         const file = n.machineConfig
           ? path.resolve(path.dirname(nodesFile), n.machineConfig)
           : ((n.role === 'worker' ? (v['worker-config'] ?? v['machine-config']) : v['machine-config']) as string | undefined);
-        if (!file) throw new TalosInputError(`node ${n.name}: no machine config (give --machine-config or "machineConfig" in the nodes file)`);
+        if (!file)
+          throw new TalosInputError(`node ${n.name}: no machine config (give --machine-config or "machineConfig" in the nodes file)`);
         const text = await config(file);
         const declared = machineConfigRole(text);
-        if (declared && declared !== (n.role === 'controlplane' ? 'controlplane' : 'worker') && !(declared === 'init' && n.role === 'controlplane'))
+        if (
+          declared &&
+          declared !== (n.role === 'controlplane' ? 'controlplane' : 'worker') &&
+          !(declared === 'init' && n.role === 'controlplane')
+        )
           throw new TalosInputError(`node ${n.name} has role ${n.role}, but ${file} is a ${declared} config`);
         const net = resolveStaticNetwork(n.network);
-        seeds.push({ name: n.name, files: talosSeedFiles({ machineConfig: text, network: net, hostname: n.name, ...(n.network.linkMac ? { mac: n.network.linkMac } : {}) }) });
+        seeds.push({
+          name: n.name,
+          files: talosSeedFiles({
+            machineConfig: text,
+            network: net,
+            hostname: n.name,
+            ...(n.network.linkMac ? { mac: n.network.linkMac } : {}),
+          }),
+        });
       }
     } else {
       if (v['iso-dir'] || v['worker-config']) throw new TalosInputError('--iso-dir and --worker-config go with --nodes');
@@ -135,7 +157,11 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         for (const f of seed.files) writePrivate(path.join(dir, f.name), f.text);
       }
-      const iso = fleet ? (v['iso-dir'] ? path.join(v['iso-dir'] as string, `${seed.name}.iso`) : undefined) : (v.iso as string | undefined);
+      const iso = fleet
+        ? v['iso-dir']
+          ? path.join(v['iso-dir'] as string, `${seed.name}.iso`)
+          : undefined
+        : (v.iso as string | undefined);
       if (iso) {
         mkdirSync(path.dirname(path.resolve(iso)), { recursive: true, mode: 0o700 });
         const image = talosSeedIso(seed.files, date);
@@ -143,7 +169,10 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
         io.stderr.write(`guestlink cloud-init --talos: wrote ${iso} (${image.length} bytes, label cidata) for ${seed.name}\n`);
       }
     }
-    if (v['out-dir']) io.stderr.write(`guestlink cloud-init --talos: wrote user-data, meta-data, network-config for ${seeds.length} node(s) to ${v['out-dir']}\n`);
+    if (v['out-dir'])
+      io.stderr.write(
+        `guestlink cloud-init --talos: wrote user-data, meta-data, network-config for ${seeds.length} node(s) to ${v['out-dir']}\n`,
+      );
   } catch (err) {
     io.stderr.write(`guestlink cloud-init --talos: ${(err as Error).message}\n`);
     return EXIT.writeFailed;
@@ -153,6 +182,7 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
 }
 
 function checkInstanceId(id: string): string {
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id)) throw new TalosInputError(`--instance-id "${id}": 1-128 letters, digits and . _ : - are expected`);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id))
+    throw new TalosInputError(`--instance-id "${id}": 1-128 letters, digits and . _ : - are expected`);
   return id;
 }

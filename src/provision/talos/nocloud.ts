@@ -26,7 +26,13 @@ export function checkMachineConfig(text: string, what: string): void {
     const e = d.errors[0];
     if (e) throw new TalosInputError(`${what}: not valid YAML (${e.message.split('\n')[0]})`);
   }
-  const doc = first.toJS({ maxAliasCount: 0 }) as unknown;
+  let doc: unknown;
+  try {
+    doc = first.toJS({ maxAliasCount: 0 });
+  } catch (err) {
+    // maxAliasCount 0: a machine config (it holds the cluster's secrets) has no use for aliases.
+    throw new TalosInputError(`${what}: ${(err as Error).message.split('\n')[0]} (write the config without YAML aliases)`);
+  }
   const obj = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
   if (!obj || obj.version !== 'v1alpha1')
     throw new TalosInputError(
@@ -43,7 +49,12 @@ export function checkMachineConfig(text: string, what: string): void {
 export function machineConfigRole(text: string): string | undefined {
   const docs = parseAllDocuments(text);
   const first = Array.isArray(docs) ? docs[0] : undefined;
-  const js = first?.toJS({ maxAliasCount: 0 }) as { machine?: { type?: unknown } } | undefined;
+  let js: { machine?: { type?: unknown } } | undefined;
+  try {
+    js = first?.toJS({ maxAliasCount: 0 }) as typeof js;
+  } catch {
+    return undefined;
+  }
   return typeof js?.machine?.type === 'string' ? js.machine.type : undefined;
 }
 
