@@ -34,7 +34,7 @@ export function checkMachineConfig(text: string, what: string): void {
     throw new TalosInputError(`${what}: ${(err as Error).message.split('\n')[0]} (write the config without YAML aliases)`);
   }
   const obj = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
-  if (!obj || obj.version !== 'v1alpha1')
+  if (obj?.version !== 'v1alpha1')
     throw new TalosInputError(
       `${what}: the first document must have "version: v1alpha1" (a Talos machine config from talosctl gen config)`,
     );

@@ -113,7 +113,7 @@ export function parseFleet(
         list = v;
       },
     });
-  if (!list || list.kind !== 'seq' || list.items.length === 0)
+  if (list?.kind !== 'seq' || list.items.length === 0)
     throw new TalosInputError(`${what}: a non-empty "nodes" list (or a top-level list) is expected`);
   if (list.items.length > maxNodes)
     throw new TalosLimitError(`${what} lists ${list.items.length} nodes; at most ${maxNodes} (raise --max-nodes if it is meant to be)`);
