@@ -37,13 +37,21 @@ contexts:
     user: prod-admin
 ${current ? 'current-context: prod\n' : ''}`;
 
-/** A guest kubeconfig: one cluster, user and context named "default", with extra fields spliced in. */
-const GUEST = (o: { cluster?: object; user?: object; contextUser?: string; extra?: object } = {}) =>
+/**
+ * A guest kubeconfig: one cluster, user and context named "default", with extra fields spliced in.
+ * `bare` leaves out the (placeholder, not parseable) certificate data, for files kubectl must load.
+ */
+const GUEST = (o: { cluster?: object; user?: object; contextUser?: string; extra?: object; bare?: boolean } = {}) =>
   YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'default', cluster: { server: 'https://127.0.0.1:6443', 'certificate-authority-data': CA, ...o.cluster } }],
-    users: [{ name: 'default', user: { 'client-certificate-data': CA, 'client-key-data': CA, ...o.user } }],
+    clusters: [
+      {
+        name: 'default',
+        cluster: { server: 'https://127.0.0.1:6443', ...(o.bare ? {} : { 'certificate-authority-data': CA }), ...o.cluster },
+      },
+    ],
+    users: [{ name: 'default', user: { ...(o.bare ? {} : { 'client-certificate-data': CA, 'client-key-data': CA }), ...o.user } }],
     contexts: [{ name: 'default', context: { cluster: 'default', user: o.contextUser ?? 'default' } }],
     'current-context': 'default',
     ...o.extra,
@@ -78,12 +86,9 @@ describe('kubeconfig from a malicious guest', () => {
     exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', 'touch MARKER'], interactiveMode: 'Never' },
   };
 
-  test('an exec credential plugin (with insecure-skip-tls-verify) is refused: nothing merged, written or printed', async () => {
-    const text = GUEST({
-      user: { exec: { ...EXEC.exec, args: ['-c', `touch ${marker()}`] } },
-      cluster: { 'insecure-skip-tls-verify': true },
-    });
-    const m = await attempt(text, ['--merge', '--allow-insecure']);
+  test('an exec credential plugin is refused: nothing merged, written or printed', async () => {
+    const text = GUEST({ user: { exec: { ...EXEC.exec, args: ['-c', `touch ${marker()}`] } } });
+    const m = await attempt(text, ['--merge']);
     assert.equal(m.status, 7, m.stderr);
     assert.match(m.stderr, /users\[0\] "default"\.user\.exec: runs a program on this host/);
     assert.equal(m.after, HOST(), 'the host kubeconfig is byte for byte unchanged');
@@ -94,6 +99,10 @@ describe('kubeconfig from a malicious guest', () => {
     const s = await attempt(text, []);
     assert.equal(s.status, 7);
     assert.equal(s.stdout, '', 'and nothing reaches stdout');
+    // With insecure-skip-tls-verify as well, --allow-insecure lets the insecure part through, never the plugin.
+    const both = await attempt(GUEST({ user: EXEC, cluster: { 'insecure-skip-tls-verify': true } }), ['--merge', '--allow-insecure']);
+    assert.equal(both.status, 7);
+    assert.equal(both.after, HOST());
     assert.equal(existsSync(marker()), false);
   });
 
@@ -183,9 +192,10 @@ describe('kubeconfig from a malicious guest', () => {
 
     test('after refused attacks and a clean merge: no exec, no host-user rebinding, current-context unchanged', async () => {
       // The attacks first, each against the same file; then a clean merge that collides with the host's names.
-      serve = Buffer.from('');
+      // kubectl must load every entry for a context to get as far as the credentials: no placeholder PEM here.
+      const host = HOST().replace(`    certificate-authority-data: ${CA}\n`, '');
       const file = path.join(makeTempDir('guestlink-kc-kubectl-'), 'config');
-      writeFileSync(file, HOST(), { mode: 0o600 });
+      writeFileSync(file, host, { mode: 0o600 });
       const run = (text: string, args: string[]) => {
         serve = Buffer.from(text);
         return runCli([
@@ -201,29 +211,39 @@ describe('kubeconfig from a malicious guest', () => {
           ...args,
         ]);
       };
-      await run(GUEST({ user: { exec: { ...EXEC.exec, args: ['-c', `touch ${marker()}`] } } }), ['--name', 'vm1', '--allow-insecure']);
-      await run(GUEST({ contextUser: 'prod-admin' }), ['--name', 'vm2', '--set-current']);
-      const clean = await run(GUEST({ user: { token: 'GUEST-TOKEN' } }), ['--name', 'prod']);
+      await run(GUEST({ bare: true, user: { exec: { ...EXEC.exec, args: ['-c', `touch ${marker()}`] } } }), ['--name', 'vm1']);
+      await run(GUEST({ bare: true, contextUser: 'prod-admin' }), ['--name', 'vm2', '--set-current']);
+      const clean = await run(GUEST({ bare: true, user: { token: 'GUEST-TOKEN' } }), ['--name', 'prod']);
       assert.equal(clean.status, 0, clean.stderr);
       const k = view(file);
-      assert.equal(k['current-context'], 'prod');
-      for (const u of k.users) {
-        for (const f of ['exec', 'auth-provider', 'tokenFile', 'client-certificate', 'client-key', 'username', 'password'])
-          assert.equal(u.user[f], undefined, `${u.name}: ${f}`);
-      }
+      // Using every context runs no plugin (kubectl fails to connect, which is fine here).
+      for (const c of k.contexts as { name: string }[])
+        spawnSync(KUBECTL as string, ['--kubeconfig', file, '--context', c.name, 'get', 'ns', '--request-timeout=3s'], {
+          encoding: 'utf8',
+        });
       const ctx = Object.fromEntries(
         k.contexts.map((c: { name: string; context: { user: string; cluster: string } }) => [c.name, c.context]),
       );
-      assert.deepEqual(ctx, {
-        prod: { cluster: 'prod', user: 'prod-admin' },
-        'guestlink-prod': { cluster: 'guestlink-prod', user: 'guestlink-prod' },
-      });
       const token = Object.fromEntries(k.users.map((u: { name: string; user: { token?: string } }) => [u.name, u.user.token]));
-      assert.deepEqual(token, { 'prod-admin': 'HOST-SECRET-TOKEN', 'guestlink-prod': 'GUEST-TOKEN' });
-      // Using every context runs no plugin (kubectl fails to connect, which is fine here).
-      for (const name of Object.keys(ctx))
-        spawnSync(KUBECTL as string, ['--kubeconfig', file, '--context', name, 'get', 'ns', '--request-timeout=3s'], { encoding: 'utf8' });
-      assert.equal(existsSync(marker()), false, 'no exec plugin ran');
+      const plugins = (k.users as { name: string; user: Record<string, unknown> }[]).flatMap((u) =>
+        ['exec', 'auth-provider', 'tokenFile', 'client-certificate', 'client-key', 'username', 'password']
+          .filter((f) => u.user[f] !== undefined)
+          .map((f) => `${u.name}.${f}`),
+      );
+      // Everything kubectl sees, checked at once, so a failure shows the whole picture.
+      assert.deepEqual(
+        { pluginRan: existsSync(marker()), plugins, currentContext: k['current-context'], contexts: ctx, tokens: token },
+        {
+          pluginRan: false,
+          plugins: [],
+          currentContext: 'prod',
+          contexts: {
+            prod: { cluster: 'prod', user: 'prod-admin' },
+            'guestlink-prod': { cluster: 'guestlink-prod', user: 'guestlink-prod' },
+          },
+          tokens: { 'prod-admin': 'HOST-SECRET-TOKEN', 'guestlink-prod': 'GUEST-TOKEN' },
+        },
+      );
     });
   });
 });
