@@ -1,9 +1,8 @@
 // Runs the CLI like run-cli.ts does and reads its peak RSS (VmHWM) from /proc/<pid>/status while the
 // process is still alive: hold-at-exit.ts stops it at the end until the reading is taken.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { CLI, type CliResult } from '../cli/run-cli.js';
+import { type CliOptions, type CliResult, startCli } from '../cli/run-cli.js';
 
 export interface MeasuredResult extends CliResult {
   /** Peak resident set of the CLI process, KiB (VmHWM); undefined when it never reached its end. */
@@ -12,20 +11,9 @@ export interface MeasuredResult extends CliResult {
 
 const vmHwm = (pid: number) => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
-export function runCliMeasured(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<MeasuredResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(PVE_|KUBECONFIG$|GUESTLINK_)/.test(k)) env[k] = v;
+export async function runCliMeasured(args: string[], opts: Pick<CliOptions, 'env' | 'timeoutMs'> = {}): Promise<MeasuredResult> {
   const hold = new URL('./hold-at-exit.js', import.meta.url).href;
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', hold, CLI, ...args], {
-    env: { ...env, ...opts.env },
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout?.on('data', (d: Buffer) => out.push(d));
-  child.stderr?.on('data', (d: Buffer) => err.push(d));
-  child.stdin?.end();
+  const { child, result } = startCli(args, { timeoutMs: 120_000, ...opts, nodeArgs: ['--import', hold], controlPipe: true });
   let peakKiB: number | undefined;
   const ctl = child.stdio[3] as Socket;
   ctl.on('data', () => {
@@ -33,22 +21,7 @@ export function runCliMeasured(args: string[], opts: { env?: Record<string, stri
     ctl.end();
   });
   ctl.on('error', () => {});
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-  return new Promise((resolve) => {
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const raw = Buffer.concat(out);
-      resolve({
-        status,
-        signal,
-        stdout: raw.toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        raw,
-        ms: performance.now() - t0,
-        peakKiB,
-      });
-    });
-  });
+  return { ...(await result), peakKiB };
 }
 
 /**

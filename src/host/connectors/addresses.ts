@@ -23,71 +23,52 @@ export interface AddressForm {
   parse(address: string): ParsedAddress | undefined;
 }
 
-const match = (re: RegExp, address: string) => re.exec(address) ?? undefined;
 /** Glob characters make a libvirt name a pattern (matched by libvirt.ts globToRegExp). */
 const GLOB = /[*?[]/;
 
+/** One form: the address matches `re`, and `build` turns the match into the parsed address (or refuses it). */
+function form(
+  scheme: string,
+  written: string,
+  fleet: boolean,
+  help: string,
+  re: RegExp,
+  build: (m: string[]) => ParsedAddress | undefined,
+): AddressForm {
+  const parse = (address: string) => {
+    const m = re.exec(address);
+    return m ? build([...m]) : undefined;
+  };
+  return { scheme, form: written, fleet, help, parse };
+}
+
 export const ADDRESS_FORMS: readonly AddressForm[] = [
-  {
-    scheme: 'unix:',
-    form: 'unix:/path/to/qga.sock',
-    fleet: false,
-    help: 'a QEMU chardev socket (or guestlink-agent -m unix-listen)',
-    parse: (a) => {
-      const m = match(/^unix:(.+)$/s, a);
-      return m ? { kind: 'unix', path: m[1] as string } : undefined;
-    },
-  },
-  {
-    scheme: 'libvirt:',
-    form: 'libvirt:DOMAIN',
-    fleet: false,
-    help: 'through virsh qemu-agent-command (--connect URI)',
-    parse: (a) => {
-      const m = match(/^libvirt:(?:\/\/)?(.+)$/s, a);
-      return m && !GLOB.test(m[1] as string) ? { kind: 'libvirt', domain: m[1] as string } : undefined;
-    },
-  },
-  {
-    scheme: 'pve://',
-    form: 'pve://NODE/VMID',
-    fleet: false,
-    help: 'the Proxmox VE API (--pve-url, token in PVE_TOKEN=USER@REALM!TOKENID=SECRET)',
-    parse: (a) => {
-      const m = match(/^pve:\/\/([^/]+)\/(\d+)$/, a);
-      return m ? { kind: 'pve', node: m[1] as string, vmid: Number(m[2]) } : undefined;
-    },
-  },
-  {
-    scheme: 'libvirt:',
-    form: 'libvirt:GLOB',
-    fleet: true,
-    help: 'running libvirt domains matching *, ? and [...]',
-    parse: (a) => {
-      const m = match(/^libvirt:(?:\/\/)?(.+)$/s, a);
-      return m && GLOB.test(m[1] as string) ? { kind: 'libvirt-glob', glob: m[1] as string } : undefined;
-    },
-  },
-  {
-    scheme: 'pve://',
-    form: 'pve://NODE/*',
-    fleet: true,
-    help: 'running VMs of a Proxmox VE node',
-    parse: (a) => {
-      const m = match(/^pve:\/\/([^/]+)\/\*$/, a);
-      return m ? { kind: 'pve-node', node: m[1] as string } : undefined;
-    },
-  },
-  {
-    scheme: 'pve-pool:',
-    form: 'pve-pool:POOL',
-    fleet: true,
-    help: 'running VMs of a Proxmox VE pool',
-    parse: (a) => {
-      const m = match(/^pve-pool:(.+)$/s, a);
-      return m ? { kind: 'pve-pool', pool: m[1] as string } : undefined;
-    },
-  },
+  form('unix:', 'unix:/path/to/qga.sock', false, 'a QEMU chardev socket (or guestlink-agent -m unix-listen)', /^unix:(.+)$/s, (m) => ({
+    kind: 'unix',
+    path: m[1] as string,
+  })),
+  form('libvirt:', 'libvirt:DOMAIN', false, 'through virsh qemu-agent-command (--connect URI)', /^libvirt:(?:\/\/)?(.+)$/s, (m) =>
+    GLOB.test(m[1] as string) ? undefined : { kind: 'libvirt', domain: m[1] as string },
+  ),
+  form(
+    'pve://',
+    'pve://NODE/VMID',
+    false,
+    'the Proxmox VE API (--pve-url, token in PVE_TOKEN=USER@REALM!TOKENID=SECRET)',
+    /^pve:\/\/([^/]+)\/(\d+)$/,
+    (m) => ({ kind: 'pve', node: m[1] as string, vmid: Number(m[2]) }),
+  ),
+  form('libvirt:', 'libvirt:GLOB', true, 'running libvirt domains matching *, ? and [...]', /^libvirt:(?:\/\/)?(.+)$/s, (m) =>
+    GLOB.test(m[1] as string) ? { kind: 'libvirt-glob', glob: m[1] as string } : undefined,
+  ),
+  form('pve://', 'pve://NODE/*', true, 'running VMs of a Proxmox VE node', /^pve:\/\/([^/]+)\/\*$/, (m) => ({
+    kind: 'pve-node',
+    node: m[1] as string,
+  })),
+  form('pve-pool:', 'pve-pool:POOL', true, 'running VMs of a Proxmox VE pool', /^pve-pool:(.+)$/s, (m) => ({
+    kind: 'pve-pool',
+    pool: m[1] as string,
+  })),
 ];
 
 /** The address parsed by the first form that takes it, or undefined. */
