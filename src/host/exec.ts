@@ -47,10 +47,15 @@ export interface ExecOptions extends CallOptions {
   signal?: AbortSignal;
 }
 
-/** The shell convention for a command's status: its exit code, or 128 + the signal number. */
+/**
+ * The shell convention for a command's status: its exit code, or 128 + the signal number. The numbers
+ * are the agent's word: anything a process cannot have exited with (above 255, negative, fractional,
+ * 1e308, which Node refuses as an exit code) is 255, as for any failure.
+ */
 export function shellStatus(r: Pick<ExecResult, 'exitCode' | 'signal'>): number {
-  if (r.exitCode !== undefined) return r.exitCode;
-  if (r.signal !== undefined) return 128 + r.signal;
+  const within = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
+  if (r.exitCode !== undefined) return within(r.exitCode, 0, 255) ? r.exitCode : 255;
+  if (r.signal !== undefined) return within(r.signal, 1, 127) ? 128 + r.signal : 255;
   return 255;
 }
 

@@ -34,4 +34,17 @@ describe('replies larger than their bound', () => {
     assert.ok((r.peakKiB as number) < CLI_EXEC_PEAK_RSS_CEILING_KIB, `peak ${r.peakKiB} KiB`);
     console.log(`# 31 MiB exec stdout: CLI peak RSS ${((r.peakKiB as number) / 1024).toFixed(1)} MiB`);
   });
+
+  test('an exit status no process can have (256, 1e308, -1) is 255, never 0 and never a crash', async () => {
+    for (const exitcode of [256, 1e308, -1, 2.5]) {
+      const odd = await startHostileGuest({
+        'guest-exec': (_a, r) => r.ok({ pid: 4 }),
+        'guest-exec-status': (_a, r) => r.raw(`{"return": {"exited": true, "exitcode": ${exitcode}}}\n`),
+      });
+      const r = await runCliMeasured(['exec', odd.address, '--', '/bin/true']);
+      await odd.stop();
+      assert.equal(r.status, 255, `${exitcode}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /ERR_OUT_OF_RANGE|at /);
+    }
+  });
 });
