@@ -92,3 +92,12 @@ test('an empty or missing host file gets no current-context implicitly; comments
   renameEntries(g2, 'vm1');
   assert.match(mergeInto(withComment, g2).text, /^# my clusters\n/);
 });
+
+test('a host file that is not a kubeconfig is left alone: an error, not a rewrite', () => {
+  const g = kc('https://a:1');
+  assert.throws(() => mergeInto('clusters: {a: 1}\n', g), /"clusters" in the kubeconfig to merge into is not a list/);
+  assert.throws(() => mergeInto('- just\n- a list\n', g), /not a YAML map/);
+  assert.throws(() => mergeInto('a: [\n', g), /not valid YAML/);
+  const nulls = YAML.parse(mergeInto('apiVersion: v1\nclusters: null\nusers: null\ncontexts: null\n', g).text);
+  assert.equal(nulls.clusters.length, 1);
+});

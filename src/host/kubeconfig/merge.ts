@@ -108,11 +108,12 @@ export function mergeInto(existing: string, guest: SafeKubeconfig, opts: { setCu
   if (prefix) renameWith(guest, (old) => prefix + old);
   for (const key of ['clusters', 'users', 'contexts'] as const) {
     let list = doc.get(key);
-    if (!isSeq(list)) {
+    if (list === undefined || list === null) {
       list = doc.createNode([]);
       doc.set(key, list);
     }
-    for (const entry of guest[key]) (list as YAML.YAMLSeq).add(doc.createNode(entry));
+    if (!isSeq(list)) throw new LocalKubeconfigError(`"${key}" in the kubeconfig to merge into is not a list; fix or move it`);
+    for (const entry of guest[key]) list.add(doc.createNode(entry));
   }
   if (!doc.has('apiVersion')) doc.set('apiVersion', 'v1');
   if (!doc.has('kind')) doc.set('kind', 'Config');
