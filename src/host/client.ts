@@ -53,6 +53,7 @@ export class QgaClient {
         if (ff < 0) return;
         this.awaitingDelimiter = false;
         this.reader.reset();
+        this.replyBytes = 0;
         chunk = chunk.subarray(ff + 1);
       }
       this.replyBytes += chunk.length;
