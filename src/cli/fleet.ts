@@ -4,6 +4,7 @@ import { runFleet } from '../host/fleet.js';
 import { describeError, EXIT } from './exit-codes.js';
 import { renderData, table } from './output.js';
 import { ProgressLine } from './progress.js';
+import { terminalSafe } from './terminal-text.js';
 import type { PerVmVerb, VerbContext, View } from './verbs/types.js';
 
 export async function runFleetVerb(
@@ -28,10 +29,11 @@ export async function runFleetVerb(
   const failed = results.filter((r) => !r.ok || (r.value as View | undefined)?.failed).length;
   if (ctx.format === 'table') {
     if (verb.name === 'exec') {
-      // Each VM's output, prefixed with its address, before the summary.
+      // Each VM's output, prefixed with its address, before the summary. Lines from many guests share
+      // one terminal here, so unlike single-VM exec (raw, like ssh) they are shown escaped; -o json is exact.
       for (const r of results) {
         const text = r.ok ? (r.value as View).table() : '';
-        for (const line of text.split('\n').filter(Boolean)) ctx.io.stdout.write(`[${r.address}] ${line}\n`);
+        for (const line of text.split('\n').filter(Boolean)) ctx.io.stdout.write(`[${r.address}] ${terminalSafe(line)}\n`);
       }
     }
     const rows = results.map((r) => {

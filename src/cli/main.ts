@@ -1,13 +1,15 @@
 // The guestlink host CLI: verbs over VM addresses (unix:, libvirt:, pve://), one VM or a fleet.
 // The environment is read here once (PVE_URL, PVE_TOKEN, KUBECONFIG, LIBVIRT_DEFAULT_URI via virsh).
 import { readFileSync } from 'node:fs';
+import { ADDRESS_FORMS } from '../host/connectors/addresses.js';
 import { Connector } from '../host/connectors/index.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
-import { describeError, EXIT } from './exit-codes.js';
+import { describeError, EXIT, EXIT_CODES } from './exit-codes.js';
 import { runFleetVerb } from './fleet.js';
 import { checkOptionsFor, OPTIONS, parseCommandLine, seconds } from './options.js';
 import { type OutputFormat, renderData } from './output.js';
+import { terminalSafe } from './terminal-text.js';
 import { checkCallName } from './verbs/call.js';
 import { findVerb, VERBS } from './verbs/index.js';
 import { RAW_VERBS } from './verbs/raw.js';
@@ -19,21 +21,26 @@ function usage(): string {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
     return `  ${flag.padEnd(30)} ${o.help}${o.verbs ? ` [${o.verbs.length > 3 ? 'fleet verbs' : o.verbs.join(', ')}]` : ''}`;
   }).join('\n');
+  const forms = (fleet: boolean) =>
+    ADDRESS_FORMS.filter((f) => f.fleet === fleet)
+      .map((f) => `  ${f.form.padEnd(24)} ${f.help}`)
+      .join('\n');
+  const codes = Object.values(EXIT_CODES)
+    .map((c) => `  ${String(c.code).padStart(3)}  ${c.summary}`)
+    .join('\n');
   return `Usage:
 ${verbs}
 
 VM addresses:
-  unix:/path/to/qga.sock   a QEMU chardev socket (or guestlink-agent -m unix-listen)
-  libvirt:DOMAIN           through virsh qemu-agent-command (--connect URI)
-  pve://NODE/VMID          the Proxmox VE API (--pve-url, token in PVE_TOKEN=USER@REALM!TOKENID=SECRET)
-Fleet mode (several VMs, or a pattern): libvirt:GLOB, pve://NODE/*, pve-pool:POOL.
+${forms(false)}
+Fleet mode (several VMs, or a pattern):
+${forms(true)}
 
 Options:
 ${opts}
 
-Exit codes: 0 ok; 1 the agent returned an error; 2 usage error; 3 agent unreachable, auth or timeout;
-4 fleet: some VMs failed; 5 checksum mismatch; 6 not possible through this connector;
-exec: the program's status (128+N for signal N), 255 when guestlink failed. See docs/cli.md.
+Exit codes (exec passes the program's status through, 128+N for signal N; see docs/cli.md):
+${codes}
 `;
 }
 
@@ -117,7 +124,8 @@ export async function main(
     return await runFleetVerb(verb, ctx, addresses, trailing, concurrency);
   } catch (err) {
     const { code, message } = describeError(err);
-    io.stderr.write(`guestlink: ${message}\n${code === EXIT.usage ? 'Try: guestlink --help\n' : ''}`);
+    // The message may quote the guest (error texts, names): shown escaped.
+    io.stderr.write(`guestlink: ${terminalSafe(message)}\n${code === EXIT.usage ? 'Try: guestlink --help\n' : ''}`);
     // exec passes the program's status through; its own failures must not look like one.
     return verbName === 'exec' && code !== EXIT.usage ? EXIT.execFailed : code;
   } finally {

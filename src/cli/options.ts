@@ -95,7 +95,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     verbs: ['kubeconfig'],
     help: 'rename cluster, user and context (default with --merge: the VM name)',
   },
-  { name: 'set-current', type: 'boolean', verbs: ['kubeconfig'], help: 'with --merge: make it the current context' },
+  { name: 'set-current', type: 'boolean', verbs: ['kubeconfig'], help: 'with --merge: make it the current context (never done otherwise)' },
+  {
+    name: 'allow-insecure',
+    type: 'boolean',
+    verbs: ['kubeconfig'],
+    help: 'with --merge: accept a cluster with insecure-skip-tls-verify (refused otherwise; always warned about)',
+  },
+  {
+    name: 'max-bytes',
+    type: 'string',
+    arg: 'BYTES',
+    verbs: ['kubeconfig', 'cp'],
+    help: 'kubeconfig: the largest file read (default 1MiB); cp: the largest download (default: the size the guest reports + 64KiB, 1GiB when it reports none)',
+  },
   { name: 'mode', type: 'string', choices: ['powerdown', 'halt'], arg: 'MODE', verbs: ['shutdown'], help: 'powerdown (default) or halt' },
   { name: 'help', short: 'h', type: 'boolean', help: 'show help' },
   { name: 'version', type: 'boolean', help: 'show the version' },
@@ -139,6 +152,17 @@ export function parseCommandLine(argv: string[]): Parsed {
 export function checkOptionsFor(verb: string, values: Values): void {
   for (const o of OPTIONS)
     if (values[o.name] !== undefined && o.verbs && !o.verbs.includes(verb)) throw new UsageError(`--${o.name} does not apply to ${verb}`);
+}
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, ki: 1024, m: 1 << 20, mi: 1 << 20, g: 1 << 30, gi: 1 << 30 };
+
+/** A byte count: an integer with an optional binary unit (64K, 1MiB, 2G); undefined when not given. */
+export function byteCount(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\s*([kmg]i?)?b?$/i.exec(String(v).trim());
+  const n = m ? Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] ?? Number.NaN) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of bytes (e.g. 1048576, 4MiB, 2G)`);
+  return n;
 }
 
 /** A positive number of seconds as milliseconds. */

@@ -1,7 +1,8 @@
 // --output table|json|yaml: one renderer per format. JSON keeps 64-bit integers exact (guest times
-// in nanoseconds); tables are plain columns like kubectl's.
-import YAML from 'yaml';
+// in nanoseconds); tables are plain columns like kubectl's. Guest text reaches the terminal through
+// these, so each escapes control characters its own way (terminal-text.ts).
 import { isObject, JsonFloat, type JsonValue } from '../protocol/qga/json-value.js';
+import { jsonSafe, terminalSafe, yamlSafe } from './terminal-text.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
@@ -19,23 +20,23 @@ export function plain(v: unknown): unknown {
   return v;
 }
 
-/** Indented JSON that prints bigint exactly. */
+/** Indented JSON that prints bigint exactly (and control characters as \uXXXX, see terminal-text.ts). */
 export function prettyJson(v: unknown, indent = ''): string {
   const p = plain(v);
   if (p === null || p === undefined) return 'null';
   if (typeof p === 'bigint') return p.toString();
-  if (typeof p !== 'object') return JSON.stringify(p);
+  if (typeof p !== 'object') return jsonSafe(JSON.stringify(p));
   const inner = `${indent}  `;
   if (Array.isArray(p)) return p.length ? `[\n${p.map((x) => inner + prettyJson(x, inner)).join(',\n')}\n${indent}]` : '[]';
   const entries = Object.entries(p as Record<string, unknown>);
   return entries.length
-    ? `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyJson(x, inner)}`).join(',\n')}\n${indent}}`
+    ? `{\n${entries.map(([k, x]) => `${inner}${jsonSafe(JSON.stringify(k))}: ${prettyJson(x, inner)}`).join(',\n')}\n${indent}}`
     : '{}';
 }
 
-/** Columns separated by three spaces, header first. */
+/** Columns separated by three spaces, header first; cells with control characters show them escaped. */
 export function table(header: string[], rows: (string | number | undefined)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined ? '' : String(c))))];
+  const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined ? '' : terminalSafe(String(c)))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return `${cells
     .map((r) =>
@@ -49,7 +50,7 @@ export function table(header: string[], rows: (string | number | undefined)[][])
 
 /** Renders structured data in json or yaml; tables are the verb's own. */
 export function renderData(format: 'json' | 'yaml', data: unknown): string {
-  return format === 'json' ? `${prettyJson(data)}\n` : YAML.stringify(plain(data));
+  return format === 'json' ? `${prettyJson(data)}\n` : yamlSafe(plain(data));
 }
 
 export function bytes(n: unknown): string {

@@ -1,5 +1,7 @@
 // A live status line on stderr when it is a terminal (redrawn in place), and sparse plain lines
-// when it is not, so logs stay readable.
+// when it is not, so logs stay readable. The text may hold a guest's words: it is shown escaped.
+import { terminalSafe } from './terminal-text.js';
+
 export class ProgressLine {
   private last = 0;
   private shown = false;
@@ -18,8 +20,9 @@ export class ProgressLine {
   }
 
   /** Shows `text` (with a spinner on a terminal). `force` prints even when rate-limited. */
-  update(text: string, force = false): void {
+  update(raw: string, force = false): void {
     if (!this.enabled) return;
+    const text = terminalSafe(raw);
     if (this.tty) {
       this.frame = (this.frame + 1) % this.frames.length;
       this.stream.write(`\r\x1b[K${this.frames[this.frame]} ${text}`);

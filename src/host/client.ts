@@ -5,12 +5,20 @@ import { findCommand } from '../protocol/qga/commands.js';
 import { JsonStreamReader } from '../protocol/qga/json-stream.js';
 import { isObject, type JsonObject, type JsonValue, writeJson } from '../protocol/qga/json-value.js';
 import type { CallOptions } from './connection.js';
-import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError } from './errors.js';
+import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError, TooLargeError } from './errors.js';
+import { MAX_PLAIN_REPLY, replyPayload, replyWireLimit, WIRE_FACTOR } from './reply-limits.js';
 
 export type { CallOptions } from './connection.js';
 export { QgaRemoteError, QgaTimeoutError } from './errors.js';
 
-type Pending = { resolve: (v: JsonValue) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+type Pending = {
+  resolve: (v: JsonValue) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  execute: string;
+  /** Wire bytes this reply may take (host/reply-limits.ts). */
+  limit: number;
+};
 
 /** One connection to an agent. Requests are answered in order, so replies are matched FIFO. */
 export class QgaClient {
@@ -21,9 +29,12 @@ export class QgaClient {
   /** Set after a timeout: a late reply would be matched to the next request, so resync first (as libvirt does). */
   private desynced = false;
   private endWaiters: (() => void)[] = [];
+  /** Bytes fed since the last complete reply (undercounted by at most the rest of one read). */
+  private replyBytes = 0;
 
   private constructor(private readonly sock: net.Socket) {
     this.reader = new JsonStreamReader((ev) => {
+      this.replyBytes = 0;
       const p = this.pending.shift();
       if (!p) return;
       clearTimeout(p.timer);
@@ -42,9 +53,12 @@ export class QgaClient {
         if (ff < 0) return;
         this.awaitingDelimiter = false;
         this.reader.reset();
+        this.replyBytes = 0;
         chunk = chunk.subarray(ff + 1);
       }
+      this.replyBytes += chunk.length;
       this.reader.feed(chunk);
+      this.checkReplySize();
     });
     const end = () => {
       this.ended = true;
@@ -56,6 +70,23 @@ export class QgaClient {
     };
     sock.on('close', end);
     sock.on('error', end);
+  }
+
+  /** A reply larger than its bound ends the connection: what follows it cannot be trusted to line up. */
+  private checkReplySize(): void {
+    const head = this.pending[0];
+    const limit = head?.limit ?? MAX_PLAIN_REPLY;
+    if (this.replyBytes <= limit) return;
+    if (head) {
+      this.pending.shift();
+      clearTimeout(head.timer);
+      head.reject(
+        new TooLargeError(
+          `the agent's reply to ${head.execute} is over ${limit} bytes; stopped reading it and closed the connection (a broken or hostile agent)`,
+        ),
+      );
+    }
+    this.sock.destroy();
   }
 
   /** Connects to a unix socket and synchronises with guest-sync-delimited. */
@@ -97,11 +128,11 @@ export class QgaClient {
     const timeoutMs = opts.timeoutMs ?? 5000;
     if (this.desynced) await this.sync(opts);
     const req = args && Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
-    if (findCommand(execute)?.successResponse === false) return this.callNoReply(req, timeoutMs);
-    return this.send(execute, args, timeoutMs);
+    if (findCommand(execute)?.successResponse === false) return this.callNoReply(execute, req, timeoutMs);
+    return this.send(execute, args, timeoutMs, replyWireLimit(replyPayload(execute, args, opts.maxPayloadBytes), WIRE_FACTOR.base64));
   }
 
-  private send(execute: string, args: JsonObject | undefined, timeoutMs: number): Promise<JsonValue> {
+  private send(execute: string, args: JsonObject | undefined, timeoutMs: number, limit = MAX_PLAIN_REPLY): Promise<JsonValue> {
     const req = args && Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
     return new Promise((resolve, reject) => {
       if (this.ended) return reject(new AgentUnreachableError('the agent closed the connection'));
@@ -111,13 +142,13 @@ export class QgaClient {
         this.desynced = true;
         reject(new QgaTimeoutError(`no reply to ${execute} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.push({ resolve, reject, timer });
+      this.pending.push({ resolve, reject, timer, execute, limit });
       this.sock.write(writeJson(req as JsonObject));
     });
   }
 
   /** guest-shutdown and guest-suspend-*: success is silence; an error reply is a failure. */
-  private callNoReply(req: JsonObject, timeoutMs: number): Promise<JsonValue> {
+  private callNoReply(execute: string, req: JsonObject, timeoutMs: number): Promise<JsonValue> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.pending.findIndex((p) => p.timer === timer);
@@ -126,7 +157,7 @@ export class QgaClient {
         this.desynced = true;
         resolve(null);
       }, timeoutMs);
-      this.pending.push({ resolve, reject, timer });
+      this.pending.push({ resolve, reject, timer, execute, limit: MAX_PLAIN_REPLY });
       this.endWaiters.push(() => resolve(null));
       this.sock.write(writeJson(req));
     });

@@ -5,6 +5,12 @@ import type { JsonObject, JsonValue } from '../protocol/qga/json-value.js';
 export interface CallOptions {
   /** Milliseconds to wait for the reply (default 5000, libvirt's default). */
   timeoutMs?: number;
+  /**
+   * The largest payload (file bytes, program output) the caller accepts in this reply; the connector
+   * stops reading a reply that could only be larger (TooLargeError). It can only lower the default
+   * bound of host/reply-limits.ts.
+   */
+  maxPayloadBytes?: number;
 }
 
 /** Whole-file access for paths without guest-file-open handles (the Proxmox VE API). */

@@ -40,3 +40,21 @@ export class ChecksumError extends Error {
 export class UnsupportedError extends Error {
   readonly code = 'UNSUPPORTED';
 }
+
+/**
+ * The guest sent something guestlink will not write or merge on this host (a kubeconfig that would run a
+ * program, read a host file or send credentials elsewhere; hostile YAML). Nothing was written.
+ */
+export class UnsafeKubeconfigError extends Error {
+  readonly code = 'UNSAFE_KUBECONFIG';
+}
+
+/** The guest sent more than a cap allows (a file, a reply, program output); reading stopped at the cap. */
+export class TooLargeError extends Error {
+  readonly code = 'TOO_LARGE';
+}
+
+/** The user's own kubeconfig cannot be merged into (not YAML, not a map); it is left as it is. */
+export class LocalKubeconfigError extends Error {
+  readonly code = 'BAD_LOCAL_KUBECONFIG';
+}

@@ -5,7 +5,8 @@
 import { Buffer } from 'node:buffer';
 import { isObject, type JsonObject } from '../protocol/qga/json-value.js';
 import type { AgentConnection, CallOptions } from './connection.js';
-import { QgaRemoteError, QgaTimeoutError } from './errors.js';
+import { QgaRemoteError, QgaTimeoutError, TooLargeError } from './errors.js';
+import { QGA_EXEC_OUTPUT_MAX } from './reply-limits.js';
 
 export interface ExecRequest {
   path: string;
@@ -36,15 +37,25 @@ export interface ExecOptions extends CallOptions {
   /** First and largest pause between status polls (ms). */
   minPollMs?: number;
   maxPollMs?: number;
+  /**
+   * The most output (each stream) accepted from the agent, default QGA's own 16 MiB: a legitimate agent
+   * never sends more, so more is refused (TooLargeError) instead of buffered.
+   */
+  maxOutputBytes?: number;
   /** Give up waiting after this long (ms; the program keeps running in the guest). */
   deadlineMs?: number;
   signal?: AbortSignal;
 }
 
-/** The shell convention for a command's status: its exit code, or 128 + the signal number. */
+/**
+ * The shell convention for a command's status: its exit code, or 128 + the signal number. The numbers
+ * are the agent's word: anything a process cannot have exited with (above 255, negative, fractional,
+ * 1e308, which Node refuses as an exit code) is 255, as for any failure.
+ */
 export function shellStatus(r: Pick<ExecResult, 'exitCode' | 'signal'>): number {
-  if (r.exitCode !== undefined) return r.exitCode;
-  if (r.signal !== undefined) return 128 + r.signal;
+  const within = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
+  if (r.exitCode !== undefined) return within(r.exitCode, 0, 255) ? r.exitCode : 255;
+  if (r.signal !== undefined) return within(r.signal, 1, 127) ? 128 + r.signal : 255;
   return 255;
 }
 
@@ -71,8 +82,12 @@ export async function execInGuest(conn: AgentConnection, req: ExecRequest, opts:
   const maxWait = opts.maxPollMs ?? 1000;
   const deadline = opts.deadlineMs !== undefined ? Date.now() + opts.deadlineMs : Number.POSITIVE_INFINITY;
   let polls = 0;
+  const maxOut = Math.min(opts.maxOutputBytes ?? QGA_EXEC_OUTPUT_MAX, QGA_EXEC_OUTPUT_MAX);
+  const got = { 'out-data': 0, 'err-data': 0 };
   for (;;) {
-    const st = await conn.call('guest-exec-status', { pid }, opts);
+    // Each reply may carry what is left of both streams' allowance, no more.
+    const left = maxOut - got['out-data'] + (maxOut - got['err-data']);
+    const st = await conn.call('guest-exec-status', { pid }, { ...opts, maxPayloadBytes: Math.min(left, opts.maxPayloadBytes ?? left) });
     polls++;
     if (!isObject(st)) throw new QgaRemoteError('GenericError', 'guest-exec-status returned no object');
     for (const [key, sink, cb] of [
@@ -82,6 +97,11 @@ export async function execInGuest(conn: AgentConnection, req: ExecRequest, opts:
       const v = st[key];
       if (typeof v === 'string' && v.length > 0) {
         const b = Buffer.from(v, 'base64');
+        got[key] += b.length;
+        if (got[key] > maxOut)
+          throw new TooLargeError(
+            `pid ${pid} sent more than ${maxOut} bytes of ${key === 'out-data' ? 'stdout' : 'stderr'}; stopped reading (QGA agents keep at most 16 MiB per stream)`,
+          );
         sink.push(b);
         cb?.(b);
       }

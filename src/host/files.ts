@@ -1,15 +1,23 @@
 // File transfer both ways: guest-file-open/-read/-write in chunks sized for the connector, hashed
 // with SHA-256 on the way, and checked against the guest's own copy — `sha256sum` run in the guest
-// when guest-exec allows it; otherwise the size (downloads) or a read-back (uploads).
-import { createHash } from 'node:crypto';
+// when guest-exec allows it; otherwise the size (downloads) or a read-back (uploads). What the guest
+// sends is bounded: a download stops past the size the guest reported (+ SIZE_SLACK), or past
+// maxBytes when it reports none, and leaves no partial file behind.
+import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isObject } from '../protocol/qga/json-value.js';
 import type { AgentConnection, CallOptions } from './connection.js';
-import { ChecksumError, QgaRemoteError, UnsupportedError } from './errors.js';
+import { ChecksumError, QgaRemoteError, TooLargeError, UnsupportedError } from './errors.js';
 import { execInGuest } from './exec.js';
+import { guestFileSize, openGuest, readHandle } from './guest-file.js';
 
 export type Verify = 'auto' | 'none';
+
+/** A file may grow this much between the size check and the last read (a log being written) before cp stops. */
+export const SIZE_SLACK = 64 << 10;
+/** cp's bound for a download whose size the guest does not report (--max-bytes raises it). */
+export const UNSIZED_DOWNLOAD_MAX = 1 << 30;
 
 export interface TransferResult {
   bytes: number;
@@ -26,12 +34,15 @@ export interface TransferOptions extends CallOptions {
   onProgress?: (done: number, total: number | undefined) => void;
   /** Overrides the connector's chunk size (bytes). */
   chunkBytes?: number;
+  /** Downloads: the most bytes accepted (default: the reported size + SIZE_SLACK, else UNSIZED_DOWNLOAD_MAX). */
+  maxBytes?: number;
 }
 
 /** The guest's SHA-256 of a file through `sha256sum`, or undefined when the agent may not run it. */
 export async function guestSha256(conn: AgentConnection, file: string, opts: CallOptions = {}): Promise<string | undefined> {
   try {
-    const r = await execInGuest(conn, { path: 'sha256sum', args: [file] }, { ...opts, deadlineMs: 600_000 });
+    // One line of output is expected; a guest that sends more is not believed.
+    const r = await execInGuest(conn, { path: 'sha256sum', args: [file] }, { ...opts, deadlineMs: 600_000, maxOutputBytes: 64 << 10 });
     const m = /^([0-9a-f]{64})\b/.exec(r.stdout.toString('latin1'));
     return r.exitCode === 0 && m ? m[1] : undefined;
   } catch (err) {
@@ -57,34 +68,6 @@ async function sameAsGuestSha256(
   return true;
 }
 
-async function openGuest(conn: AgentConnection, file: string, mode: string, opts: CallOptions): Promise<number> {
-  const h = await conn.call('guest-file-open', { path: file, mode }, opts);
-  if (typeof h !== 'number') throw new QgaRemoteError('GenericError', `guest-file-open returned ${String(h)}`);
-  return h;
-}
-
-/** Reads a whole guest file into memory (kubeconfigs, small files). */
-export async function readGuestFile(conn: AgentConnection, file: string, opts: CallOptions = {}): Promise<Buffer> {
-  if (conn.wholeFile) {
-    const r = await conn.wholeFile.read(file, opts);
-    if (r.truncated) throw new UnsupportedError(`${file} is larger than the ${conn.wholeFile.maxRead} bytes the hypervisor API returns`);
-    return r.data;
-  }
-  const parts: Buffer[] = [];
-  const handle = await openGuest(conn, file, 'r', opts);
-  try {
-    for (;;) {
-      const r = await conn.call('guest-file-read', { handle, count: conn.limits.readChunk }, opts);
-      if (!isObject(r)) throw new QgaRemoteError('GenericError', 'guest-file-read returned no object');
-      if (typeof r['buf-b64'] === 'string') parts.push(Buffer.from(r['buf-b64'], 'base64'));
-      if (r.eof === true || r.count === 0) break;
-    }
-  } finally {
-    await conn.call('guest-file-close', { handle }, opts).catch(() => {});
-  }
-  return Buffer.concat(parts);
-}
-
 async function localTarget(local: string, guestFile: string): Promise<string> {
   const st = await stat(local).catch(() => undefined);
   return st?.isDirectory() ? path.join(local, path.posix.basename(guestFile)) : local;
@@ -99,47 +82,45 @@ export async function download(
 ): Promise<TransferResult> {
   const t0 = performance.now();
   const target = await localTarget(local, guestFile);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.guestlink-${process.pid}`);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.guestlink-${randomBytes(4).toString('hex')}`);
   const hash = createHash('sha256');
   const fh = await open(tmp, 'wx', 0o600);
   let bytes = 0;
   let chunks = 0;
   let guestSize: number | undefined;
+  const write = async (b: Buffer) => {
+    await fh.write(b);
+    hash.update(b);
+    bytes += b.length;
+    opts.onProgress?.(bytes, guestSize);
+  };
   try {
     if (conn.wholeFile) {
-      const r = await conn.wholeFile.read(guestFile, opts);
+      const cap = Math.min(opts.maxBytes ?? conn.wholeFile.maxRead, conn.wholeFile.maxRead);
+      const r = await conn.wholeFile.read(guestFile, { ...opts, maxPayloadBytes: cap });
       if (r.truncated)
         throw new UnsupportedError(
           `${guestFile} is larger than the ${conn.wholeFile.maxRead} bytes the Proxmox VE API returns (agent/file-read); use a unix: or libvirt: address`,
         );
-      await fh.write(r.data);
-      hash.update(r.data);
-      bytes = r.data.length;
+      if (r.data.length > cap) throw new TooLargeError(`${guestFile}: the guest sent more than --max-bytes ${cap}; nothing written`);
+      await write(r.data);
       chunks = 1;
-      opts.onProgress?.(bytes, bytes);
     } else {
       const handle = await openGuest(conn, guestFile, 'r', opts);
       try {
-        // The size first (seek to the end and back), for the progress line and the size check.
-        const end = await conn.call('guest-file-seek', { handle, offset: 0, whence: 'end' }, opts).catch(() => undefined);
-        if (isObject(end) && typeof end.position === 'number') {
-          guestSize = end.position;
-          await conn.call('guest-file-seek', { handle, offset: 0, whence: 'set' }, opts);
-        }
-        const count = opts.chunkBytes ?? conn.limits.readChunk;
-        for (;;) {
-          const r = await conn.call('guest-file-read', { handle, count }, opts);
-          if (!isObject(r)) throw new QgaRemoteError('GenericError', 'guest-file-read returned no object');
-          const b = typeof r['buf-b64'] === 'string' ? Buffer.from(r['buf-b64'], 'base64') : Buffer.alloc(0);
-          if (b.length > 0) {
-            await fh.write(b);
-            hash.update(b);
-            bytes += b.length;
-            chunks++;
-            opts.onProgress?.(bytes, guestSize);
-          }
-          if (r.eof === true || b.length === 0) break;
-        }
+        // The size first, for the progress line, the bound and the size check.
+        guestSize = await guestFileSize(conn, handle, opts);
+        const limit =
+          guestSize !== undefined
+            ? Math.min(guestSize + SIZE_SLACK, opts.maxBytes ?? Number.MAX_SAFE_INTEGER)
+            : (opts.maxBytes ?? UNSIZED_DOWNLOAD_MAX);
+        const tooLarge = (seen: number) =>
+          new TooLargeError(
+            guestSize !== undefined && limit === guestSize + SIZE_SLACK
+              ? `${guestFile}: the guest reported ${guestSize} bytes but sent ${seen}; stopped, nothing written`
+              : `${guestFile}: the guest sent more than ${limit} bytes${guestSize === undefined ? ' without reporting a size' : ''}; stopped, nothing written (raise --max-bytes)`,
+          );
+        chunks = (await readHandle(conn, handle, opts.chunkBytes ?? conn.limits.readChunk, { limit, tooLarge }, write, opts)).chunks;
       } finally {
         await conn.call('guest-file-close', { handle }, opts).catch(() => {});
       }
@@ -162,6 +143,25 @@ export async function download(
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** The SHA-256 of the guest file read back, refusing one longer than what was sent (nothing is buffered). */
+async function readBackSha256(conn: AgentConnection, guestFile: string, sent: number, opts: CallOptions): Promise<string> {
+  const hash = createHash('sha256');
+  const tooLarge = (seen: number) =>
+    new ChecksumError(`${guestFile}: the read-back has more than the ${sent} bytes sent (${seen}); try again`);
+  if (conn.wholeFile) {
+    const r = await conn.wholeFile.read(guestFile, { ...opts, maxPayloadBytes: sent + 1 });
+    if (r.data.length > sent) throw tooLarge(r.data.length);
+    return hash.update(r.data).digest('hex');
+  }
+  const handle = await openGuest(conn, guestFile, 'r', opts);
+  try {
+    await readHandle(conn, handle, conn.limits.readChunk, { limit: sent, tooLarge }, (b) => void hash.update(b), opts);
+  } finally {
+    await conn.call('guest-file-close', { handle }, opts).catch(() => {});
+  }
+  return hash.digest('hex');
 }
 
 /** Local file -> guest file (created or truncated). */
@@ -226,9 +226,7 @@ export async function upload(conn: AgentConnection, local: string, guestFile: st
     if (await sameAsGuestSha256(conn, guestFile, sha256, 'sent', opts)) verified = 'sha256';
     else {
       // No sha256sum in reach: read the file back and hash it here (costs a second transfer).
-      const back = createHash('sha256')
-        .update(await readGuestFile(conn, guestFile, opts))
-        .digest('hex');
+      const back = await readBackSha256(conn, guestFile, bytes, opts);
       if (back !== sha256) throw new ChecksumError(`${guestFile}: the read-back sha256 ${back} differs from the sent ${sha256}; try again`);
       verified = 'readback';
     }

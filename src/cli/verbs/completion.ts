@@ -1,11 +1,28 @@
 // guestlink completion bash: a completion script generated from the verb and option tables and the
 // QGA command table, so it never lists a verb, option or command that does not exist.
 // zsh can load it through bashcompinit (documented in docs/cli.md).
+import { ADDRESS_SCHEMES } from '../../host/connectors/addresses.js';
 import { COMMAND_NAMES } from '../../protocol/qga/commands.js';
 import { UsageError } from '../args.js';
 import { OPTIONS } from '../options.js';
 import type { StandaloneVerb } from './types.js';
 
+/** What completes after a scheme, for the schemes where there is something to offer (others: nothing). */
+const AFTER_SCHEME: Readonly<Record<string, string>> = {
+  'unix:': `compopt -o nospace; COMPREPLY=($(compgen -f -- "\${cur#unix:}" | sed 's/^/unix:/'))`,
+  'libvirt:': `COMPREPLY=($(compgen -P libvirt: -W "$(virsh \${connect:+-c "$connect"} list --name 2>/dev/null)" -- "\${cur#libvirt:}"))`,
+};
+
+/** The bash `case "$cur"` arms for VM addresses, from the address table (host/connectors/addresses.ts). */
+function addressCases(): string {
+  const arms = ADDRESS_SCHEMES.filter((scheme) => AFTER_SCHEME[scheme]).map((scheme) => `    ${scheme}*) ${AFTER_SCHEME[scheme]} ;;`);
+  return [
+    ...arms,
+    `    *) compopt -o nospace; COMPREPLY=($(compgen -W "${ADDRESS_SCHEMES.join(' ')}" -- "$cur")); compopt -o default ;;`,
+  ].join('\n');
+}
+
+/** The completion script for bash, from the verb, option, address and QGA command tables. */
 export function bashCompletion(verbs: readonly string[]): string {
   const opts = OPTIONS.map((o) => `--${o.name}`).join(' ');
   const valued = OPTIONS.filter((o) => o.type === 'string').map((o) => `--${o.name}${o.short ? `|-${o.short}` : ''}`);
@@ -43,15 +60,14 @@ ${choices}
     call) if ((npos >= 1)) && [[ "$cur" != *:* ]]; then COMPREPLY=($(compgen -W "${COMMAND_NAMES.join(' ')}" -- "$cur")); return; fi ;;
   esac
   case "$cur" in
-    unix:*) compopt -o nospace; COMPREPLY=($(compgen -f -- "\${cur#unix:}" | sed 's/^/unix:/')) ;;
-    libvirt:*) COMPREPLY=($(compgen -P libvirt: -W "$(virsh \${connect:+-c "$connect"} list --name 2>/dev/null)" -- "\${cur#libvirt:}")) ;;
-    *) compopt -o nospace; COMPREPLY=($(compgen -W "unix: libvirt: pve:// pve-pool:" -- "$cur")); compopt -o default ;;
+${addressCases()}
   esac
 }
 complete -F _guestlink guestlink
 `;
 }
 
+/** The `completion` verb; the verb names come late (the verb table includes this verb). */
 export function completionVerb(verbNames: () => readonly string[]): StandaloneVerb {
   return {
     kind: 'standalone',

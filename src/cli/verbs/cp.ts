@@ -1,19 +1,19 @@
 // guestlink cp VM:/guest/path ./local   and   guestlink cp ./local VM:/guest/path
+import { parseAddress } from '../../host/connectors/addresses.js';
 import { download, type TransferResult, upload } from '../../host/files.js';
 import { UsageError } from '../args.js';
+import { byteCount } from '../options.js';
 import { bytes, renderData } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import type { StandaloneVerb } from './types.js';
 
-const SCHEMES = /^(unix:|libvirt:|pve:\/\/)/;
-
-/** Splits `ADDRESS:/guest/path` at the last ":/" (addresses contain colons themselves). */
+/** Splits `ADDRESS:/guest/path` at the last ":/" (addresses contain colons themselves); undefined for a local path. */
 export function splitRemote(arg: string): { address: string; path: string } | undefined {
-  if (!SCHEMES.test(arg)) return undefined;
   const i = arg.lastIndexOf(':/');
+  if (i <= 0) return undefined;
   const address = arg.slice(0, i);
-  if (i <= 0 || !SCHEMES.test(address) || /^pve:$/.test(address) || address.endsWith(':')) return undefined;
-  return { address, path: arg.slice(i + 1) };
+  const form = parseAddress(address)?.form;
+  return form && !form.fleet ? { address, path: arg.slice(i + 1) } : undefined;
 }
 
 const HOW: Record<TransferResult['verified'], string> = {
@@ -26,7 +26,7 @@ const HOW: Record<TransferResult['verified'], string> = {
 export const cp: StandaloneVerb = {
   kind: 'standalone',
   name: 'cp',
-  usage: 'cp VM:/guest/path LOCAL  |  cp LOCAL VM:/guest/path  [--verify auto|none]',
+  usage: 'cp VM:/guest/path LOCAL  |  cp LOCAL VM:/guest/path  [--verify auto|none] [--max-bytes BYTES]',
   summary: 'copy a file from or to the guest, chunked and checksummed',
   async run(ctx) {
     const [src, dst, extra] = ctx.args;
@@ -46,7 +46,10 @@ export const cp: StandaloneVerb = {
       const rate = done / 1048576 / Math.max(0.001, (performance.now() - t0) / 1000);
       progress.update(`${bytes(done)}${total !== undefined ? ` / ${bytes(total)}` : ''}  ${rate.toFixed(1)} MiB/s`);
     };
+    const maxBytes = byteCount(ctx.values['max-bytes'], 'max-bytes');
+    if (maxBytes !== undefined && !from) throw new UsageError('--max-bytes bounds downloads (cp VM:/path LOCAL)');
     const opts = {
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
       timeoutMs: Math.max(ctx.timeoutMs, 30_000),
       verify: (ctx.values.verify as 'auto' | 'none' | undefined) ?? 'auto',
       onProgress,

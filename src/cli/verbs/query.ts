@@ -2,6 +2,7 @@
 import { flattenInterfaces, guestTime } from '../../host/info.js';
 import { isObject, type JsonObject } from '../../protocol/qga/json-value.js';
 import { bytes, table } from '../output.js';
+import { terminalSafe } from '../terminal-text.js';
 import type { PerVmVerb } from './types.js';
 
 const list = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
@@ -35,7 +36,7 @@ export const info: PerVmVerb = {
     return {
       data: r,
       table: () =>
-        `version: ${str(o.version)}\n${table(
+        `version: ${terminalSafe(str(o.version))}\n${table(
           ['COMMAND', 'ENABLED', 'SUCCESS-RESPONSE'],
           cmds.map((c) => [str(c.name), str(c.enabled), str(c['success-response'])]),
         )}`,

@@ -1,11 +1,9 @@
-// VM addresses, one URI form per connector (registered by scheme, as MQTT.js does transports):
-//   unix:/path/to/qga.sock     a QEMU chardev socket or an agent on a unix socket
-//   libvirt:DOMAIN             through virsh (--connect URI); DOMAIN may be a glob in fleet mode
-//   pve://NODE/VMID            the Proxmox VE API (--pve-url, token from PVE_TOKEN); VMID may be * in fleet mode
-//   pve-pool:POOL              fleet mode: every running VM of a Proxmox pool
+// Opens connections for VM addresses (the forms are in addresses.ts, one connector per scheme,
+// registered as MQTT.js does transports) and expands fleet patterns into single addresses.
 import type { AgentConnection } from '../connection.js';
 import { AddressError } from '../errors.js';
-import { isGlob, LibvirtConnection, type LibvirtOptions, listDomains } from './libvirt.js';
+import { describeForms, parseAddress } from './addresses.js';
+import { LibvirtConnection, type LibvirtOptions, listDomains } from './libvirt.js';
 import { listNodeVms, listPoolVms, PveConnection } from './pve.js';
 import { PveHttp, type PveOptions } from './pve-http.js';
 import { UnixConnection } from './unix.js';
@@ -15,9 +13,6 @@ export interface ConnectOptions {
   /** Proxmox settings; the token may be absent until a pve address is used (then it is an error). */
   pve?: Partial<PveOptions>;
 }
-
-/** The address forms, for help texts and completion. */
-export const ADDRESS_FORMS = ['unix:/path/to/qga.sock', 'libvirt:DOMAIN', 'pve://NODE/VMID'] as const;
 
 /** Opens connections and owns what they share (one HTTPS agent per Proxmox URL); close() ends all. */
 export class Connector {
@@ -42,19 +37,18 @@ export class Connector {
   }
 
   private make(address: string): AgentConnection {
-    if (address.startsWith('unix:')) {
-      const p = address.slice(5);
-      if (!p) throw new AddressError(`"${address}": unix: needs a socket path (unix:/run/qga.sock)`);
-      return new UnixConnection(address, p);
+    const p = parseAddress(address)?.parsed;
+    switch (p?.kind) {
+      case 'unix':
+        return new UnixConnection(address, p.path);
+      case 'libvirt':
+        return new LibvirtConnection(address, p.domain, this.opts.libvirt ?? {});
+      case 'pve':
+        return new PveConnection(address, p.node, p.vmid, this.pve());
     }
-    if (address.startsWith('libvirt:')) {
-      const dom = address.slice(8).replace(/^\/\//, '');
-      if (!dom || isGlob(dom)) throw new AddressError(`"${address}": libvirt: needs a domain name (globs only in fleet mode)`);
-      return new LibvirtConnection(address, dom, this.opts.libvirt ?? {});
-    }
-    const pve = /^pve:\/\/([^/]+)\/(\d+)$/.exec(address);
-    if (pve) return new PveConnection(address, pve[1] as string, Number(pve[2]), this.pve());
-    throw new AddressError(`"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')}`);
+    if (address === 'unix:') throw new AddressError(`"${address}": unix: needs a socket path (unix:/run/qga.sock)`);
+    if (address.startsWith('libvirt:')) throw new AddressError(`"${address}": libvirt: needs a domain name (globs only in fleet mode)`);
+    throw new AddressError(`"${address}" is not a VM address; use one of: ${describeForms(false)}`);
   }
 
   /**
@@ -64,35 +58,29 @@ export class Connector {
   async expand(addresses: readonly string[]): Promise<string[]> {
     const out: string[] = [];
     for (const a of addresses) {
-      if (a.startsWith('libvirt:') && isGlob(a.slice(8))) {
-        const names = await listDomains(this.opts.libvirt ?? {}, a.slice(8));
+      const p = parseAddress(a)?.parsed;
+      if (p?.kind === 'libvirt-glob') {
+        const names = await listDomains(this.opts.libvirt ?? {}, p.glob);
         out.push(...names.map((n) => `libvirt:${n}`));
-      } else if (/^pve:\/\/[^/]+\/\*$/.test(a)) {
-        const node = a.slice(6, -2);
-        out.push(...(await listNodeVms(this.pve(), node)).map((id) => `pve://${node}/${id}`));
-      } else if (a.startsWith('pve-pool:')) {
-        const pool = a.slice(9);
-        if (!pool) throw new AddressError('pve-pool: needs a pool name');
-        out.push(...(await listPoolVms(this.pve(), pool)).map((m) => `pve://${m.node}/${m.vmid}`));
-      } else out.push(a);
+      } else if (p?.kind === 'pve-node') {
+        out.push(...(await listNodeVms(this.pve(), p.node)).map((id) => `pve://${p.node}/${id}`));
+      } else if (p?.kind === 'pve-pool') {
+        out.push(...(await listPoolVms(this.pve(), p.pool)).map((m) => `pve://${m.node}/${m.vmid}`));
+      } else if (a === 'pve-pool:') throw new AddressError('pve-pool: needs a pool name');
+      else out.push(a);
     }
     return [...new Set(out)];
   }
 
   /** Throws AddressError unless `address` has one of the known forms (checked before any VM is contacted). */
   static check(address: string): void {
-    if (Connector.isPattern(address)) return;
-    if (/^unix:./.test(address) || /^libvirt:(\/\/)?[^*?[]+$/.test(address) || /^pve:\/\/[^/]+\/\d+$/.test(address)) return;
-    throw new AddressError(
-      `"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')} (fleet: libvirt:GLOB, pve://NODE/*, pve-pool:POOL)`,
-    );
+    if (parseAddress(address)) return;
+    throw new AddressError(`"${address}" is not a VM address; use one of: ${describeForms(false)} (fleet: ${describeForms(true)})`);
   }
 
   /** Whether an argument is a fleet pattern rather than one VM. */
   static isPattern(address: string): boolean {
-    return (
-      (address.startsWith('libvirt:') && isGlob(address.slice(8))) || /^pve:\/\/[^/]+\/\*$/.test(address) || address.startsWith('pve-pool:')
-    );
+    return parseAddress(address)?.form.fleet === true;
   }
 
   close(): void {

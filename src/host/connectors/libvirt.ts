@@ -12,7 +12,8 @@ import { findCommand } from '../../protocol/qga/commands.js';
 import { JsonStreamReader } from '../../protocol/qga/json-stream.js';
 import { isObject, type JsonObject, type JsonValue, writeJson } from '../../protocol/qga/json-value.js';
 import type { AgentConnection, CallOptions } from '../connection.js';
-import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError } from '../errors.js';
+import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError, TooLargeError } from '../errors.js';
+import { MAX_PLAIN_REPLY, replyPayload, replyWireLimit, WIRE_FACTOR } from '../reply-limits.js';
 
 export interface LibvirtOptions {
   /** libvirt connection URI (virsh -c); absent: virsh's default (LIBVIRT_DEFAULT_URI or qemu:///session|system). */
@@ -21,13 +22,17 @@ export interface LibvirtOptions {
   virsh?: string;
 }
 
-/** Runs virsh; resolves with stdout, rejects with the error mapped from its stderr. */
-export function runVirsh(opts: LibvirtOptions, args: string[], timeoutMs: number): Promise<string> {
+/** Runs virsh; resolves with stdout (at most `maxBytes`), rejects with the error mapped from its stderr. */
+export function runVirsh(opts: LibvirtOptions, args: string[], timeoutMs: number, maxBytes = MAX_PLAIN_REPLY): Promise<string> {
   const argv = [...(opts.connectUri ? ['-c', opts.connectUri] : []), ...args];
   return new Promise((resolve, reject) => {
-    execFile(opts.virsh ?? 'virsh', argv, { timeout: timeoutMs, maxBuffer: 256 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(opts.virsh ?? 'virsh', argv, { timeout: timeoutMs, maxBuffer: maxBytes, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const e = err as NodeJS.ErrnoException & { killed?: boolean };
+      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+        return reject(
+          new TooLargeError(`virsh ${args[0]} printed more than ${maxBytes} bytes; stopped reading (a broken or hostile agent)`),
+        );
       if (e.code === 'ENOENT')
         return reject(new AgentUnreachableError(`virsh not found (${opts.virsh ?? 'virsh'}): install libvirt-clients`));
       if (e.killed) return reject(new QgaTimeoutError(`virsh ${args[0]} did not finish within ${timeoutMs} ms`));
@@ -84,7 +89,13 @@ export class LibvirtConnection implements AgentConnection {
     }
     const req = args && Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
     try {
-      const out = await runVirsh(this.opts, ['qemu-agent-command', this.name, '--timeout', String(seconds), writeJson(req)], virshMs);
+      const limit = replyWireLimit(replyPayload(execute, args, opts.maxPayloadBytes), WIRE_FACTOR.base64);
+      const out = await runVirsh(
+        this.opts,
+        ['qemu-agent-command', this.name, '--timeout', String(seconds), writeJson(req)],
+        virshMs,
+        limit,
+      );
       const reply = parseReply(out);
       return isObject(reply) && 'return' in reply ? (reply.return as JsonValue) : reply;
     } catch (err) {
@@ -127,9 +138,4 @@ export function globToRegExp(glob: string): RegExp {
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
-}
-
-/** Whether a name contains glob characters (then it names a set of domains). */
-export function isGlob(s: string): boolean {
-  return /[*?[]/.test(s);
 }

@@ -3,7 +3,8 @@
 import https from 'node:https';
 import { JsonStreamReader } from '../../protocol/qga/json-stream.js';
 import { isObject, type JsonObject, type JsonValue, writeJson } from '../../protocol/qga/json-value.js';
-import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError, UnsupportedError } from '../errors.js';
+import { AgentUnreachableError, QgaRemoteError, QgaTimeoutError, TooLargeError, UnsupportedError } from '../errors.js';
+import { MAX_PLAIN_REPLY } from '../reply-limits.js';
 
 export interface PveOptions {
   /** https://host:8006 (the /api2/json prefix is added). */
@@ -89,8 +90,14 @@ export class PveHttp {
     });
   }
 
-  /** GET with query parameters or POST with a JSON body; resolves with `data`. */
-  request(method: 'GET' | 'POST', path: string, params: JsonObject = {}, timeoutMs = 30_000): Promise<JsonValue> {
+  /** GET with query parameters or POST with a JSON body; resolves with `data`. A body over `maxBytes` is refused. */
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    params: JsonObject = {},
+    timeoutMs = 30_000,
+    maxBytes = MAX_PLAIN_REPLY,
+  ): Promise<JsonValue> {
     const url = new URL(`/api2/json${path}`, this.base);
     let body: string | undefined;
     if (method === 'GET') {
@@ -104,7 +111,14 @@ export class PveHttp {
     return new Promise((resolve, reject) => {
       const req = https.request(url, { method, headers, agent: this.agent, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received <= maxBytes) return void chunks.push(c);
+          chunks.length = 0;
+          req.destroy();
+          reject(new TooLargeError(`Proxmox VE API: the reply to ${method} ${path} is over ${maxBytes} bytes; stopped reading it`));
+        });
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;

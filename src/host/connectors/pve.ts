@@ -5,7 +5,8 @@
 import { Buffer } from 'node:buffer';
 import { isObject, type JsonObject, type JsonValue } from '../../protocol/qga/json-value.js';
 import type { AgentConnection, CallOptions, WholeFileAccess } from '../connection.js';
-import { QgaRemoteError, UnsupportedError } from '../errors.js';
+import { QgaRemoteError, TooLargeError, UnsupportedError } from '../errors.js';
+import { replyPayload, replyWireLimit, WIRE_FACTOR } from '../reply-limits.js';
 import type { PveHttp } from './pve-http.js';
 
 /** The agent commands Proxmox exposes one endpoint each for, with their HTTP method (Agent.pm). */
@@ -56,9 +57,19 @@ export class PveConnection implements AgentConnection {
       maxRead: MAX_READ,
       maxWrite: Math.floor((MAX_WRITE_B64 / 4) * 3),
       read: async (path, opts) => {
-        const d = await this.http.request('GET', `${this.base}/agent/file-read`, { file: path }, opts?.timeoutMs ?? 60_000);
+        const payload = Math.min(MAX_READ, opts?.maxPayloadBytes ?? MAX_READ);
+        const d = await this.http.request(
+          'GET',
+          `${this.base}/agent/file-read`,
+          { file: path },
+          opts?.timeoutMs ?? 60_000,
+          replyWireLimit(payload, WIRE_FACTOR.pve),
+        );
         if (!isObject(d)) throw new QgaRemoteError('GenericError', 'file-read: unexpected reply from Proxmox VE');
-        return { data: bytesOf(d.content), truncated: d.truncated === 1 || d.truncated === true };
+        const data = bytesOf(d.content);
+        if (data.length > payload)
+          throw new TooLargeError(`file-read: Proxmox VE returned ${data.length} bytes of ${path}, more than ${payload}`);
+        return { data, truncated: d.truncated === 1 || d.truncated === true };
       },
       write: async (path, data, opts) => {
         const b64 = data.toString('base64');
@@ -109,7 +120,8 @@ export class PveConnection implements AgentConnection {
         return this.http.request('POST', `${this.base}/agent/exec`, body, timeoutMs);
       }
       case 'guest-exec-status': {
-        const d = await this.http.request('GET', `${this.base}/agent/exec-status`, { pid: args.pid }, timeoutMs);
+        const limit = replyWireLimit(replyPayload(execute, args, opts.maxPayloadBytes), WIRE_FACTOR.pve);
+        const d = await this.http.request('GET', `${this.base}/agent/exec-status`, { pid: args.pid }, timeoutMs, limit);
         if (!isObject(d)) return d;
         // Back to QGA's shape: booleans (Proxmox sends 1/0) and base64 output.
         const out: JsonObject = {};
