@@ -4,6 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
+import { ENV_NAME, neverAllowedEnv } from '../commands/exec-env.js';
+import { parseExecRule } from '../commands/exec-rules.js';
 import { parseDuration } from '../kube/duration.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
 import { formatKeyFile, parseKeyFile, splitList } from './keyfile.js';
@@ -34,7 +36,28 @@ const ConfigSchema = v.object({
   retryPath: v.boolean(),
   blockRpcs: v.array(v.string()),
   allowRpcs: v.array(v.string()),
-  allowExec: v.array(v.union([v.literal('*'), absolute])),
+  allowExec: v.array(
+    v.pipe(
+      v.string(),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        try {
+          parseExecRule(dataset.value);
+        } catch (err) {
+          addIssue({ message: (err as Error).message });
+        }
+      }),
+    ),
+  ),
+  allowExecEnv: v.array(v.pipe(v.string(), v.regex(ENV_NAME, 'must be environment variable names (letters, digits, _)'))),
+  execPath: v.pipe(
+    v.string(),
+    v.check((s) => s.split(':').every((d) => path.isAbsolute(d)), 'must be absolute directories separated by ":"'),
+  ),
+  maxExecProcesses: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096)),
+  maxExecOutputBytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  maxExecInputBytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  allowAccountChanges: v.boolean(),
   allowFileRead: v.array(absolute),
   allowFileWrite: v.array(absolute),
   fsfreezeTimeout: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -249,6 +272,8 @@ export function loadConfig(
     if (name !== 'help' && !known.has(name)) warnings.push(`unknown command "${name}" in block-rpcs/allow-rpcs is ignored`);
   }
   if (result.output.allowExec.includes('*')) warnings.push('allow-exec contains "*": guest-exec may run any program');
+  for (const name of result.output.allowExecEnv.filter(neverAllowedEnv))
+    warnings.push(`allow-exec-env: ${name} changes how programs load code or run; it is never allowed and is ignored`);
   if (result.output.daemon) warnings.push('daemonize (-d) is not supported: guestlink stays in the foreground');
   return { config: Object.freeze(result.output), action, warnings };
 }

@@ -90,7 +90,52 @@ export const SETTINGS = [
     group: 'guestlink',
     type: 'list',
     default: [],
-    help: 'absolute paths of programs guest-exec may run (enables guest-exec); "*" allows any',
+    help: 'programs guest-exec may run, by absolute path (enables guest-exec; "*" allows any); an entry "PROGRAM ARG..." allows only exactly these arguments, ending it with "..." allows more after them (%20 writes a space, %2C a comma inside an argument); otherwise arguments are free',
+  },
+  {
+    key: 'allow-exec-env',
+    group: 'guestlink',
+    type: 'list',
+    default: [],
+    help: 'environment variables a guest-exec request may set; programs otherwise get only PATH (--exec-path) and LANG=C; loader and runtime variables (LD_*, GCONV_PATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, ...) are refused even when listed',
+  },
+  {
+    key: 'exec-path',
+    group: 'guestlink',
+    type: 'string',
+    default: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    help: "PATH given to guest-exec programs and used to find a program named without a '/' (absolute directories only)",
+  },
+  {
+    key: 'max-exec-processes',
+    group: 'guestlink',
+    type: 'int',
+    // Proxmox and libvirt run one command at a time; 16 leaves room for a few clients and forgotten statuses.
+    default: 16,
+    help: 'guest-exec processes kept at once, running or exited but not yet reported by guest-exec-status; more are refused until one is collected',
+  },
+  {
+    key: 'max-exec-output-bytes',
+    group: 'guestlink',
+    type: 'int',
+    // Four full streams at qemu-ga's 16 MiB per stream; fits the DaemonSet's 256Mi limit with the request buffer.
+    default: 64 << 20,
+    help: 'captured output kept for unreported guest-exec processes, all together (each stream also stops at 16 MiB, as in qemu-ga); output past it is dropped and flagged truncated',
+  },
+  {
+    key: 'max-exec-input-bytes',
+    group: 'guestlink',
+    type: 'int',
+    // Twice qemu-ga's per-stream output cap; the largest input-data a 64 MiB request can carry is 48 MiB.
+    default: 32 << 20,
+    help: 'guest-exec input-data held for programs that have not read it yet, all together; a request whose input-data does not fit is refused',
+  },
+  {
+    key: 'allow-account-changes',
+    group: 'guestlink',
+    type: 'bool',
+    default: false,
+    help: 'enable guest-set-user-password and guest-ssh-add/remove-authorized-keys (off: whoever drives the agent channel could make themselves root); naming one in --allow-rpcs enables it too',
   },
   {
     key: 'allow-file-read',

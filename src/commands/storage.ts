@@ -1,6 +1,6 @@
 // Filesystems, disks, disk counters and fstrim.
 import type { DiskAddress } from '../node/interfaces.js';
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
 function address(a: DiskAddress) {
   return {
@@ -24,7 +24,7 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export const storageHandlers: Record<string, Handler> = {
+export const storageHandlers = {
   'guest-get-fsinfo': async (_a, ctx) =>
     (await ctx.node.storage.filesystems()).map((f) => ({
       name: f.name,
@@ -57,4 +57,4 @@ export const storageHandlers: Record<string, Handler> = {
       error: r.error,
     })),
   }),
-};
+} satisfies GroupHandlers<'storage'>;

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { testHandlers } from '../../test/doubles/handlers.js';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import { TEST_SETTINGS } from '../../test/doubles/settings.js';
 import type { Handler, Session } from '../commands/context.js';
-import { handlers as realHandlers } from '../commands/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend } from '../node/interfaces.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
@@ -29,7 +29,7 @@ function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler
   const state = new MemoryAgentState();
   const d = new Dispatcher({
     version: '9.9.9',
-    handlers: { ...realHandlers, ...opts.handlers },
+    handlers: { ...testHandlers(), ...opts.handlers },
     policy: new CommandPolicy(opts.policy ?? {}),
     node,
     state,
