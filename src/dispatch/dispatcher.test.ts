@@ -132,6 +132,7 @@ describe('Dispatcher', () => {
 
   it('a QgaError from a handler is sent as is; audit records the failure with secrets redacted', async () => {
     const { ask, lines } = setup({
+      policy: { optInGroups: ['accounts'] },
       handlers: {
         'guest-set-user-password': () => {
           throw genericError('nope', 'TEST');
@@ -144,6 +145,26 @@ describe('Dispatcher', () => {
     assert.equal(audit.outcome, 'error');
     assert.equal(audit.args.password, '[redacted]');
     assert.ok(!JSON.stringify(lines).includes('c2VjcmV0'));
+  });
+
+  it('guest-exec is audited with env values, secret-looking arguments and input-data hidden', async () => {
+    const { ask, lines } = setup({ policy: { optInGroups: ['exec'] }, handlers: { 'guest-exec': () => ({ pid: 42 }) } });
+    const args = {
+      path: '/usr/bin/curl',
+      arg: ['-H', 'Authorization: Bearer abc123', '--token', 's3cr3t', 'https://u:pw0rd@example.test/x', '-o', '/tmp/out'],
+      env: ['KUBECONFIG=/etc/k.conf', 'DB_PASSWORD=hunter2'],
+      'input-data': 'c2VjcmV0IGlucHV0',
+    };
+    assert.equal(await ask({ execute: 'guest-exec', arguments: args }), '{"return": {"pid": 42}}\n');
+    const audit = lines.find((l) => l.audit === true) as { args: Record<string, unknown> };
+    assert.deepEqual(audit.args, {
+      path: '/usr/bin/curl',
+      arg: ['-H', 'Authorization: [redacted]', '--token', '[redacted]', 'https://u:[redacted]@example.test/x', '-o', '/tmp/out'],
+      env: ['KUBECONFIG=[redacted]', 'DB_PASSWORD=[redacted]'],
+      'input-data': '[16 base64 chars]',
+    });
+    for (const secret of ['abc123', 's3cr3t', 'pw0rd', 'hunter2', '/etc/k.conf', 'c2VjcmV0IGlucHV0'])
+      assert.ok(!JSON.stringify(lines).includes(secret), secret);
   });
 
   it('any other thrown error becomes a GenericError with its message and is logged', async () => {
