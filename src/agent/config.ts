@@ -191,7 +191,12 @@ export function parseArgv(argv: readonly string[]): { raw: Raw; action: Action; 
 /** Reads a key-file config: [general] (qemu-ga's keys) and [guestlink]. Unknown keys are errors in [guestlink] only. */
 export function readConfigFile(text: string, source: string): Raw {
   const raw: Raw = {};
-  const groups = parseKeyFile(text, source);
+  let groups: ReturnType<typeof parseKeyFile>;
+  try {
+    groups = parseKeyFile(text, source);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   for (const [group, kv] of groups) {
     if (group !== 'general' && group !== 'guestlink') continue;
     for (const [key, value] of kv) {

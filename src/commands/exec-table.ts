@@ -16,6 +16,7 @@
 import type { ProcessExit, ProcessRunner } from '../node/interfaces.js';
 import { strerror } from '../protocol/qga/errno-text.js';
 import { errors, genericError, type QgaError } from '../protocol/qga/errors.js';
+import { Base64Bytes } from '../protocol/qga/json-value.js';
 
 /** qemu-ga's GUEST_EXEC_MAX_OUTPUT: bytes kept per stream. */
 export const EXEC_MAX_OUTPUT = 16 << 20;
@@ -59,8 +60,9 @@ class Capture {
     return keep.length;
   }
 
-  base64(): string {
-    return Buffer.concat(this.chunks, this.length).toString('base64');
+  /** The bytes, base64-encoded only when the reply is written (no 21 MiB string in between). */
+  data(): Base64Bytes {
+    return new Base64Bytes(this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.length));
   }
 }
 
@@ -82,8 +84,8 @@ export interface ExecRequest {
 
 export interface ExecStatus {
   exitcode?: number;
-  'err-data'?: string;
-  'out-data'?: string;
+  'err-data'?: Base64Bytes;
+  'out-data'?: Base64Bytes;
   'err-truncated'?: boolean;
   signal?: number;
   'out-truncated'?: boolean;
@@ -207,8 +209,8 @@ export class ExecTable {
     // Key order as qemu-ga prints it (its QDict's bucket order).
     const res: ExecStatus = {} as ExecStatus;
     if (exit.code !== null) res.exitcode = exit.code;
-    if (rec.err && rec.err.length > 0) res['err-data'] = rec.err.base64();
-    if (rec.out && rec.out.length > 0) res['out-data'] = rec.out.base64();
+    if (rec.err && rec.err.length > 0) res['err-data'] = rec.err.data();
+    if (rec.out && rec.out.length > 0) res['out-data'] = rec.out.data();
     // A stream cut to nothing by the shared budget still says so (qemu-ga, without that budget, never has this case).
     if (rec.err && (rec.err.length > 0 || rec.err.truncated)) res['err-truncated'] = rec.err.truncated;
     if (exit.code === null && exit.signal !== null) res.signal = exit.signal;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TEST_EXEC_LIMITS } from '../../test/doubles/handlers.js';
 import { ChildProcessRunner } from '../node/linux/process-runner.js';
+import { type JsonValue, writeJson } from '../protocol/qga/json-value.js';
 import type { CommandContext } from './context.js';
 import { makeExecHandlers } from './exec.js';
 import { parseExecRule } from './exec-rules.js';
@@ -20,9 +21,12 @@ async function exec(args: Record<string, unknown>, c = ALLOW): Promise<number> {
   const r = (await h['guest-exec']?.(args, c)) as { pid: number };
   return r.pid;
 }
-async function waitStatus(pid: number): Promise<ExecStatus> {
+/** guest-exec-status as the client reads it: out-data and err-data as base64 text. */
+type WireStatus = Omit<ExecStatus, 'out-data' | 'err-data'> & { 'out-data'?: string; 'err-data'?: string };
+
+async function waitStatus(pid: number): Promise<WireStatus> {
   for (let i = 0; i < 500; i++) {
-    const st = (await h['guest-exec-status']?.({ pid }, ALLOW)) as unknown as ExecStatus;
+    const st = JSON.parse(writeJson((await h['guest-exec-status']?.({ pid }, ALLOW)) as JsonValue)) as WireStatus;
     if (st.exited) return st;
     await new Promise((r) => setTimeout(r, 10));
   }
