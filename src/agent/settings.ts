@@ -1,20 +1,27 @@
-// Every agent setting in one table: its config-file key, flags, environment variable, type,
-// default and help. Argument parsing, the config file, --dump-conf and --help all derive from it.
+// Every agent setting in one table (the settings engine's spec: src/settings/spec.ts): its key-file
+// key and group, flags, environment variable, type, checks, default and help. Argument parsing, the
+// config file, validation, --dump-conf, --help and docs/configuration.md all derive from it.
+import path from 'node:path';
+import { ENV_NAME } from '../commands/exec-env.js';
+import { parseExecRule } from '../commands/exec-rules.js';
+import { parseDuration } from '../kube/duration.js';
+import { envNameOf, type SettingSpec } from '../settings/index.js';
 
-export type SettingType = 'string' | 'bool' | 'list' | 'int';
+/** What a Talos role and a Kubernetes node name look like (the engine already refuses empty strings). */
+const TALOS_ROLE = { re: /^os:[a-z:]+$/, text: 'a Talos role such as os:operator' };
+const NODE_NAME = { re: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, text: 'a Kubernetes node name (lower-case DNS subdomain)' };
 
-export interface SettingSpec {
-  /** Key in the config file (and the name in the resolved config object, camelCased). */
-  key: string;
-  /** '[general]' holds qemu-ga's own keys, so a qemu-ga.conf works unchanged; '[guestlink]' ours. */
-  group: 'general' | 'guestlink';
-  type: SettingType;
-  short?: string;
-  /** -F takes an optional value glued to the flag (-F/path), as in qemu-ga. */
-  optionalValue?: string;
-  default?: string | boolean | number | readonly string[];
-  choices?: readonly string[];
-  help: string;
+/** The first --allow-exec entry that cannot be used, said as the error; undefined when all parse. */
+function execRuleProblem(entries: readonly string[]): string | undefined {
+  for (const entry of entries) {
+    if (entry === '*') continue;
+    try {
+      parseExecRule(entry);
+    } catch (err) {
+      return `has an entry that cannot be used: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
 }
 
 export const SETTINGS = [
@@ -38,6 +45,7 @@ export const SETTINGS = [
   { key: 'pidfile', group: 'general', type: 'string', short: 'f', help: 'write the process id to this file' },
   {
     key: 'fsfreeze-hook',
+    absolute: true,
     group: 'general',
     type: 'string',
     short: 'F',
@@ -46,6 +54,7 @@ export const SETTINGS = [
   },
   {
     key: 'statedir',
+    absolute: true,
     group: 'general',
     type: 'string',
     short: 't',
@@ -71,6 +80,7 @@ export const SETTINGS = [
   },
   {
     key: 'block-rpcs',
+    aliases: ['blacklist'],
     group: 'general',
     type: 'list',
     short: 'b',
@@ -87,6 +97,8 @@ export const SETTINGS = [
   },
   {
     key: 'allow-exec',
+    wildcard: '*',
+    check: (v) => execRuleProblem(v as readonly string[]),
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -94,6 +106,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-exec-env',
+    pattern: { re: ENV_NAME, text: 'an environment variable name (letters, digits and _, not starting with a digit)' },
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -101,6 +114,7 @@ export const SETTINGS = [
   },
   {
     key: 'exec-path',
+    check: (v) => ((v as string).split(':').every((d) => path.isAbsolute(d)) ? undefined : 'must be absolute directories separated by ":"'),
     group: 'guestlink',
     type: 'string',
     default: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -108,6 +122,8 @@ export const SETTINGS = [
   },
   {
     key: 'max-exec-processes',
+    min: 1,
+    max: 4096,
     group: 'guestlink',
     type: 'int',
     // Proxmox and libvirt run one command at a time; 16 leaves room for a few clients and forgotten statuses.
@@ -116,6 +132,7 @@ export const SETTINGS = [
   },
   {
     key: 'max-exec-output-bytes',
+    min: 0,
     group: 'guestlink',
     type: 'int',
     // Four full streams at qemu-ga's 16 MiB per stream; fits the DaemonSet's 256Mi limit with the request buffer.
@@ -124,6 +141,7 @@ export const SETTINGS = [
   },
   {
     key: 'max-exec-input-bytes',
+    min: 0,
     group: 'guestlink',
     type: 'int',
     // Twice qemu-ga's per-stream output cap; the largest input-data a 64 MiB request can carry is 48 MiB.
@@ -139,6 +157,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-file-read',
+    absolute: true,
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -146,6 +165,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-file-write',
+    absolute: true,
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -153,6 +173,7 @@ export const SETTINGS = [
   },
   {
     key: 'fsfreeze-timeout',
+    min: 0,
     group: 'guestlink',
     type: 'int',
     default: 600,
@@ -182,6 +203,7 @@ export const SETTINGS = [
   },
   {
     key: 'talos-socket',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     default: '/system/run/machined/machine.sock',
@@ -189,6 +211,7 @@ export const SETTINGS = [
   },
   {
     key: 'talosconfig',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: 'talosconfig for apid over mTLS (DaemonSet mode); auto also finds /var/run/secrets/talos.dev/config',
@@ -207,6 +230,7 @@ export const SETTINGS = [
   },
   {
     key: 'talos-role',
+    pattern: TALOS_ROLE,
     group: 'guestlink',
     type: 'string',
     default: 'os:operator',
@@ -222,6 +246,9 @@ export const SETTINGS = [
   },
   {
     key: 'talos-timeout',
+    // Bounded so a hypervisor (libvirt waits 5 s by default, Proxmox pings with 3 s) gets an answer.
+    min: 1,
+    max: 120,
     group: 'guestlink',
     type: 'int',
     // Below libvirt's 5 s agent timeout, so a failure reaches the host as an error, not a timeout.
@@ -238,6 +265,8 @@ export const SETTINGS = [
   },
   {
     key: 'max-request-bytes',
+    min: 1024,
+    max: 64 << 20,
     group: 'guestlink',
     type: 'int',
     default: 64 << 20,
@@ -259,6 +288,7 @@ export const SETTINGS = [
   },
   {
     key: 'node-name',
+    pattern: NODE_NAME,
     group: 'guestlink',
     type: 'string',
     help: "this machine's Kubernetes Node name; default: $NODE_NAME (downward API spec.nodeName), else the host name",
@@ -273,6 +303,11 @@ export const SETTINGS = [
   },
   {
     key: 'drain-timeout',
+    // Kept as written (dump-conf prints it back); 1 s to 1 h: past an hour no hypervisor still waits.
+    check: (v) => {
+      const ms = parseDuration(String(v));
+      return ms !== undefined && ms >= 1000 && ms <= 3_600_000 ? undefined : 'must be a duration from 1s to 1h, like 50s or 9m30s';
+    },
     group: 'guestlink',
     type: 'string',
     default: '50s',
@@ -298,12 +333,30 @@ export const SETTINGS = [
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
 
-/** `fsfreeze-hook` -> `fsfreezeHook`. */
-export function camel(key: string): string {
-  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
+/** Command-line requests that are not settings (qemu-ga's -h, -V, -D, -c). */
+export const AGENT_ACTIONS = [
+  {
+    key: 'config',
+    short: 'c',
+    type: 'string',
+    action: 'config',
+    arg: 'PATH',
+    noEnv: true,
+    help: 'read a qemu-ga style key file ([general] and [guestlink] groups)',
+  },
+  {
+    key: 'dump-conf',
+    short: 'D',
+    type: 'bool',
+    action: 'dump-conf',
+    noEnv: true,
+    help: 'print the effective configuration as a key file and exit',
+  },
+  { key: 'version', short: 'V', type: 'bool', action: 'version', noEnv: true, help: 'print the version and exit' },
+  { key: 'help', short: 'h', type: 'bool', action: 'help', noEnv: true, help: 'this text' },
+] as const satisfies readonly SettingSpec[];
 
 /** `fsfreeze-hook` -> `GUESTLINK_FSFREEZE_HOOK`. */
 export function envName(key: string): string {
-  return `GUESTLINK_${key.toUpperCase().replace(/-/g, '_')}`;
+  return envNameOf('GUESTLINK', key);
 }

@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -75,7 +86,10 @@ test("a planted authorized_keys link (symbolic or hard) is never read as root, n
 }, async () => {
   const home = path.join(root, 'home/carol');
   mkdirSync(path.join(home, '.ssh'), { recursive: true });
-  writeFileSync(path.join(root, 'etc/passwd'), `${readFileSync(path.join(root, 'etc/passwd'), 'utf8')}carol:x:4250:4250::/home/carol:/bin/sh\n`);
+  writeFileSync(
+    path.join(root, 'etc/passwd'),
+    `${readFileSync(path.join(root, 'etc/passwd'), 'utf8')}carol:x:4250:4250::/home/carol:/bin/sh\n`,
+  );
   const secret = path.join(root, 'elsewhere-shadow');
   writeFileSync(secret, 'root:$6$secret-hash:19000:0:99999:7:::\n', { mode: 0o600 });
   const file = path.join(home, '.ssh/authorized_keys');
