@@ -294,7 +294,7 @@ export const QGA_COMMANDS = {
     mutating: true,
     offByDefault: true,
     redact: { arg: 'argv', env: 'env', 'input-data': 'bulk' },
-    doc: 'Start a program allowed by --allow-exec (no shell); returns its pid.',
+    doc: 'Start a program allowed by --allow-exec (no shell; arguments pinned where the entry says), with PATH, LANG=C and the --allow-exec-env variables only, within the --max-exec-* caps; returns its pid.',
   },
   'guest-get-host-name': { returns: 'GuestHostName', since: '2.10', group: 'info', doc: 'The host name.' },
   'guest-get-users': { returns: ['GuestUser'], since: '2.10', group: 'info', doc: 'Logged-in users (utmp).' },
