@@ -2,6 +2,7 @@
 import { decodeBase64 } from './base64.js';
 import type { GroupHandlers } from './context.js';
 
+/** Passwords and SSH keys (group 'accounts'); the changes are off unless --allow-account-changes (policy). */
 export const accountsHandlers = {
   'guest-set-user-password': async (args: { username: string; password: string; crypted: boolean }, ctx) => {
     // The back end rejects characters chpasswd cannot take, with qemu-ga's texts.

@@ -1,6 +1,7 @@
 // guest-sync, guest-sync-delimited, guest-ping, guest-info: the channel's own commands.
 import type { GroupHandlers } from './context.js';
 
+/** The channel's own commands (group 'control'): stateless, answered at once. */
 export const controlHandlers = {
   'guest-sync': (args: { id: number | bigint }) => args.id,
   'guest-sync-delimited': (args: { id: number | bigint }, ctx) => {

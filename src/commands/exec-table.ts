@@ -72,6 +72,7 @@ interface ExecRecord {
   err?: Capture;
 }
 
+/** One guest-exec, checked and resolved: what the table hands the runner. */
 export interface ExecRequest {
   /** The program as the client gave it (argv[0]). */
   path: string;
@@ -82,6 +83,7 @@ export interface ExecRequest {
   capture: CaptureMode;
 }
 
+/** guest-exec-status's reply; output stays bytes until the reply is written. */
 export interface ExecStatus {
   exitcode?: number;
   'err-data'?: Base64Bytes;

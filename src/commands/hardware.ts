@@ -5,6 +5,7 @@ import type { GroupHandlers } from './context.js';
 type WireCpu = { 'logical-id': number; online: boolean; 'can-offline'?: boolean };
 type WireBlock = { 'phys-index': number; online: boolean; 'can-offline'?: boolean };
 
+/** vCPUs, memory blocks and CPU counters (group 'hardware'). */
 export const hardwareHandlers = {
   'guest-get-vcpus': async (_a, ctx) =>
     (await ctx.node.system.vcpus()).map((c) => ({ 'logical-id': c.logicalId, online: c.online, 'can-offline': c.canOffline })),

@@ -1,6 +1,7 @@
 // Node facts: OS, host name, users, load — mapped from the node back end to QGA's shapes.
 import type { GroupHandlers } from './context.js';
 
+/** Node facts (group 'info'), mapped from the back end's SystemInfo. */
 export const infoHandlers = {
   'guest-get-osinfo': async (_a, ctx) => {
     const o = await ctx.node.system.osInfo();

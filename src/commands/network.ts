@@ -2,6 +2,7 @@
 import type { NetworkInterface } from '../node/interfaces.js';
 import type { GroupHandlers } from './context.js';
 
+/** guest-network-get-interfaces (group 'network'), with the --hide-* filters applied. */
 export const networkHandlers = {
   'guest-network-get-interfaces': async (_a, ctx) => {
     const { hideVirtualInterfaces, hideInterfacesWithoutAddresses } = ctx.settings;

@@ -5,6 +5,7 @@ import type { GroupHandlers } from './context.js';
 
 const MODES: readonly string[] = ['powerdown', 'halt', 'reboot'];
 
+/** Power actions (group 'power'), through the back end's Power (dry-run, logind, Talos, ...). */
 export const powerHandlers = {
   'guest-shutdown': async (args: { mode?: string }, ctx) => {
     const mode = args.mode ?? 'powerdown';

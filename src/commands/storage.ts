@@ -24,6 +24,7 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** Filesystems, disks and fstrim (group 'storage'). */
 export const storageHandlers = {
   'guest-get-fsinfo': async (_a, ctx) =>
     (await ctx.node.storage.filesystems()).map((f) => ({

@@ -2,6 +2,7 @@
 import { genericError } from '../protocol/qga/errors.js';
 import type { GroupHandlers } from './context.js';
 
+/** The clock and time zone (group 'time'). */
 export const timeHandlers = {
   'guest-get-time': (_a, ctx) => ctx.node.clock.now(),
   'guest-set-time': async (args: { time?: number | bigint }, ctx) => {
