@@ -39,8 +39,10 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-bench-'));
 const dataFile = path.join(dir, 'data.bin');
 writeFileSync(dataFile, randomBytes(FILE_MIB << 20));
 const dataSha = createHash('sha256').update(readFileSync(dataFile)).digest('hex');
-const BLOCK =
-  'guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid,guest-set-time,guest-set-user-password,guest-set-vcpus,guest-set-memory-blocks,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fstrim,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys';
+// Every command the table marks changesMachine (power, freeze, clock, accounts, CPUs, memory, fstrim)
+// is blocked on both agents: a new such command can never run against this machine.
+const { MACHINE_CHANGING_COMMANDS } = await import(path.join(root, 'dist/src/protocol/qga/commands.js'));
+const BLOCK = MACHINE_CHANGING_COMMANDS.join(',');
 
 const agents = {
   'qemu-ga': (sock, st) => [QEMU_GA, ['-m', 'unix-listen', '-p', sock, '-t', st, '-b', BLOCK]],

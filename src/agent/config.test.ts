@@ -110,6 +110,32 @@ describe('agent configuration', () => {
     assert.equal(warnings.length, 2);
   });
 
+  it('guest-exec and account settings: defaults, pinned entries, checked names and bounds', () => {
+    const d = load([]).config;
+    assert.deepEqual(
+      [d.allowExecEnv, d.execPath, d.maxExecProcesses, d.maxExecOutputBytes, d.maxExecInputBytes, d.allowAccountChanges],
+      [[], '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 16, 64 << 20, 32 << 20, false],
+    );
+    const c = load([
+      '--allow-exec',
+      '/usr/bin/cat /etc/my%20file,/bin/ip -j ...',
+      '--allow-exec-env',
+      'KUBECONFIG',
+      '--allow-account-changes',
+    ]).config;
+    assert.deepEqual(c.allowExec, ['/usr/bin/cat /etc/my%20file', '/bin/ip -j ...']);
+    assert.equal(c.allowAccountChanges, true);
+    assert.throws(
+      () => load(['--allow-exec', '/bin/echo 100%']),
+      (e: Error) => e instanceof ConfigError && /allow-exec.*%XX/.test(e.message),
+    );
+    assert.throws(() => load(['--allow-exec-env', 'A-B']), /environment variable name/);
+    assert.throws(() => load(['--exec-path', '/bin:bin']), /absolute directories/);
+    assert.throws(() => load(['--max-exec-processes', '0']), /below the minimum 1/);
+    const { warnings } = load(['--allow-exec-env', 'LD_PRELOAD,KUBECONFIG']);
+    assert.deepEqual(warnings, ['allow-exec-env: LD_PRELOAD changes how programs load code or run; it is never allowed and is ignored']);
+  });
+
   it('supports --no-NAME for booleans and lists commands with -b help', () => {
     assert.equal(load(['--no-hide-virtual-interfaces']).config.hideVirtualInterfaces, false);
     assert.equal(parseArgv(['-b', 'help']).action, 'list-rpcs');

@@ -2,6 +2,7 @@
 // Precedence: defaults < config file (-c, GUESTLINK_CONFIG, QGA_CONF, or /etc/qemu/qemu-ga.conf when
 // present) < GUESTLINK_* < flags.
 import { existsSync, readFileSync } from 'node:fs';
+import { neverAllowedEnv } from '../commands/exec-env.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
 import {
   camel,
@@ -145,6 +146,8 @@ export function loadConfig(
     if (name !== 'help' && !known.has(name)) warnings.push(`unknown command "${name}" in block-rpcs/allow-rpcs is ignored`);
   }
   if (config.allowExec.includes('*')) warnings.push('allow-exec contains "*": guest-exec may run any program');
+  for (const name of config.allowExecEnv.filter(neverAllowedEnv))
+    warnings.push(`allow-exec-env: ${name} changes how programs load code or run; it is never allowed and is ignored`);
   if (config.daemon) warnings.push('daemonize (-d) is not supported: guestlink stays in the foreground');
   return { config, action, warnings };
 }

@@ -9,6 +9,11 @@ describe('key files', () => {
     assert.equal(kf.get('x')?.get('k'), 'v');
     assert.throws(() => parseKeyFile('[g]\nnot a pair\n', 'f.conf'), /f\.conf:2/);
     assert.throws(() => parseKeyFile('k=v\n'), /expected/);
+    // A bad line is located, never repeated (it may hold a value nobody should see in an error).
+    assert.throws(
+      () => parseKeyFile('[g]\nsecret-token-value\n', 'f.conf'),
+      (err: Error) => !err.message.includes('secret-token'),
+    );
   });
 
   it('splits lists on ; and , and formats groups', () => {

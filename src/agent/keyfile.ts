@@ -18,7 +18,8 @@ export function parseKeyFile(text: string, source = 'config'): KeyFile {
       return;
     }
     const eq = line.indexOf('=');
-    if (eq <= 0 || !current) throw new Error(`${source}:${i + 1}: expected "[group]" or "key=value", got "${line}"`);
+    // The line itself is not repeated: a config file may hold values nobody should see in an error.
+    if (eq <= 0 || !current) throw new Error(`${source}:${i + 1}: expected "[group]" or "key=value"`);
     current.set(line.slice(0, eq).trim(), unescapeValue(line.slice(eq + 1).trim()));
   });
   return groups;

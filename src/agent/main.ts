@@ -3,14 +3,19 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandSettings } from '../commands/context.js';
-import { fileTable } from '../commands/file.js';
-import { resumeFreezeWatchdog } from '../commands/freeze.js';
-import { handlers } from '../commands/index.js';
+import { neverAllowedEnv } from '../commands/exec-env.js';
+import { parseExecRule } from '../commands/exec-rules.js';
+import { ExecTable } from '../commands/exec-table.js';
+import { FileTable } from '../commands/file-table.js';
+import { FreezeController } from '../commands/freeze.js';
+import { createHandlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend, Power } from '../node/interfaces.js';
-import { COMMAND_NAMES } from '../protocol/qga/commands.js';
+import { runFsfreezeHook } from '../node/linux/freeze-hook.js';
+import { ChildProcessRunner } from '../node/linux/process-runner.js';
+import { COMMAND_NAMES, type OptInGroup } from '../protocol/qga/commands.js';
 import { QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
 import type { Transport } from '../transport/types.js';
 import { VERSION } from '../version.js';
@@ -181,10 +186,12 @@ async function startOtherFrontEnds(config: AgentConfig, node: NodeBackend, log: 
   return [() => fe.stop()];
 }
 
-function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string | undefined>>): CommandSettings {
+function settingsFrom(config: AgentConfig): CommandSettings {
   return {
-    allowExec: config.allowExec,
-    execSearchPath: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    allowExec: config.allowExec.map(parseExecRule),
+    execSearchPath: config.execPath,
+    // Never-allowed names were warned about at start-up; leaving them out here keeps them out for good.
+    allowExecEnv: config.allowExecEnv.filter((name) => !neverAllowedEnv(name)),
     allowFileRead: config.allowFileRead,
     allowFileWrite: config.allowFileWrite,
     fsfreezeHook: config.fsfreezeHook,
@@ -194,13 +201,14 @@ function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string |
   };
 }
 
-/** Off-by-default commands turned on by an allow-list. */
-function optIns(config: AgentConfig): string[] {
-  const out: string[] = [];
-  if (config.allowExec.length > 0) out.push('guest-exec', 'guest-exec-status');
-  if (config.allowFileRead.length > 0 || config.allowFileWrite.length > 0)
-    out.push(...COMMAND_NAMES.filter((n) => n.startsWith('guest-file-')));
-  return out;
+/** The groups whose off-by-default commands the configuration turns on (OPT_IN_GROUPS in the table). */
+function optInGroups(config: AgentConfig): OptInGroup[] {
+  const on: Record<OptInGroup, boolean> = {
+    exec: config.allowExec.length > 0,
+    file: config.allowFileRead.length > 0 || config.allowFileWrite.length > 0,
+    accounts: config.allowAccountChanges,
+  };
+  return (Object.keys(on) as OptInGroup[]).filter((g) => on[g]);
 }
 
 export interface RunningAgent {
@@ -244,21 +252,30 @@ export async function startAgent(
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,
-    enabledOptIn: optIns(config),
+    optInGroups: optInGroups(config),
     unsupported: node.unsupportedCommands,
   });
+  // The state the stateful commands keep, one of each per agent; close() below ends what needs ending.
+  const files = new FileTable();
+  const exec = new ExecTable(new ChildProcessRunner(), {
+    maxProcesses: config.maxExecProcesses,
+    maxOutputBytes: config.maxExecOutputBytes,
+    maxInputBytes: config.maxExecInputBytes,
+  });
+  const freeze = new FreezeController({ runHook: runFsfreezeHook });
+  const settings = settingsFrom(config);
   const dispatcher = new Dispatcher({
     version: VERSION,
-    handlers,
+    handlers: createHandlers({ files, exec, freeze }),
     policy,
     node,
     state,
-    settings: settingsFrom(config, env),
+    settings,
     log,
     audit: log.child({ audit: true }),
   });
   // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
-  if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config, env), log });
+  if (state.frozen) await freeze.resume({ node, state, settings, log });
   const stopFrontEnds = await startOtherFrontEnds(config, node, log);
   const transport = await createTransport(config, log);
   channel.transport = transport;
@@ -273,7 +290,8 @@ export async function startAgent(
     close: async () => {
       for (const stop of stopFrontEnds) await stop();
       await transport.close();
-      await fileTable.closeAll();
+      freeze.stop();
+      await files.closeAll();
       await node.close?.();
       destination.flush();
     },

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { testHandlers } from '../../test/doubles/handlers.js';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import { TEST_SETTINGS } from '../../test/doubles/settings.js';
 import type { Handler } from '../commands/context.js';
-import { handlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
 import { DryRunPower } from '../node/dry-run/power.js';
@@ -41,7 +41,7 @@ async function start(extra: Record<string, Handler> = {}) {
   const log = pino({ level: 'silent' });
   const dispatcher = new Dispatcher({
     version: '9.9.9',
-    handlers: { ...handlers, ...extra },
+    handlers: { ...testHandlers(), ...extra },
     policy: new CommandPolicy({}),
     node: { name: 'fake', power: new DryRunPower(), unsupportedCommands: [] } as unknown as NodeBackend,
     state: new MemoryAgentState(),

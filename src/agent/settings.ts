@@ -1,12 +1,28 @@
 // Every agent setting in one table (the settings engine's spec: src/settings/spec.ts): its key-file
 // key and group, flags, environment variable, type, checks, default and help. Argument parsing, the
 // config file, validation, --dump-conf, --help and docs/configuration.md all derive from it.
+import path from 'node:path';
+import { ENV_NAME } from '../commands/exec-env.js';
+import { parseExecRule } from '../commands/exec-rules.js';
 import { parseDuration } from '../kube/duration.js';
 import { envNameOf, type SettingSpec } from '../settings/index.js';
 
 /** What a Talos role and a Kubernetes node name look like (the engine already refuses empty strings). */
 const TALOS_ROLE = { re: /^os:[a-z:]+$/, text: 'a Talos role such as os:operator' };
 const NODE_NAME = { re: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, text: 'a Kubernetes node name (lower-case DNS subdomain)' };
+
+/** The first --allow-exec entry that cannot be used, said as the error; undefined when all parse. */
+function execRuleProblem(entries: readonly string[]): string | undefined {
+  for (const entry of entries) {
+    if (entry === '*') continue;
+    try {
+      parseExecRule(entry);
+    } catch (err) {
+      return `has an entry that cannot be used: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
+}
 
 export const SETTINGS = [
   {
@@ -81,12 +97,63 @@ export const SETTINGS = [
   },
   {
     key: 'allow-exec',
-    absolute: true,
     wildcard: '*',
+    check: (v) => execRuleProblem(v as readonly string[]),
     group: 'guestlink',
     type: 'list',
     default: [],
-    help: 'absolute paths of programs guest-exec may run (enables guest-exec); "*" allows any',
+    help: 'programs guest-exec may run, by absolute path (enables guest-exec; "*" allows any); an entry "PROGRAM ARG..." allows only exactly these arguments, ending it with "..." allows more after them (%20 writes a space, %2C a comma inside an argument); otherwise arguments are free',
+  },
+  {
+    key: 'allow-exec-env',
+    pattern: { re: ENV_NAME, text: 'an environment variable name (letters, digits and _, not starting with a digit)' },
+    group: 'guestlink',
+    type: 'list',
+    default: [],
+    help: 'environment variables a guest-exec request may set; programs otherwise get only PATH (--exec-path) and LANG=C; loader and runtime variables (LD_*, GCONV_PATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, ...) are refused even when listed',
+  },
+  {
+    key: 'exec-path',
+    check: (v) => ((v as string).split(':').every((d) => path.isAbsolute(d)) ? undefined : 'must be absolute directories separated by ":"'),
+    group: 'guestlink',
+    type: 'string',
+    default: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    help: "PATH given to guest-exec programs and used to find a program named without a '/' (absolute directories only)",
+  },
+  {
+    key: 'max-exec-processes',
+    min: 1,
+    max: 4096,
+    group: 'guestlink',
+    type: 'int',
+    // Proxmox and libvirt run one command at a time; 16 leaves room for a few clients and forgotten statuses.
+    default: 16,
+    help: 'guest-exec processes kept at once, running or exited but not yet reported by guest-exec-status; more are refused until one is collected',
+  },
+  {
+    key: 'max-exec-output-bytes',
+    min: 0,
+    group: 'guestlink',
+    type: 'int',
+    // Four full streams at qemu-ga's 16 MiB per stream; fits the DaemonSet's 256Mi limit with the request buffer.
+    default: 64 << 20,
+    help: 'captured output kept for unreported guest-exec processes, all together (each stream also stops at 16 MiB, as in qemu-ga); output past it is dropped and flagged truncated',
+  },
+  {
+    key: 'max-exec-input-bytes',
+    min: 0,
+    group: 'guestlink',
+    type: 'int',
+    // Twice qemu-ga's per-stream output cap; the largest input-data a 64 MiB request can carry is 48 MiB.
+    default: 32 << 20,
+    help: 'guest-exec input-data held for programs that have not read it yet, all together; a request whose input-data does not fit is refused',
+  },
+  {
+    key: 'allow-account-changes',
+    group: 'guestlink',
+    type: 'bool',
+    default: false,
+    help: 'enable guest-set-user-password and guest-ssh-add/remove-authorized-keys (off: whoever drives the agent channel could make themselves root); naming one in --allow-rpcs enables it too',
   },
   {
     key: 'allow-file-read',

@@ -1,8 +1,9 @@
 // Passwords and SSH keys, where the node OS allows them.
 import { decodeBase64 } from './base64.js';
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
-export const accountsHandlers: Record<string, Handler> = {
+/** Passwords and SSH keys (group 'accounts'); the changes are off unless --allow-account-changes (policy). */
+export const accountsHandlers = {
   'guest-set-user-password': async (args: { username: string; password: string; crypted: boolean }, ctx) => {
     // The back end rejects characters chpasswd cannot take, with qemu-ga's texts.
     const password = decodeBase64(args.password).toString('utf8');
@@ -17,4 +18,4 @@ export const accountsHandlers: Record<string, Handler> = {
   'guest-ssh-remove-authorized-keys': async (args: { username: string; keys: string[] }, ctx) => {
     await ctx.node.accounts.removeAuthorizedKeys(args.username, args.keys);
   },
-};
+} satisfies GroupHandlers<'accounts'>;

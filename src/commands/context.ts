@@ -1,7 +1,9 @@
 // What a command handler gets: the node back end and the agent's own services, nothing concrete.
 import type { Logger } from 'pino';
 import type { NodeBackend } from '../node/interfaces.js';
+import type { CommandGroup, CommandsIn } from '../protocol/qga/commands.js';
 import type { JsonValue } from '../protocol/qga/json-value.js';
+import type { ExecRule } from './exec-rules.js';
 
 /** Per-connection state (a host connection, or a virtio-serial open/close cycle). */
 export interface Session {
@@ -23,10 +25,12 @@ export interface AgentState {
 
 /** Allow-lists and limits the commands enforce (from the validated config). */
 export interface CommandSettings {
-  /** Absolute paths of programs guest-exec may start; '*' allows any. */
-  allowExec: readonly string[];
-  /** Where guest-exec looks up a bare program name when the request's env has no PATH (the agent's PATH). */
+  /** Programs guest-exec may start, each optionally pinned to arguments (--allow-exec, parsed). */
+  allowExec: readonly ExecRule[];
+  /** PATH of every guest-exec program, and where a bare program name is looked up (--exec-path). */
   execSearchPath: string;
+  /** Environment variables a guest-exec request may set (--allow-exec-env); loader variables never pass. */
+  allowExecEnv: readonly string[];
   /** Files or directory prefixes (ending in '/') guest-file-open may open for reading. */
   allowFileRead: readonly string[];
   /** Files or directory prefixes (ending in '/') guest-file-open may open for writing. */
@@ -62,3 +66,9 @@ export interface CommandContext {
 
 /** A command handler: validated arguments in, a JSON-able result (or nothing) out; throws QgaError. */
 export type Handler = (args: any, ctx: CommandContext) => Promise<JsonValue | undefined | void> | JsonValue | undefined | void;
+
+/**
+ * One group's handler map: exactly the commands the table puts in group G, no more, no fewer, so a
+ * misspelt or missing key fails to compile (commands/handlers.typecheck.ts proves it).
+ */
+export type GroupHandlers<G extends CommandGroup> = Readonly<Record<CommandsIn<G>, Handler>>;

@@ -1,7 +1,8 @@
 // guest-sync, guest-sync-delimited, guest-ping, guest-info: the channel's own commands.
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
-export const controlHandlers: Record<string, Handler> = {
+/** The channel's own commands (group 'control'): stateless, answered at once. */
+export const controlHandlers = {
   'guest-sync': (args: { id: number | bigint }) => args.id,
   'guest-sync-delimited': (args: { id: number | bigint }, ctx) => {
     ctx.session.delimitNextReply = true;
@@ -19,4 +20,4 @@ export const controlHandlers: Record<string, Handler> = {
       })),
     };
   },
-};
+} satisfies GroupHandlers<'control'>;

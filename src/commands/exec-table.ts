@@ -1,15 +1,22 @@
 // Processes started by guest-exec and what they wrote, until guest-exec-status reports them exited
-// (then forgotten, as in qemu-ga). No shell: the program is resolved through PATH like glib's
-// g_spawn with G_SPAWN_SEARCH_PATH(_FROM_ENVP) and started directly. Output is capped at 16 MiB a
-// stream (qemu-ga's GUEST_EXEC_MAX_OUTPUT); the rest is drained and dropped, flagged truncated.
-import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants as fsc } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { constants as osc } from 'node:os';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { errnoCode, strerror } from '../protocol/qga/errno-text.js';
-import { errors, genericError } from '../protocol/qga/errors.js';
+// (then forgotten, as in qemu-ga). The table does no I/O: a ProcessRunner (node/interfaces.ts) starts
+// the programs and reports their output and exit. Output is capped at 16 MiB a stream (qemu-ga's
+// GUEST_EXEC_MAX_OUTPUT); the rest is drained and dropped, flagged truncated.
+//
+// What qemu-ga leaves unbounded is bounded here (docs/security.md, "Programs: guest-exec"):
+// - processes running or exited but not yet reported: at most maxProcesses; a guest-exec beyond it
+//   is refused until guest-exec-status collects one (nothing accepted is ever dropped to make room);
+// - captured output kept for unreported processes, all together: at most maxOutputBytes; output past
+//   it is dropped and flagged truncated, like output past the per-stream cap, and a new guest-exec that
+//   captures output is refused while the budget is used up;
+// - input-data the programs have not read yet, all together: counted against maxInputBytes from the
+//   request until the program has taken all of it (or closed its stdin, or ended); a request whose
+//   input does not fit is refused. The bytes are held in the agent's memory meanwhile, so this is what
+//   bounds a flood of large input-data for programs that never read it.
+import type { ProcessExit, ProcessRunner } from '../node/interfaces.js';
+import { strerror } from '../protocol/qga/errno-text.js';
+import { errors, genericError, type QgaError } from '../protocol/qga/errors.js';
+import { Base64Bytes } from '../protocol/qga/json-value.js';
 
 /** qemu-ga's GUEST_EXEC_MAX_OUTPUT: bytes kept per stream. */
 export const EXEC_MAX_OUTPUT = 16 << 20;
@@ -17,55 +24,70 @@ export const EXEC_MAX_OUTPUT = 16 << 20;
 /** What to capture: qemu 8.0's GuestExecCaptureOutputMode (true = separated, false = none). */
 export type CaptureMode = 'none' | 'stdout' | 'stderr' | 'separated' | 'merged';
 
-/** One stream's captured bytes. */
+/** The table's caps (settings --max-exec-processes, --max-exec-output-bytes, --max-exec-input-bytes). */
+export interface ExecLimits {
+  maxProcesses: number;
+  maxOutputBytes: number;
+  maxInputBytes: number;
+}
+
+/** Bytes as a person reads them in an error: "64 MiB", "1.5 KiB", "100 bytes". */
+export function showBytes(n: number): string {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
+    if (n >= size) return `${Number((n / size).toFixed(1))} ${unit}`;
+  }
+  return `${n} bytes`;
+}
+
+/** One stream's captured bytes; `room()` says how many more the table lets it keep. */
 class Capture {
   private readonly chunks: Buffer[] = [];
   length = 0;
   truncated = false;
-  closed = false;
 
-  add(chunk: Buffer): void {
-    const room = EXEC_MAX_OUTPUT - this.length;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
-    }
-    const keep = chunk.length <= room ? chunk : chunk.subarray(0, room);
-    if (keep.length < chunk.length) this.truncated = true;
+  /** Keeps what fits in `room` bytes, drops the rest (flagged); returns how many bytes were kept. */
+  add(chunk: Buffer, room: number): number {
+    const fits = Math.max(0, Math.min(room, EXEC_MAX_OUTPUT - this.length));
+    if (fits < chunk.length) this.truncated = true;
+    if (fits === 0) return 0;
+    const keep = chunk.length <= fits ? chunk : Buffer.from(chunk.subarray(0, fits));
     this.chunks.push(keep);
     this.length += keep.length;
+    return keep.length;
   }
 
-  base64(): string {
-    return Buffer.concat(this.chunks, this.length).toString('base64');
+  /** The bytes, base64-encoded only when the reply is written (no 21 MiB string in between). */
+  data(): Base64Bytes {
+    return new Base64Bytes(this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.length));
   }
 }
 
 interface ExecRecord {
-  child: ChildProcess;
-  exited: boolean;
-  code: number | null;
-  signal: NodeJS.Signals | null;
+  exit?: ProcessExit;
   out?: Capture;
   err?: Capture;
-  /** Streams still open; the process counts as exited only once they are closed (qemu-ga waits too). */
-  open: number;
 }
 
+/** One guest-exec, checked and resolved: what the table hands the runner. */
 export interface ExecRequest {
   /** The program as the client gave it (argv[0]). */
   path: string;
   args: readonly string[];
-  /** KEY=VALUE entries replacing the environment; undefined inherits the agent's. */
-  env?: readonly string[];
+  /** The program's whole environment (built by exec-env.ts). */
+  env: Readonly<Record<string, string>>;
   input?: Buffer;
   capture: CaptureMode;
 }
 
+/** guest-exec-status's reply; output stays bytes until the reply is written. */
 export interface ExecStatus {
   exitcode?: number;
-  'err-data'?: string;
-  'out-data'?: string;
+  'err-data'?: Base64Bytes;
+  'out-data'?: Base64Bytes;
   'err-truncated'?: boolean;
   signal?: number;
   'out-truncated'?: boolean;
@@ -73,141 +95,128 @@ export interface ExecStatus {
 }
 
 /** glib's wording for a program that cannot be started, wrapped as qemu-ga's QERR_QGA_COMMAND_FAILED. */
-export function spawnFailed(program: string, err: unknown) {
+export function spawnFailed(program: string, err: unknown): QgaError {
   return genericError(
     `Guest agent command failed, error was 'Failed to execute child process \u201C${program}\u201D (${strerror(err)})'`,
     'EXEC_FAILED',
   );
 }
 
-function errno(code: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(code), { code });
-}
-
-/**
- * Resolves `program` as g_spawn does: a name with a '/' is used as is (made absolute against
- * `cwd`); a bare name is looked up in PATH (from the request's env when it sets one, else
- * `defaultPath`), first executable regular file wins. Throws an errno error when none is found.
- */
-export async function resolveProgram(program: string, envPath: string | undefined, defaultPath: string, cwd = '/'): Promise<string> {
-  if (program.includes('/')) return path.resolve(cwd, program);
-  if (program === '') throw errno('ENOENT');
-  const dirs = (envPath ?? defaultPath).split(':');
-  let denied = false;
-  for (const dir of dirs) {
-    const candidate = path.resolve(cwd, dir === '' ? '.' : dir, program);
-    try {
-      const st = await stat(candidate);
-      if (!st.isFile()) {
-        denied ||= st.isDirectory() === false;
-        continue;
-      }
-      await access(candidate, fsc.X_OK);
-      return candidate;
-    } catch (err) {
-      if (errnoCode(err) === 'EACCES') denied = true;
-    }
-  }
-  throw errno(denied ? 'EACCES' : 'ENOENT');
-}
-
-/** Is the resolved program on the allow-list? Exact absolute paths; '*' allows any. */
-export function execAllowed(resolved: string, allowExec: readonly string[]): boolean {
-  return allowExec.some((entry) => entry === '*' || (entry.startsWith('/') && path.resolve(entry) === resolved));
-}
-
-function toEnv(entries: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of entries) {
-    const i = e.indexOf('=');
-    if (i <= 0) continue; // execve would pass it, but Node's env object cannot carry it
-    const key = e.slice(0, i);
-    if (!Object.hasOwn(env, key)) env[key] = e.slice(i + 1); // getenv() finds the first
-  }
-  return env;
+function limitError(what: string, flag: string, next: string): QgaError {
+  return genericError(`guest-exec: ${what}; ${next} (the limit is set with ${flag})`, 'LIMIT');
 }
 
 /** The running and finished-but-unreported processes of this agent. */
 export class ExecTable {
   private readonly procs = new Map<number, ExecRecord>();
+  /** Starts under way (counted against maxProcesses before the pid exists). */
+  private starting = 0;
+  private outputHeld = 0;
+  private inputHeld = 0;
+
+  constructor(
+    private readonly runner: ProcessRunner,
+    private readonly limits: ExecLimits,
+  ) {}
+
+  /** Resolves a program name as g_spawn does (see ProcessRunner.resolve). */
+  resolve(program: string, searchPath: string): Promise<string> {
+    return this.runner.resolve(program, searchPath);
+  }
+
+  /**
+   * Refuses a request the caps cannot take, before its input-data is decoded; `inputBytes` may be an
+   * estimate from the base64 length (start() checks the exact size again).
+   */
+  admit(capture: CaptureMode, inputBytes: number): void {
+    const { maxProcesses, maxOutputBytes, maxInputBytes } = this.limits;
+    if (this.procs.size + this.starting >= maxProcesses)
+      throw limitError(
+        `${maxProcesses} processes are running or not yet reported, the most the agent keeps`,
+        '--max-exec-processes',
+        'collect finished ones with guest-exec-status first',
+      );
+    if (capture !== 'none' && this.outputHeld >= maxOutputBytes)
+      throw limitError(
+        `the output kept for processes not yet reported has reached ${showBytes(maxOutputBytes)}`,
+        '--max-exec-output-bytes',
+        'collect it with guest-exec-status first',
+      );
+    if (inputBytes > 0 && this.inputHeld + inputBytes > maxInputBytes)
+      throw limitError(
+        `input-data of ${showBytes(inputBytes)} does not fit: ${showBytes(this.inputHeld)} of at most ${showBytes(maxInputBytes)} is held for programs that have not read theirs yet`,
+        '--max-exec-input-bytes',
+        inputBytes > maxInputBytes ? 'send less input-data' : 'try again once they have read it or ended',
+      );
+  }
 
   /** Starts `resolved` (already allowed); resolves with its pid once it runs, rejects as g_spawn would fail. */
-  start(resolved: string, req: ExecRequest): Promise<number> {
-    const out = req.capture === 'stdout' || req.capture === 'separated' || req.capture === 'merged';
-    const err = req.capture === 'stderr' || req.capture === 'separated' || req.capture === 'merged';
-    const stdio: StdioOptions = [req.input ? 'pipe' : 'ignore', out ? 'pipe' : 'ignore', err ? 'pipe' : 'ignore'];
-    return new Promise((resolve, reject) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(resolved, [...req.args], {
+  async start(resolved: string, req: ExecRequest): Promise<number> {
+    const inputBytes = req.input?.length ?? 0;
+    this.admit(req.capture, inputBytes);
+    const rec: ExecRecord = {};
+    if (req.capture === 'merged') rec.out = new Capture();
+    if (req.capture === 'stdout' || req.capture === 'separated') rec.out = new Capture();
+    if (req.capture === 'stderr' || req.capture === 'separated') rec.err = new Capture();
+    this.starting++;
+    this.inputHeld += inputBytes;
+    let inputHeld = inputBytes > 0;
+    const releaseInput = () => {
+      if (!inputHeld) return;
+      inputHeld = false;
+      this.inputHeld -= inputBytes;
+    };
+    let pid: number;
+    try {
+      pid = await this.runner.start(
+        {
+          file: resolved,
           argv0: req.path,
-          stdio,
-          shell: false,
-          windowsHide: true,
-          ...(req.env ? { env: toEnv(req.env) } : {}),
-        });
-      } catch (e) {
-        reject(spawnFailed(req.path, e));
-        return;
-      }
-      const pid = child.pid;
-      if (pid === undefined) {
-        child.once('error', (e) => reject(spawnFailed(req.path, e)));
-        return;
-      }
-      const rec: ExecRecord = { child, exited: false, code: null, signal: null, open: 0 };
-      child.on('error', () => {});
-      child.once('exit', (code, signal) => {
-        rec.exited = true;
-        rec.code = code;
-        rec.signal = signal;
-      });
-      const collect = (stream: Readable | null, cap: Capture) => {
-        if (!stream) return;
-        rec.open++;
-        stream.on('data', (d: Buffer) => cap.add(d));
-        stream.once('close', () => {
-          rec.open--;
-          cap.closed = true;
-        });
-        stream.on('error', () => {});
-        (stream as Readable & { unref?: () => void }).unref?.();
-      };
-      if (req.capture === 'merged') {
-        // One buffer for both streams, in arrival order (stdout and stderr are separate pipes here).
-        rec.out = new Capture();
-        collect(child.stdout, rec.out);
-        collect(child.stderr, rec.out);
-      } else {
-        if (out) collect(child.stdout, (rec.out = new Capture()));
-        if (err) collect(child.stderr, (rec.err = new Capture()));
-      }
-      if (req.input && child.stdin) {
-        child.stdin.on('error', () => {}); // EPIPE when the program does not read it all
-        child.stdin.end(req.input);
-        (child.stdin as unknown as { unref?: () => void }).unref?.();
-      }
-      // The agent may exit while children run: they are left alone, as qemu-ga leaves them.
-      child.unref();
-      this.procs.set(pid, rec);
-      resolve(pid);
-    });
+          args: req.args,
+          env: req.env,
+          ...(req.input ? { stdin: req.input } : {}),
+          stdout: rec.out !== undefined,
+          stderr: rec.err !== undefined || req.capture === 'merged',
+        },
+        {
+          // merged: one buffer for both streams, in arrival order (they are separate pipes here).
+          output: (stream, chunk) => {
+            const cap = stream === 'stdout' || req.capture === 'merged' ? rec.out : rec.err;
+            if (cap) this.outputHeld += cap.add(chunk, this.limits.maxOutputBytes - this.outputHeld);
+          },
+          inputReleased: releaseInput,
+          exited: (exit) => {
+            rec.exit = exit;
+          },
+        },
+      );
+    } catch (err) {
+      releaseInput();
+      throw spawnFailed(req.path, err);
+    } finally {
+      this.starting--;
+    }
+    this.procs.set(pid, rec);
+    return pid;
   }
 
   /** guest-exec-status: running, or exited with code/signal and output (then forgotten). */
   status(pid: number | bigint): ExecStatus {
     const rec = typeof pid === 'number' ? this.procs.get(pid) : undefined;
     if (!rec) throw errors.invalidParameter('pid');
-    if (!rec.exited || rec.open > 0) return { exited: false };
+    const exit = rec.exit;
+    if (!exit) return { exited: false };
     this.procs.delete(pid as number);
+    this.outputHeld -= (rec.out?.length ?? 0) + (rec.err?.length ?? 0);
     // Key order as qemu-ga prints it (its QDict's bucket order).
     const res: ExecStatus = {} as ExecStatus;
-    if (rec.code !== null) res.exitcode = rec.code;
-    if (rec.err && rec.err.length > 0) res['err-data'] = rec.err.base64();
-    if (rec.out && rec.out.length > 0) res['out-data'] = rec.out.base64();
-    if (rec.err && rec.err.length > 0) res['err-truncated'] = rec.err.truncated;
-    if (rec.code === null && rec.signal) res.signal = (osc.signals as Record<string, number>)[rec.signal] ?? 0;
-    if (rec.out && rec.out.length > 0) res['out-truncated'] = rec.out.truncated;
+    if (exit.code !== null) res.exitcode = exit.code;
+    if (rec.err && rec.err.length > 0) res['err-data'] = rec.err.data();
+    if (rec.out && rec.out.length > 0) res['out-data'] = rec.out.data();
+    // A stream cut to nothing by the shared budget still says so (qemu-ga, without that budget, never has this case).
+    if (rec.err && (rec.err.length > 0 || rec.err.truncated)) res['err-truncated'] = rec.err.truncated;
+    if (exit.code === null && exit.signal !== null) res.signal = exit.signal;
+    if (rec.out && (rec.out.length > 0 || rec.out.truncated)) res['out-truncated'] = rec.out.truncated;
     res.exited = true;
     return res;
   }
@@ -215,5 +224,10 @@ export class ExecTable {
   /** How many processes are remembered (running or unreported). */
   get size(): number {
     return this.procs.size;
+  }
+
+  /** Bytes held now: captured output of unreported processes, and input-data not yet read. */
+  get held(): { output: number; input: number } {
+    return { output: this.outputHeld, input: this.inputHeld };
   }
 }

@@ -1,21 +1,32 @@
+// guest-exec and guest-exec-status through the handlers with real processes (the agent's
+// ChildProcessRunner): qemu-ga's replies, key order, capture modes, truncation, the fixed environment,
+// refusals. The caps are tested with a scripted runner in exec-table.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TEST_EXEC_LIMITS } from '../../test/doubles/handlers.js';
+import { ChildProcessRunner } from '../node/linux/process-runner.js';
+import { type JsonValue, writeJson } from '../protocol/qga/json-value.js';
 import type { CommandContext } from './context.js';
 import { makeExecHandlers } from './exec.js';
+import { parseExecRule } from './exec-rules.js';
 import { EXEC_MAX_OUTPUT, type ExecStatus, ExecTable } from './exec-table.js';
 
-const table = new ExecTable();
+const table = new ExecTable(new ChildProcessRunner(), TEST_EXEC_LIMITS);
 const h = makeExecHandlers(table);
-const ctx = (allowExec: string[]) => ({ settings: { allowExec, execSearchPath: '/usr/bin:/bin' } }) as unknown as CommandContext;
-const ALLOW = ctx(['/bin/sh', '/bin/echo']);
+const ctx = (allowExec: string[], allowExecEnv: string[] = []) =>
+  ({ settings: { allowExec: allowExec.map(parseExecRule), execSearchPath: '/usr/bin:/bin', allowExecEnv } }) as unknown as CommandContext;
+const ALLOW = ctx(['/bin/sh', '/bin/echo'], ['FOO', 'PATH']);
 
 async function exec(args: Record<string, unknown>, c = ALLOW): Promise<number> {
   const r = (await h['guest-exec']?.(args, c)) as { pid: number };
   return r.pid;
 }
-async function waitStatus(pid: number): Promise<ExecStatus> {
+/** guest-exec-status as the client reads it: out-data and err-data as base64 text. */
+type WireStatus = Omit<ExecStatus, 'out-data' | 'err-data'> & { 'out-data'?: string; 'err-data'?: string };
+
+async function waitStatus(pid: number): Promise<WireStatus> {
   for (let i = 0; i < 500; i++) {
-    const st = (await h['guest-exec-status']?.({ pid }, ALLOW)) as unknown as ExecStatus;
+    const st = JSON.parse(writeJson((await h['guest-exec-status']?.({ pid }, ALLOW)) as JsonValue)) as WireStatus;
     if (st.exited) return st;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -83,13 +94,18 @@ test('running process: exited false until it ends', async () => {
   assert.deepEqual(await waitStatus(pid), { exitcode: 0, exited: true });
 });
 
-test('env replaces the environment; PATH lookup of a bare name uses the env PATH', async () => {
+test("the environment is PATH and LANG=C plus listed variables, never the agent's own", async () => {
+  // sh adds PWD (the agent's working directory) itself; nothing else comes from the agent.
+  const printEnv = ['-c', 'env | grep -v ^PWD= | sort'];
+  const none = await waitStatus(await exec({ path: '/bin/sh', arg: printEnv, 'capture-output': true }));
+  assert.equal(Buffer.from(none['out-data'] ?? '', 'base64').toString(), 'LANG=C\nPATH=/usr/bin:/bin\n');
   const st = await waitStatus(
-    await exec({ path: '/bin/sh', arg: ['-c', 'env | sort'], env: ['FOO=bar', 'PATH=/bin'], 'capture-output': true }),
+    await exec({ path: '/bin/sh', arg: printEnv, env: ['FOO=bar', 'PATH=/bin', 'FOO=second'], 'capture-output': true }),
   );
   assert.equal(
     Buffer.from(st['out-data'] ?? '', 'base64').toString(),
-    'FOO=bar\nPATH=/bin\nPWD=/work/main\n'.replace('/work/main', process.cwd()),
+    'FOO=bar\nLANG=C\nPATH=/bin\n',
+    'listed PATH replaces; first FOO wins',
   );
   const bare = await waitStatus(await exec({ path: 'sh', arg: ['-c', 'echo $0'], env: ['PATH=/bin'], 'capture-output': true }));
   assert.equal(bare['out-data'], b64('sh\n'), 'argv[0] is the name as given');
@@ -112,4 +128,31 @@ test('with "*": nonexistent program gives glib\'s text as qemu-ga sends it', asy
   await assert.rejects(() => exec({ path: '/bin/sh', 'input-data': '!!' }, ctx(['*'])), {
     desc: 'Base64 data contains invalid characters',
   });
+});
+
+test('environment refusals name the variable, never its value, and start nothing', async () => {
+  const before = table.size;
+  await assert.rejects(() => exec({ path: '/bin/echo', env: ['LD_PRELOAD=/tmp/evil.so'] }), {
+    desc: "guest-exec: environment variable 'LD_PRELOAD' is refused: it changes how programs load code or run, and no setting allows it",
+  });
+  await assert.rejects(() => exec({ path: '/bin/echo', env: ['FOO=1', 'SECRET_TOKEN=hunter2'] }), {
+    desc: "guest-exec: environment variable 'SECRET_TOKEN' is not allowed (allow it with --allow-exec-env)",
+  });
+  await assert.rejects(() => exec({ path: '/bin/echo', env: ['hunter2'] }), {
+    desc: 'guest-exec: env[0] is not NAME=VALUE with a shell variable name',
+  });
+  assert.equal(table.size, before);
+});
+
+test('pinned arguments: exactly those, or those first with "..."; the refusal does not repeat them', async () => {
+  const pinned = ctx(['/bin/echo a%20b c', '/bin/sh -c ...']);
+  const ok = await waitStatus(await exec({ path: '/bin/echo', arg: ['a b', 'c'], 'capture-output': true }, pinned));
+  assert.equal(ok['out-data'], b64('a b c\n'));
+  await assert.rejects(() => exec({ path: '/bin/echo', arg: ['a b', 'c', '/etc/shadow'] }, pinned), {
+    desc: "guest-exec: '/bin/echo' is allowed only with the arguments pinned in --allow-exec",
+  });
+  await assert.rejects(() => exec({ path: '/bin/echo', arg: ['a b'] }, pinned), /allowed only with the arguments pinned/);
+  const more = await waitStatus(await exec({ path: '/bin/sh', arg: ['-c', 'echo $0', 'zero'], 'capture-output': true }, pinned));
+  assert.equal(more['out-data'], b64('zero\n'));
+  await assert.rejects(() => exec({ path: '/bin/sh', arg: ['-x', '-c', 'true'] }, pinned), /allowed only with the arguments pinned/);
 });

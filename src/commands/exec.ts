@@ -1,9 +1,12 @@
-// guest-exec and guest-exec-status as qemu-ga answers them, allowed only for programs on
-// --allow-exec (exact absolute paths after the PATH lookup; '*' allows any). Never a shell.
+// guest-exec and guest-exec-status as qemu-ga answers them, allowed only for programs on --allow-exec
+// (exact absolute paths after the PATH lookup, optionally pinned to arguments; '*' allows any), with a
+// fixed environment (exec-env.ts) and the process table's caps (exec-table.ts). Never a shell.
 import { genericError } from '../protocol/qga/errors.js';
 import { decodeBase64 } from './base64.js';
-import type { Handler } from './context.js';
-import { type CaptureMode, ExecTable, execAllowed, resolveProgram, spawnFailed } from './exec-table.js';
+import type { GroupHandlers } from './context.js';
+import { buildExecEnv } from './exec-env.js';
+import { checkExec } from './exec-rules.js';
+import { type CaptureMode, type ExecTable, spawnFailed } from './exec-table.js';
 
 interface ExecArgs {
   path: string;
@@ -19,41 +22,50 @@ function captureMode(v: ExecArgs['capture-output']): CaptureMode {
   return v;
 }
 
-/** Handlers bound to one process table (tests make their own). */
-export function makeExecHandlers(table: ExecTable): Record<string, Handler> {
+/** The bytes canonical base64 text decodes to (start() checks the decoded size exactly). */
+function base64Size(text: string): number {
+  return Math.floor((text.length * 3) / 4) - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+}
+
+/** Handlers bound to one process table (the agent makes one table in main.ts; tests make their own). */
+export function makeExecHandlers(table: ExecTable): GroupHandlers<'exec'> {
   return {
     'guest-exec': async (args: ExecArgs, ctx) => {
-      const envPath = args.env?.find((e) => e.startsWith('PATH='))?.slice(5);
+      const rules = ctx.settings.allowExec;
+      const anyProgram = rules.some((r) => r.program === '*');
+      const env = buildExecEnv(args.env, ctx.settings);
       let resolved: string;
       try {
-        resolved = await resolveProgram(args.path, envPath, ctx.settings.execSearchPath);
+        resolved = await table.resolve(args.path, env.PATH as string);
       } catch (err) {
-        if (!ctx.settings.allowExec.includes('*'))
+        if (!anyProgram)
           throw genericError(
             `guest-exec: '${args.path}' is not allowed (not found in PATH; allow programs by absolute path with --allow-exec)`,
             'NOT_ALLOWED',
           );
         throw spawnFailed(args.path, err);
       }
-      if (!execAllowed(resolved, ctx.settings.allowExec)) {
-        const shown = resolved === args.path ? `'${args.path}'` : `'${args.path}' (${resolved})`;
-        throw genericError(`guest-exec: ${shown} is not allowed (allow it with --allow-exec)`, 'NOT_ALLOWED');
-      }
-      const input = args['input-data'] !== undefined ? decodeBase64(args['input-data']) : undefined;
+      const argv = args.arg ?? [];
+      const verdict = checkExec(rules, resolved, argv);
+      const shown = resolved === args.path ? `'${args.path}'` : `'${args.path}' (${resolved})`;
+      if (verdict === 'program') throw genericError(`guest-exec: ${shown} is not allowed (allow it with --allow-exec)`, 'NOT_ALLOWED');
+      // The arguments are not repeated: they may hold secrets, and errors reach the audit log.
+      if (verdict === 'arguments')
+        throw genericError(`guest-exec: ${shown} is allowed only with the arguments pinned in --allow-exec`, 'NOT_ALLOWED');
+      const capture = captureMode(args['capture-output']);
+      const data = args['input-data'];
+      // Refused before decoding: a flood of large input-data costs no more than its request.
+      table.admit(capture, data === undefined ? 0 : base64Size(data));
+      const input = data !== undefined ? decodeBase64(data) : undefined;
       const pid = await table.start(resolved, {
         path: args.path,
-        args: args.arg ?? [],
-        ...(args.env ? { env: args.env } : {}),
+        args: argv,
+        env,
         ...(input ? { input } : {}),
-        capture: captureMode(args['capture-output']),
+        capture,
       });
       return { pid };
     },
     'guest-exec-status': (args: { pid: number | bigint }) => ({ ...table.status(args.pid) }),
   };
 }
-
-/** The agent's one process table. */
-export const execTable = new ExecTable();
-
-export const execHandlers: Record<string, Handler> = makeExecHandlers(execTable);

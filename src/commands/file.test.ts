@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { type JsonValue, writeJson } from '../protocol/qga/json-value.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, Handler } from './context.js';
 import { makeFileHandlers } from './file.js';
 import { FileTable } from './file-table.js';
 
@@ -25,7 +25,7 @@ const ctx = {
   settings: { allowFileRead: [`${data}/`, `${dir}/ro/`], allowFileWrite: [`${data}/`] },
   state: { nextFileHandle: async () => next++ },
 } as unknown as CommandContext;
-const h = makeFileHandlers(table);
+const h: Readonly<Record<string, Handler>> = makeFileHandlers(table);
 // Results as the client sees them: base64 payloads (kept as bytes until the reply is written) become strings.
 const call = async (name: string, args: Record<string, unknown>) => JSON.parse(writeJson((await h[name]?.(args, ctx)) as JsonValue)) as any;
 

@@ -6,8 +6,8 @@ import { strerror } from '../protocol/qga/errno-text.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
 import { Base64Bytes } from '../protocol/qga/json-value.js';
 import { decodeBase64 } from './base64.js';
-import type { CommandContext, Handler } from './context.js';
-import { FileTable, OpenFile, parseOpenMode } from './file-table.js';
+import type { CommandContext, GroupHandlers } from './context.js';
+import { type FileTable, OpenFile, parseOpenMode } from './file-table.js';
 import { PathAllowList, resolveForOpen } from './path-policy.js';
 
 /** qemu-ga's GUEST_FILE_READ_COUNT_MAX: 48 MiB, so that a reply stays under the 64 MiB JSON limit. */
@@ -33,8 +33,8 @@ async function checkAllowed(requested: string, mode: string, ctx: CommandContext
   return { m, resolved };
 }
 
-/** Handlers bound to one handle table (tests make their own). */
-export function makeFileHandlers(table: FileTable): Record<string, Handler> {
+/** Handlers bound to one handle table (the agent makes one table in main.ts; tests make their own). */
+export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
   return {
     'guest-file-open': async (args: { path: string; mode?: string }, ctx) => {
       const mode = args.mode ?? 'r';
@@ -99,8 +99,3 @@ export function makeFileHandlers(table: FileTable): Record<string, Handler> {
     },
   };
 }
-
-/** The agent's one handle table: handles live as long as the agent process. */
-export const fileTable = new FileTable();
-
-export const fileHandlers: Record<string, Handler> = makeFileHandlers(fileTable);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import type { NodeBackend, Storage, TrimResult } from '../node/interfaces.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, Handler } from './context.js';
 import { createFreezeHandlers, FreezeController, WATCHDOG_DEADLINE_KEY } from './freeze.js';
 
 class FakeStorage implements Storage {
@@ -78,7 +78,7 @@ function setup(opts: { mounts?: string[]; hook?: string; timeout?: number; hookF
     },
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const h = createFreezeHandlers(controller);
+  const h: Readonly<Record<string, Handler>> = createFreezeHandlers(controller);
   const call = async (name: string, args: Record<string, unknown> = {}) => h[name]?.(args, ctx);
   return { events, warnings, storage, state, ctx, controller, call };
 }

@@ -1,16 +1,17 @@
 // guest-fsfreeze-status/-freeze/-freeze-list/-thaw with qemu-ga 7.2's semantics (hook first, freeze in
 // reverse mount order, frozen marker set before the first FIFREEZE, rollback on failure, thaw then
 // hook), plus a watchdog qemu-ga lacks: after --fsfreeze-timeout seconds the agent thaws by itself.
+import type { FreezeHookRunner } from '../node/interfaces.js';
 import { errors } from '../protocol/qga/errors.js';
-import type { AgentState, CommandContext, Handler } from './context.js';
-import { type HookRunner, runFsfreezeHook } from './freeze-hook.js';
+import type { AgentState, CommandContext, GroupHandlers } from './context.js';
 import { FreezeWatchdog } from './freeze-watchdog.js';
 
 /** What freeze and thaw need of a command context (the watchdog has no session). */
 export type FreezeContext = Pick<CommandContext, 'node' | 'state' | 'settings' | 'log'>;
 
 export interface FreezeDeps {
-  runHook?: HookRunner;
+  /** Runs the -F hook (node/linux/freeze-hook.ts in the agent; tests record calls). */
+  runHook: FreezeHookRunner;
   /** Wall clock in ms (tests move it). */
   now?: () => number;
 }
@@ -20,13 +21,13 @@ export const WATCHDOG_DEADLINE_KEY = 'watchdogDeadlineMs';
 
 /** Freeze state machine shared by the handlers and the watchdog; operations run one at a time. */
 export class FreezeController {
-  private readonly runHook: HookRunner;
+  private readonly runHook: FreezeHookRunner;
   private readonly now: () => number;
   private readonly watchdog: FreezeWatchdog;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: FreezeDeps = {}) {
-    this.runHook = deps.runHook ?? runFsfreezeHook;
+  constructor(deps: FreezeDeps) {
+    this.runHook = deps.runHook;
     this.now = deps.now ?? Date.now;
     this.watchdog = new FreezeWatchdog(this.now);
   }
@@ -162,8 +163,8 @@ export class FreezeController {
   }
 }
 
-/** The four handlers bound to one controller. */
-export function createFreezeHandlers(controller: FreezeController): Record<string, Handler> {
+/** The four handlers bound to one controller (the agent makes one controller; tests make their own). */
+export function createFreezeHandlers(controller: FreezeController): GroupHandlers<'freeze'> {
   return {
     'guest-fsfreeze-status': (_a, ctx) => (ctx.state.frozen ? 'frozen' : 'thawed'),
     'guest-fsfreeze-freeze': (_a, ctx) => controller.freeze(ctx, 'guest-fsfreeze-freeze'),
@@ -171,15 +172,4 @@ export function createFreezeHandlers(controller: FreezeController): Record<strin
       controller.freeze(ctx, 'guest-fsfreeze-freeze-list', args.mountpoints),
     'guest-fsfreeze-thaw': (_a, ctx) => controller.thaw(ctx),
   };
-}
-
-/** The agent's one freeze controller (one agent per process). */
-export const freezeController = new FreezeController();
-
-/** The handlers the command index registers. */
-export const freezeHandlers: Record<string, Handler> = createFreezeHandlers(freezeController);
-
-/** Call once at agent start-up, after the state is loaded: resumes the watchdog if the agent restarted while frozen. */
-export function resumeFreezeWatchdog(ctx: FreezeContext): Promise<number | undefined> {
-  return freezeController.resume(ctx);
 }

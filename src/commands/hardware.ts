@@ -1,11 +1,12 @@
 // vCPUs, memory blocks, CPU counters.
 import type { LogicalCpu, MemoryBlock } from '../node/interfaces.js';
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
 type WireCpu = { 'logical-id': number; online: boolean; 'can-offline'?: boolean };
 type WireBlock = { 'phys-index': number; online: boolean; 'can-offline'?: boolean };
 
-export const hardwareHandlers: Record<string, Handler> = {
+/** vCPUs, memory blocks and CPU counters (group 'hardware'). */
+export const hardwareHandlers = {
   'guest-get-vcpus': async (_a, ctx) =>
     (await ctx.node.system.vcpus()).map((c) => ({ 'logical-id': c.logicalId, online: c.online, 'can-offline': c.canOffline })),
   'guest-set-vcpus': async (args: { vcpus: WireCpu[] }, ctx) => {
@@ -39,4 +40,4 @@ export const hardwareHandlers: Record<string, Handler> = {
       guestnice: c.guestnice,
     })),
   'guest-get-devices': () => [],
-};
+} satisfies GroupHandlers<'hardware'>;

@@ -1,7 +1,8 @@
 // Node facts: OS, host name, users, load — mapped from the node back end to QGA's shapes.
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
-export const infoHandlers: Record<string, Handler> = {
+/** Node facts (group 'info'), mapped from the back end's SystemInfo. */
+export const infoHandlers = {
   'guest-get-osinfo': async (_a, ctx) => {
     const o = await ctx.node.system.osInfo();
     return {
@@ -24,4 +25,4 @@ export const infoHandlers: Record<string, Handler> = {
     const l = await ctx.node.system.loadAverage();
     return { load1m: l.load1m, load5m: l.load5m, load15m: l.load15m };
   },
-};
+} satisfies GroupHandlers<'info'>;

@@ -1,8 +1,9 @@
 // guest-network-get-interfaces, with the option to hide CNI/virtual links and address-less links.
 import type { NetworkInterface } from '../node/interfaces.js';
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
-export const networkHandlers: Record<string, Handler> = {
+/** guest-network-get-interfaces (group 'network'), with the --hide-* filters applied. */
+export const networkHandlers = {
   'guest-network-get-interfaces': async (_a, ctx) => {
     const { hideVirtualInterfaces, hideInterfacesWithoutAddresses } = ctx.settings;
     let list = await ctx.node.network.interfaces();
@@ -10,7 +11,7 @@ export const networkHandlers: Record<string, Handler> = {
     if (hideInterfacesWithoutAddresses) list = list.filter((i) => i.addresses.length > 0);
     return list.map(toWire);
   },
-};
+} satisfies GroupHandlers<'network'>;
 
 function toWire(i: NetworkInterface) {
   return {

@@ -1,6 +1,6 @@
 // Filesystems, disks, disk counters and fstrim.
 import type { DiskAddress } from '../node/interfaces.js';
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
 function address(a: DiskAddress) {
   return {
@@ -24,7 +24,8 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export const storageHandlers: Record<string, Handler> = {
+/** Filesystems, disks and fstrim (group 'storage'). */
+export const storageHandlers = {
   'guest-get-fsinfo': async (_a, ctx) =>
     (await ctx.node.storage.filesystems()).map((f) => ({
       name: f.name,
@@ -57,4 +58,4 @@ export const storageHandlers: Record<string, Handler> = {
       error: r.error,
     })),
   }),
-};
+} satisfies GroupHandlers<'storage'>;

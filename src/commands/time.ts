@@ -1,8 +1,9 @@
 // guest-get-time, guest-set-time, guest-get-timezone.
 import { genericError } from '../protocol/qga/errors.js';
-import type { Handler } from './context.js';
+import type { GroupHandlers } from './context.js';
 
-export const timeHandlers: Record<string, Handler> = {
+/** The clock and time zone (group 'time'). */
+export const timeHandlers = {
   'guest-get-time': (_a, ctx) => ctx.node.clock.now(),
   'guest-set-time': async (args: { time?: number | bigint }, ctx) => {
     if (args.time === undefined) {
@@ -18,4 +19,4 @@ export const timeHandlers: Record<string, Handler> = {
     const tz = await ctx.node.system.timezone();
     return { zone: tz.zone, offset: tz.offsetSeconds };
   },
-};
+} satisfies GroupHandlers<'time'>;

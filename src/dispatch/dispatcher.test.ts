@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { testHandlers } from '../../test/doubles/handlers.js';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import { TEST_SETTINGS } from '../../test/doubles/settings.js';
 import type { Handler, Session } from '../commands/context.js';
-import { handlers as realHandlers } from '../commands/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend } from '../node/interfaces.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
@@ -29,7 +29,7 @@ function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler
   const state = new MemoryAgentState();
   const d = new Dispatcher({
     version: '9.9.9',
-    handlers: { ...realHandlers, ...opts.handlers },
+    handlers: { ...testHandlers(), ...opts.handlers },
     policy: new CommandPolicy(opts.policy ?? {}),
     node,
     state,
@@ -132,6 +132,7 @@ describe('Dispatcher', () => {
 
   it('a QgaError from a handler is sent as is; audit records the failure with secrets redacted', async () => {
     const { ask, lines } = setup({
+      policy: { optInGroups: ['accounts'] },
       handlers: {
         'guest-set-user-password': () => {
           throw genericError('nope', 'TEST');
@@ -144,6 +145,26 @@ describe('Dispatcher', () => {
     assert.equal(audit.outcome, 'error');
     assert.equal(audit.args.password, '[redacted]');
     assert.ok(!JSON.stringify(lines).includes('c2VjcmV0'));
+  });
+
+  it('guest-exec is audited with env values, secret-looking arguments and input-data hidden', async () => {
+    const { ask, lines } = setup({ policy: { optInGroups: ['exec'] }, handlers: { 'guest-exec': () => ({ pid: 42 }) } });
+    const args = {
+      path: '/usr/bin/curl',
+      arg: ['-H', 'Authorization: Bearer abc123', '--token', 's3cr3t', 'https://u:pw0rd@example.test/x', '-o', '/tmp/out'],
+      env: ['KUBECONFIG=/etc/k.conf', 'DB_PASSWORD=hunter2'],
+      'input-data': 'c2VjcmV0IGlucHV0',
+    };
+    assert.equal(await ask({ execute: 'guest-exec', arguments: args }), '{"return": {"pid": 42}}\n');
+    const audit = lines.find((l) => l.audit === true) as { args: Record<string, unknown> };
+    assert.deepEqual(audit.args, {
+      path: '/usr/bin/curl',
+      arg: ['-H', 'Authorization: [redacted]', '--token', '[redacted]', 'https://u:[redacted]@example.test/x', '-o', '/tmp/out'],
+      env: ['KUBECONFIG=[redacted]', 'DB_PASSWORD=[redacted]'],
+      'input-data': '[16 base64 chars]',
+    });
+    for (const secret of ['abc123', 's3cr3t', 'pw0rd', 'hunter2', '/etc/k.conf', 'c2VjcmV0IGlucHV0'])
+      assert.ok(!JSON.stringify(lines).includes(secret), secret);
   });
 
   it('any other thrown error becomes a GenericError with its message and is logged', async () => {

@@ -1,25 +1,50 @@
 // Unit tests for the command policy: allow/block lists, guestlink's off-by-default commands, the frozen filter.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMMAND_NAMES } from '../protocol/qga/commands.js';
+import { COMMAND_NAMES, type CommandSpec, OPT_IN_GROUPS, QGA_COMMANDS } from '../protocol/qga/commands.js';
 import { CommandPolicy } from './policy.js';
 
 const FROZEN_OK = ['guest-sync-delimited', 'guest-sync', 'guest-ping', 'guest-info', 'guest-fsfreeze-status', 'guest-fsfreeze-thaw'];
 
 describe('CommandPolicy', () => {
-  it('by default enables everything except guest-exec* and guest-file-*', () => {
+  it('by default enables everything except guest-exec*, guest-file-* and the account changes', () => {
     const p = new CommandPolicy({});
     const off = COMMAND_NAMES.filter((n) => !p.enabled(n, false));
-    assert.deepEqual(off.sort(), COMMAND_NAMES.filter((n) => n.startsWith('guest-exec') || n.startsWith('guest-file-')).sort());
+    const ACCOUNT_CHANGES = ['guest-set-user-password', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
+    assert.deepEqual(
+      off.sort(),
+      COMMAND_NAMES.filter((n) => n.startsWith('guest-exec') || n.startsWith('guest-file-') || ACCOUNT_CHANGES.includes(n)).sort(),
+    );
     assert.ok(p.enabled('guest-ping', false));
     assert.ok(p.enabled('guest-shutdown', false));
+    assert.ok(p.enabled('guest-ssh-get-authorized-keys', false), 'reading public keys stays on, as in qemu-ga');
   });
 
-  it('opt-ins turn the off-by-default commands on', () => {
-    const p = new CommandPolicy({ enabledOptIn: ['guest-exec', 'guest-exec-status'] });
+  it('opt-in groups turn their off-by-default commands on, and only theirs', () => {
+    const p = new CommandPolicy({ optInGroups: ['exec'] });
     assert.ok(p.enabled('guest-exec', false));
     assert.ok(p.enabled('guest-exec-status', false));
     assert.ok(!p.enabled('guest-file-open', false));
+    assert.ok(!p.enabled('guest-set-user-password', false));
+    const acc = new CommandPolicy({ optInGroups: ['accounts'] });
+    assert.ok(acc.enabled('guest-set-user-password', false));
+    assert.ok(acc.enabled('guest-ssh-add-authorized-keys', false));
+    assert.ok(!acc.enabled('guest-exec', false));
+  });
+
+  it('-a naming an account command turns it on; naming guest-exec or guest-file-open does not (they need their allow-lists)', () => {
+    const p = new CommandPolicy({ allowRpcs: ['guest-ping', 'guest-set-user-password', 'guest-exec', 'guest-file-open'] });
+    assert.deepEqual(
+      COMMAND_NAMES.filter((n) => p.enabled(n, false)),
+      ['guest-ping', 'guest-set-user-password'],
+    );
+  });
+
+  it('every off-by-default command belongs to a group some setting can turn on', () => {
+    for (const name of COMMAND_NAMES) {
+      const spec = QGA_COMMANDS[name] as CommandSpec;
+      if (spec.offByDefault) assert.ok(Object.hasOwn(OPT_IN_GROUPS, spec.group), `${name}: group ${spec.group} has no opt-in`);
+    }
   });
 
   it('an allow list disables all else; the block list wins over it', () => {

@@ -1,6 +1,8 @@
 // Which commands run: qemu-ga's allow/block lists and frozen-state filter, plus guestlink's
-// secure default (exec and file commands off unless allow-listed).
-import { COMMAND_NAMES, findCommand } from '../protocol/qga/commands.js';
+// secure default: a command marked offByDefault in the table runs only when the configuration opts
+// its group in (OPT_IN_GROUPS: exec with --allow-exec, files with --allow-file-*, accounts with
+// --allow-account-changes or by naming the command in -a).
+import { COMMAND_NAMES, type CommandName, findCommand, OPT_IN_GROUPS, type OptInGroup } from '../protocol/qga/commands.js';
 import { errors, type QgaError } from '../protocol/qga/errors.js';
 
 export interface PolicyOptions {
@@ -8,10 +10,10 @@ export interface PolicyOptions {
   allowRpcs?: readonly string[];
   /** -b/--block-rpcs: always wins. */
   blockRpcs?: readonly string[];
-  /** Off-by-default commands that the configuration turned on (an allow-list exists for them). */
-  enabledOptIn?: readonly string[];
+  /** Groups whose off-by-default commands the configuration turned on (an allow-list or flag exists for them). */
+  optInGroups?: readonly OptInGroup[];
   /** Commands the node back end cannot serve. */
-  unsupported?: readonly string[];
+  unsupported?: readonly CommandName[];
 }
 
 /** Decides, per command, whether it may run now; `frozen` comes from the freeze state. */
@@ -20,11 +22,11 @@ export class CommandPolicy {
 
   constructor(opts: PolicyOptions) {
     const allow = opts.allowRpcs && opts.allowRpcs.length > 0 ? new Set(opts.allowRpcs) : undefined;
-    const optIn = new Set(opts.enabledOptIn ?? []);
+    const groups = new Set<string>(opts.optInGroups ?? []);
     for (const name of COMMAND_NAMES) {
       const spec = findCommand(name);
       if (allow && !allow.has(name)) this.disabled.add(name);
-      if (spec?.offByDefault && !optIn.has(name)) this.disabled.add(name);
+      if (spec?.offByDefault && !groups.has(spec.group) && !(allow?.has(name) && optInByAllowRpcs(spec.group))) this.disabled.add(name);
     }
     for (const name of opts.blockRpcs ?? []) this.disabled.add(name);
     for (const name of opts.unsupported ?? []) this.disabled.add(name);
@@ -45,4 +47,8 @@ export class CommandPolicy {
   disabledError(name: string, _frozen: boolean): QgaError {
     return errors.commandDisabled(name, this.disabled.has(name) ? undefined : errors.frozen());
   }
+}
+
+function optInByAllowRpcs(group: string): boolean {
+  return Object.hasOwn(OPT_IN_GROUPS, group) && OPT_IN_GROUPS[group as OptInGroup].byAllowRpcs;
 }

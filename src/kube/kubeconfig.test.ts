@@ -67,6 +67,16 @@ test('kubeconfig errors say what is wrong', async (t) => {
   await assert.rejects(loadKubeconfig(file), /auth-provider plugin, which guestlink does not run/);
 });
 
+test('a kubeconfig that is not YAML: line, column and kind of error, never its contents', async (t) => {
+  const file = path.join(dir(t), 'c');
+  writeFileSync(file, 'users:\n- name: u\n  user:\n    token: sk-live-0123456789\n   client-key-data: c2VjcmV0LWtleQ==\n');
+  await assert.rejects(loadKubeconfig(file), (err: Error) => {
+    assert.match(err.message, /is not valid YAML: BAD_INDENT at line 5, column 1 \(the contents are not shown/);
+    assert.doesNotMatch(err.message, /sk-live|c2VjcmV0|token|client-key/);
+    return true;
+  });
+});
+
 test('--kube auto: in-cluster only with token, service address and NODE_NAME; a kubeconfig only when given to guestlink', (t) => {
   const d = dir(t);
   const sa = { serviceAccountDir: d, serviceAddress: '10.96.0.1:443', nodeName: 'n1' };

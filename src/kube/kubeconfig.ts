@@ -5,9 +5,9 @@
 // programs from a config file inside the agent; give the agent a service-account token instead).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-// Static: this module is itself loaded only with a cluster (kube/index.ts is a lazy import), and a
-// dynamic import() of the CommonJS yaml package loses its named exports in the split bundle.
-import { parse } from 'yaml';
+// Static (it imports the yaml package): this module is itself loaded only with a cluster (kube/index.ts
+// is a lazy import), and a dynamic import() of the CommonJS yaml package loses its named exports in the split bundle.
+import { parseYamlQuietly } from '../text/quiet-yaml.js';
 import { KubeError } from './errors.js';
 import type { Connection } from './rest.js';
 
@@ -62,8 +62,9 @@ export async function loadKubeconfig(paths: string): Promise<Connection & { cont
     read++;
     let doc: Obj;
     try {
-      doc = (parse(text) ?? {}) as Obj;
+      doc = (parseYamlQuietly(text) ?? {}) as Obj;
     } catch (err) {
+      // Line, column and kind only: the file holds tokens and keys, and this text reaches the start-up error.
       throw new KubeError('KUBE_CONFIG', `kubeconfig ${file} is not valid YAML: ${(err as Error).message}`);
     }
     const dir = path.dirname(path.resolve(file));

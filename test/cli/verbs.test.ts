@@ -16,7 +16,8 @@ describe('guestlink verbs against guestlink and qemu-ga', () => {
     peers = await startPeers({
       block: QEMU_BLOCK.filter((c) => c !== 'guest-shutdown'),
       qemuArgs: ['-b', QEMU_BLOCK.join(',')],
-      agentArgs: ['--allow-exec', '*'],
+      // The request's variables reach a guestlink program only when listed (docs/security.md).
+      agentArgs: ['--allow-exec', '*', '--allow-exec-env', 'FOO,PATH'],
     });
     vms.guestlink = `unix:${peers.agent?.socket}`;
     if (peers.qemu) vms['qemu-ga'] = `unix:${peers.qemu.socket}`;
@@ -105,10 +106,11 @@ describe('guestlink verbs against guestlink and qemu-ga', () => {
     assert.deepEqual(r.raw, input);
   });
 
-  each("exec -e: the environment given replaces the agent's", async (vm) => {
+  each("exec -e: the environment given replaces the agent's (guestlink adds LANG=C)", async (vm, kind) => {
     const r = await runCli(['exec', '-e', 'FOO=bar', '-e', 'PATH=/usr/bin:/bin', vm, '--', '/usr/bin/env']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['FOO=bar', 'PATH=/usr/bin:/bin']);
+    const want = kind === 'guestlink' ? ['FOO=bar', 'LANG=C', 'PATH=/usr/bin:/bin'] : ['FOO=bar', 'PATH=/usr/bin:/bin'];
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), want);
   });
 
   each('exec: a program that does not exist fails with 255 and the agent error', async (vm) => {

@@ -4,6 +4,7 @@ import type { CommandSettings } from '../../src/commands/context.js';
 export const TEST_SETTINGS: CommandSettings = Object.freeze({
   allowExec: [],
   execSearchPath: '/usr/bin:/bin',
+  allowExecEnv: [],
   allowFileRead: [],
   allowFileWrite: [],
   fsfreezeTimeout: 0,

@@ -14,12 +14,12 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
 import type { Session } from '../../src/commands/context.js';
-import { handlers } from '../../src/commands/index.js';
 import { Dispatcher, type Reply } from '../../src/dispatch/dispatcher.js';
 import { CommandPolicy } from '../../src/dispatch/policy.js';
 import { DryRunPower } from '../../src/node/dry-run/power.js';
 import type { NodeBackend } from '../../src/node/interfaces.js';
 import { type JsonEvent, JsonStreamReader, QEMU_JSON_LIMITS } from '../../src/protocol/qga/json-stream.js';
+import { testHandlers } from '../doubles/handlers.js';
 import { MemoryAgentState } from '../doubles/memory-state.js';
 import { TEST_SETTINGS } from '../doubles/settings.js';
 import { type Peers, QEMU_BLOCK, RawClient, showBytes, splitReplies, startPeers } from '../peer/harness.js';
@@ -166,7 +166,7 @@ function inProcessAgent() {
   const log = pino({ level: 'fatal' }, sink);
   const dispatcher = new Dispatcher({
     version: 'fuzz',
-    handlers,
+    handlers: testHandlers(),
     policy: new CommandPolicy({ blockRpcs: QEMU_BLOCK }),
     node: fakeNode(new DryRunPower()),
     state: new MemoryAgentState(),

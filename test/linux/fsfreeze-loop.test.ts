@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { CommandContext } from '../../src/commands/context.js';
 import { createFreezeHandlers, FreezeController } from '../../src/commands/freeze.js';
 import type { NodeBackend } from '../../src/node/interfaces.js';
+import { runFsfreezeHook } from '../../src/node/linux/freeze-hook.js';
 import { loadNative } from '../../src/node/linux/native.js';
 import { LinuxStorage } from '../../src/node/linux/storage.js';
 import { MemoryAgentState } from '../doubles/memory-state.js';
@@ -164,7 +165,7 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', { timeout: 2
   test('freeze commands end to end, and the watchdog thaws after 1 s', async (t) => {
     if (skip()) return t.skip(String(skip()));
     const storage = new LinuxStorage(root);
-    const h = createFreezeHandlers(new FreezeController());
+    const h = createFreezeHandlers(new FreezeController({ runHook: runFsfreezeHook }));
     const { ctx } = ctxFor(storage);
     assert.equal(await h['guest-fsfreeze-freeze']?.({}, ctx), 1);
     assert.equal(await h['guest-fsfreeze-status']?.({}, ctx), 'frozen');

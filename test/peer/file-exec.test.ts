@@ -19,6 +19,9 @@ const AGENT_ARGS = [
   `${data}/`,
   '--allow-exec',
   '/bin/sh,/bin/echo,/bin/cat,/bin/sleep',
+  // The request's variables pass only when listed (docs/security.md); qemu-ga takes any.
+  '--allow-exec-env',
+  'FOO',
 ];
 
 let peers: Peers;
@@ -257,6 +260,16 @@ describe('exec, same replies as qemu-ga', { skip: !HAVE_QEMU_GA && 'qemu-ga not 
       assert.deepEqual(short(g), short(q));
     });
   }
+
+  test('a documented difference: without env, qemu-ga passes its own environment, guestlink only PATH and LANG=C', async () => {
+    // sh adds PWD itself; the rest is what each agent gave the program.
+    const args = { path: '/bin/sh', arg: ['-c', 'env | grep -v ^PWD= | sort'], 'capture-output': true };
+    const [q, g] = await Promise.all([execAndWait(peers.qemu as Peer, args), execAndWait(peers.agent as Peer, args)]);
+    const env = (replies: string[]) => Buffer.from(returned(replies[1] as string)['out-data'] ?? '', 'base64').toString();
+    assert.equal(env(g), 'LANG=C\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
+    assert.match(env(q), /^PATH=/m, "qemu-ga's program sees qemu-ga's environment");
+    assert.notEqual(env(q), env(g));
+  });
 
   test('a running process reports exited false on both', async () => {
     const args = { path: '/bin/sleep', arg: ['0.5'] };

@@ -23,6 +23,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MACHINE_CHANGING_COMMANDS } from '../../src/protocol/qga/commands.js';
 
 /** The repository root (this file runs from dist/test/peer/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -34,24 +35,11 @@ export const QEMU_GA = process.env.GUESTLINK_QEMU_GA ?? '/usr/sbin/qemu-ga';
 export const HAVE_QEMU_GA = existsSync(QEMU_GA);
 
 /**
- * Commands blocked on both peers by default: everything that could change this machine
- * (power, freeze, clock, passwords, vCPUs, memory, ssh keys, fstrim).
+ * Commands blocked on both peers by default: everything the table marks `changesMachine` (power,
+ * freeze, clock, passwords, vCPUs, memory, ssh keys, fstrim), so a new such command can never run
+ * against this machine in the peer tests.
  */
-export const QEMU_BLOCK: readonly string[] = [
-  'guest-shutdown',
-  'guest-suspend-disk',
-  'guest-suspend-ram',
-  'guest-suspend-hybrid',
-  'guest-fsfreeze-freeze',
-  'guest-fsfreeze-freeze-list',
-  'guest-fstrim',
-  'guest-set-time',
-  'guest-set-user-password',
-  'guest-set-vcpus',
-  'guest-set-memory-blocks',
-  'guest-ssh-add-authorized-keys',
-  'guest-ssh-remove-authorized-keys',
-];
+export const QEMU_BLOCK: readonly string[] = MACHINE_CHANGING_COMMANDS;
 
 /** One running agent process. */
 export interface Peer {

@@ -20,6 +20,7 @@ import {
   splitReplies,
   startGuestlink,
   startPeers,
+  startQemuGa,
 } from './harness.js';
 
 const skip = HAVE_QEMU_GA ? false : `qemu-ga is not installed (${QEMU_GA})`;
@@ -482,6 +483,35 @@ describe('guestlink and qemu-ga give the same bytes', { skip }, () => {
       } finally {
         await plain.stop();
         (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    test('(5) account changes are off by default in guestlink (--allow-account-changes turns them on); qemu-ga runs them', async () => {
+      const ACCOUNT_CHANGES = ['guest-set-user-password', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
+      const dir = makeTempDir();
+      // Both without -b for these three; each request lacks its arguments, so nothing is ever changed.
+      const block = QEMU_BLOCK.filter((n) => !ACCOUNT_CHANGES.includes(n)).join(',');
+      const qemu = await startQemuGa(dir, ['-b', block]);
+      const plain = await startGuestlink(dir, ['-b', block]);
+      try {
+        for (const name of ACCOUNT_CHANGES) {
+          const q = await qemu.send([call(name, '{}')], { replies: 1 });
+          assert.equal(q.toString(), `{"error": {"class": "GenericError", "desc": "Parameter 'username' is missing"}}\n`, name);
+          const g = await plain.send([call(name, '{}')], { replies: 1 });
+          assert.equal(g.toString(), `{"error": {"class": "CommandNotFound", "desc": "Command ${name} has been disabled"}}\n`, name);
+        }
+        const info = JSON.parse((await plain.send(['{"execute":"guest-info"}\n'], { replies: 1 })).toString()).return;
+        const enabled = (n: string) => info.supported_commands.find((x: { name: string }) => x.name === n).enabled;
+        for (const name of ACCOUNT_CHANGES) assert.equal(enabled(name), false, `guest-info shows ${name} disabled`);
+        assert.equal(enabled('guest-ssh-get-authorized-keys'), true, 'reading public keys stays on, as in qemu-ga');
+      } finally {
+        await Promise.all([qemu.stop(), plain.stop()]);
+      }
+      const opted = await startGuestlink(makeTempDir(), ['-b', block, '--allow-account-changes']);
+      try {
+        const g = await opted.send([call('guest-set-user-password', '{}')], { replies: 1 });
+        assert.equal(g.toString(), `{"error": {"class": "GenericError", "desc": "Parameter 'username' is missing"}}\n`);
+      } finally {
+        await opted.stop();
       }
     });
   });

@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -68,6 +79,29 @@ test('invalid keys are refused before anything is touched', async () => {
 test('a symlinked ~/.ssh is refused (no writing through a link a user planted)', async () => {
   await assert.rejects(() => acc.addAuthorizedKeys('bob', ['algo k c'], false), /symbolic link/);
   assert.deepEqual(readdirSync(path.join(root, 'elsewhere')), []);
+});
+
+test("a planted authorized_keys link (symbolic or hard) is never read as root, nor copied into the user's file", {
+  skip: !asRoot && 'chown needs root',
+}, async () => {
+  const home = path.join(root, 'home/carol');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'etc/passwd'),
+    `${readFileSync(path.join(root, 'etc/passwd'), 'utf8')}carol:x:4250:4250::/home/carol:/bin/sh\n`,
+  );
+  const secret = path.join(root, 'elsewhere-shadow');
+  writeFileSync(secret, 'root:$6$secret-hash:19000:0:99999:7:::\n', { mode: 0o600 });
+  const file = path.join(home, '.ssh/authorized_keys');
+  symlinkSync(secret, file);
+  await assert.rejects(() => acc.authorizedKeys('carol'), /Too many levels of symbolic links/);
+  rmSync(file);
+  linkSync(secret, file);
+  await assert.rejects(() => acc.authorizedKeys('carol'), /Not a regular file with a single link/);
+  // add without reset starts from the existing keys: an unreadable file contributes none.
+  await acc.addAuthorizedKeys('carol', ['ssh-ed25519 AAAA carol'], false);
+  assert.equal(readFileSync(file, 'utf8'), 'ssh-ed25519 AAAA carol');
+  assert.match(readFileSync(secret, 'utf8'), /secret-hash/, 'the linked file itself is untouched');
 });
 
 test('setPassword feeds "user:password\\n" to chpasswd on stdin (-e when crypted), no shell', async () => {

@@ -31,6 +31,7 @@ const STRERROR: Record<string, string> = {
   ENOSPC: 'No space left on device',
   EROFS: 'Read-only file system',
   ELOOP: 'Too many levels of symbolic links',
+  NOT_PLAIN_FILE: 'Not a regular file with a single link',
 };
 
 function strerror(err: unknown): string {
@@ -76,17 +77,36 @@ export class LinuxAccounts implements Accounts {
     return { ssh, keys: path.join(ssh, 'authorized_keys'), shown: path.join(u.home, '.ssh', 'authorized_keys') };
   }
 
-  /** The file's lines, or undefined when it cannot be read. */
-  private async readLines(file: string): Promise<string[]> {
-    return (await readFile(file, 'utf8')).split('\n');
+  /**
+   * The lines of `<ssh>/authorized_keys`, read without following a link a user planted: ~/.ssh is opened
+   * O_NOFOLLOW|O_DIRECTORY and the file beneath that descriptor (through /proc/self/fd, so a rename race
+   * cannot swap the directory) O_NOFOLLOW; it must be a regular file with one link. Otherwise a user's
+   * `authorized_keys -> /etc/shadow` would be read as root, and add-authorized-keys would copy the lines
+   * into a file the user owns.
+   */
+  private async readLines(ssh: string): Promise<string[]> {
+    const dir = await open(ssh, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      const fh = await open(`/proc/self/fd/${dir.fd}/authorized_keys`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        if (!st.isFile() || st.nlink !== 1)
+          throw Object.assign(new Error('not a regular file with a single link'), { code: 'NOT_PLAIN_FILE' });
+        return (await fh.readFile('utf8')).split('\n');
+      } finally {
+        await fh.close();
+      }
+    } finally {
+      await dir.close();
+    }
   }
 
   async authorizedKeys(user: string): Promise<string[]> {
     const u = await this.user(user);
-    const { keys, shown } = this.paths(u);
+    const { ssh, shown } = this.paths(u);
     let lines: string[];
     try {
-      lines = await this.readLines(keys);
+      lines = await this.readLines(ssh);
     } catch (err) {
       throw genericError(`failed to read '${shown}': Failed to open file \u201C${shown}\u201D: ${strerror(err)}`, 'IO');
     }
@@ -102,7 +122,7 @@ export class LinuxAccounts implements Accounts {
     const u = await this.user(user);
     const { ssh, keys: file, shown } = this.paths(u);
     let lines: string[] | undefined;
-    if (!reset) lines = await this.readLines(file).catch(() => undefined);
+    if (!reset) lines = await this.readLines(ssh).catch(() => undefined);
     await this.ensureSshDir(ssh, u, lines === undefined);
     const out = lines ?? [];
     for (const k of keys) if (!out.includes(k)) out.push(k);
@@ -121,7 +141,7 @@ export class LinuxAccounts implements Accounts {
     await this.ensureSshDir(ssh, u, false);
     let lines: string[];
     try {
-      lines = await this.readLines(file);
+      lines = await this.readLines(ssh);
     } catch (err) {
       throw genericError(`failed to read '${shown}': Failed to open file \u201C${shown}\u201D: ${strerror(err)}`, 'IO');
     }

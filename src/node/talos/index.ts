@@ -1,5 +1,6 @@
 // The Talos back end: power, host name, OS, network, filesystems and load through the Talos API;
 // kernel-wide facts through the Linux readers; the rest refused (see UNSUPPORTED).
+import type { CommandName } from '../../protocol/qga/commands.js';
 import { errors } from '../../protocol/qga/errors.js';
 import type { Accounts, Clock, Hardware, NodeBackend } from '../interfaces.js';
 import { LinuxClock } from '../linux/clock.js';
@@ -18,7 +19,7 @@ import { TalosSystemInfo } from './system.js';
  * QGA commands the Talos back end refuses (disabled in guest-info, CommandNotFound), each because
  * Talos owns that part of the node and has no API the agent may use for it:
  */
-export const UNSUPPORTED: readonly string[] = [
+export const UNSUPPORTED: readonly CommandName[] = [
   'guest-get-devices', // Windows-only in qemu-ga too
   'guest-suspend-disk', // Talos has no suspend
   'guest-suspend-ram',

@@ -58,6 +58,22 @@ test('broken talosconfigs are TalosConfigErrors that say what is wrong', () => {
   assert.throws(() => parseTalosconfig('contexts: [', 'f'), TalosConfigError);
 });
 
+test('a talosconfig that is not YAML: line, column and kind of error, never a line of it', () => {
+  const text = 'context: a\ncontexts:\n  a:\n    key: LS0tLS1CRUdJTiBFRDI1NTE5IFBSSVZBVEUgS0VZ\n   ca: "unterminated\n';
+  assert.throws(
+    () => parseTalosconfig(text, '/var/run/secrets/talos.dev/config'),
+    (err: Error) => {
+      assert.ok(err instanceof TalosConfigError);
+      assert.match(
+        err.message,
+        /^\/var\/run\/secrets\/talos\.dev\/config: not YAML: [A-Z_]+ at line \d+, column \d+ \(the contents are not shown/,
+      );
+      assert.doesNotMatch(err.message, /LS0t|unterminated|key:/);
+      return true;
+    },
+  );
+});
+
 test('roles are the Subject Organization values of the client certificate', () => {
   assert.deepEqual(certificateRoles(cert(['os:reader']).crt), ['os:reader']);
   assert.deepEqual(certificateRoles(cert(['os:admin', 'os:operator']).crt), ['os:admin', 'os:operator']);

@@ -1,7 +1,7 @@
 // Reads a talosconfig (talosctl's client config, also what a Talos ServiceAccount's Secret holds):
 // `context: NAME`, `contexts: {NAME: {endpoints, nodes, ca, crt, key}}`, the PEMs base64-encoded.
 import { X509Certificate } from 'node:crypto';
-import { parse } from 'yaml';
+import { parseYamlQuietly } from '../../text/quiet-yaml.js';
 
 /** apid's port. */
 export const APID_PORT = 50000;
@@ -44,8 +44,9 @@ function strings(v: unknown): string[] {
 export function parseTalosconfig(text: string, source: string, contextName?: string): TalosContext {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYamlQuietly(text);
   } catch (err) {
+    // Line, column and kind only: the file holds the client key, and this text reaches the start-up error.
     throw new TalosConfigError(`${source}: not YAML: ${(err as Error).message}`);
   }
   const root = (doc ?? {}) as Record<string, unknown>;

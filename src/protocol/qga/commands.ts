@@ -2,8 +2,30 @@
 // Validation, guest-info, docs/commands.md and the CLI's generic `call` all derive from it.
 import type { Members, TypeRef } from './schema.js';
 
-/** Which part of guestlink a command touches; policy and audit key off this. */
-export type CommandGroup = 'control' | 'info' | 'time' | 'power' | 'file' | 'exec' | 'freeze' | 'storage' | 'accounts' | 'hardware';
+/**
+ * Which part of guestlink a command touches. Each group's handlers are one map that must name exactly
+ * the group's commands (commands/index.ts), and the policy turns off-by-default commands on by group
+ * (OPT_IN_GROUPS).
+ */
+export type CommandGroup =
+  | 'control'
+  | 'info'
+  | 'network'
+  | 'time'
+  | 'power'
+  | 'file'
+  | 'exec'
+  | 'freeze'
+  | 'storage'
+  | 'accounts'
+  | 'hardware';
+
+/**
+ * How the audit log records an argument instead of its value: `secret` as "[redacted]"; `bulk` (base64
+ * payloads) as its size; `env` (KEY=VALUE entries) with the names kept and the values hidden; `argv`
+ * (program arguments) with secret-looking values hidden (dispatch/redact.ts has the rule).
+ */
+export type ArgRedaction = 'secret' | 'bulk' | 'env' | 'argv';
 
 export interface CommandSpec {
   /** Arguments in QAPI notation ('*name' optional); absent: takes none. */
@@ -17,10 +39,18 @@ export interface CommandSpec {
   group: CommandGroup;
   /** Changes the guest: audit-logged. */
   mutating?: true;
+  /**
+   * Changes this machine beyond the agent's own allow-listed files and programs (power, freeze, clock,
+   * passwords, SSH keys, vCPUs, memory, fstrim): the peer tests and the bench block every such command,
+   * so a new one can never run against the machine the tests run on.
+   */
+  changesMachine?: true;
   /** Stays enabled while filesystems are frozen (qemu-ga's fixed list). */
   allowedWhileFrozen?: true;
-  /** Off unless configured with an allow-list (guestlink's secure default). */
+  /** Off unless the configuration opts the command's group in (OPT_IN_GROUPS): guestlink's secure default. */
   offByDefault?: true;
+  /** Arguments the audit log must not record as sent, and how it records them instead. */
+  redact?: Readonly<Record<string, ArgRedaction>>;
   doc: string;
 }
 
@@ -55,6 +85,7 @@ export const QGA_COMMANDS = {
     since: '1.5',
     group: 'time',
     mutating: true,
+    changesMachine: true,
     doc: 'Set the clock to `time` (ns), or from the hardware clock when absent.',
   },
   'guest-shutdown': {
@@ -63,6 +94,7 @@ export const QGA_COMMANDS = {
     since: '0.15.0',
     group: 'power',
     mutating: true,
+    changesMachine: true,
     doc: 'Power down (default), halt or reboot through the node back end, after a drain where configured. No reply on success.',
   },
   'guest-suspend-disk': {
@@ -70,6 +102,7 @@ export const QGA_COMMANDS = {
     since: '1.1',
     group: 'power',
     mutating: true,
+    changesMachine: true,
     doc: 'Suspend to disk. No reply on success.',
   },
   'guest-suspend-ram': {
@@ -77,6 +110,7 @@ export const QGA_COMMANDS = {
     since: '1.1',
     group: 'power',
     mutating: true,
+    changesMachine: true,
     doc: 'Suspend to RAM. No reply on success.',
   },
   'guest-suspend-hybrid': {
@@ -84,6 +118,7 @@ export const QGA_COMMANDS = {
     since: '1.1',
     group: 'power',
     mutating: true,
+    changesMachine: true,
     doc: 'Hybrid suspend. No reply on success.',
   },
   'guest-file-open': {
@@ -118,6 +153,7 @@ export const QGA_COMMANDS = {
     group: 'file',
     mutating: true,
     offByDefault: true,
+    redact: { 'buf-b64': 'bulk' },
     doc: 'Write base64 data.',
   },
   'guest-file-seek': {
@@ -148,6 +184,7 @@ export const QGA_COMMANDS = {
     since: '0.15.0',
     group: 'freeze',
     mutating: true,
+    changesMachine: true,
     doc: 'Run the freeze hook, then freeze every freezable filesystem; returns how many. A watchdog thaws after --fsfreeze-timeout.',
   },
   'guest-fsfreeze-freeze-list': {
@@ -156,6 +193,7 @@ export const QGA_COMMANDS = {
     since: '2.2',
     group: 'freeze',
     mutating: true,
+    changesMachine: true,
     doc: 'Freeze the listed mount points (all when absent).',
   },
   'guest-fsfreeze-thaw': {
@@ -172,12 +210,13 @@ export const QGA_COMMANDS = {
     since: '1.2',
     group: 'storage',
     mutating: true,
+    changesMachine: true,
     doc: 'Discard unused blocks on every mounted filesystem (FITRIM).',
   },
   'guest-network-get-interfaces': {
     returns: ['GuestNetworkInterface'],
     since: '1.1',
-    group: 'info',
+    group: 'network',
     doc: 'Interfaces with addresses and counters; CNI/virtual interfaces can be left out (--hide-interfaces).',
   },
   'guest-get-vcpus': {
@@ -192,6 +231,7 @@ export const QGA_COMMANDS = {
     since: '1.5',
     group: 'hardware',
     mutating: true,
+    changesMachine: true,
     doc: 'Online or offline logical CPUs; returns how many were processed.',
   },
   'guest-get-disks': { returns: ['GuestDiskInfo'], since: '5.2', group: 'storage', doc: 'Block devices and partitions.' },
@@ -206,6 +246,9 @@ export const QGA_COMMANDS = {
     since: '2.3',
     group: 'accounts',
     mutating: true,
+    changesMachine: true,
+    offByDefault: true,
+    redact: { password: 'secret' },
     doc: 'Set a password (base64 of the plain text or of a crypt(3) hash) through chpasswd, where the OS allows it.',
   },
   'guest-get-memory-blocks': {
@@ -220,6 +263,7 @@ export const QGA_COMMANDS = {
     since: '2.3',
     group: 'hardware',
     mutating: true,
+    changesMachine: true,
     doc: 'Online or offline memory blocks.',
   },
   'guest-get-memory-block-info': {
@@ -249,7 +293,8 @@ export const QGA_COMMANDS = {
     group: 'exec',
     mutating: true,
     offByDefault: true,
-    doc: 'Start a program allowed by --allow-exec (no shell); returns its pid.',
+    redact: { arg: 'argv', env: 'env', 'input-data': 'bulk' },
+    doc: 'Start a program allowed by --allow-exec (no shell; arguments pinned where the entry says), with PATH, LANG=C and the --allow-exec-env variables only, within the --max-exec-* caps; returns its pid.',
   },
   'guest-get-host-name': { returns: 'GuestHostName', since: '2.10', group: 'info', doc: 'The host name.' },
   'guest-get-users': { returns: ['GuestUser'], since: '2.10', group: 'info', doc: 'Logged-in users (utmp).' },
@@ -278,6 +323,8 @@ export const QGA_COMMANDS = {
     since: '5.2',
     group: 'accounts',
     mutating: true,
+    changesMachine: true,
+    offByDefault: true,
     doc: "Add keys to a user's authorized_keys (replace them with reset).",
   },
   'guest-ssh-remove-authorized-keys': {
@@ -285,6 +332,8 @@ export const QGA_COMMANDS = {
     since: '5.2',
     group: 'accounts',
     mutating: true,
+    changesMachine: true,
+    offByDefault: true,
     doc: "Remove keys from a user's authorized_keys.",
   },
   'guest-get-diskstats': {
@@ -297,9 +346,35 @@ export const QGA_COMMANDS = {
   'guest-get-load': { returns: 'GuestLoadAverage', since: '9.1', group: 'info', doc: 'Load averages (/proc/loadavg).' },
 } as const satisfies Record<string, CommandSpec>;
 
+/** Every command name the protocol knows: handler maps, back ends' unsupported lists and policies are typed by it. */
 export type CommandName = keyof typeof QGA_COMMANDS;
 
+/** The commands of one group, as a union (each group's handler map must name exactly these). */
+export type CommandsIn<G extends CommandGroup> = {
+  [K in CommandName]: (typeof QGA_COMMANDS)[K]['group'] extends G ? K : never;
+}[CommandName];
+
 export const COMMAND_NAMES = Object.keys(QGA_COMMANDS) as CommandName[];
+
+/**
+ * Groups whose off-by-default commands a setting turns on: `enabledBy` names it (for docs and messages);
+ * `byAllowRpcs` says that naming a command in -a/--allow-rpcs turns it on too. Exec and file commands
+ * need their allow-lists (with none there is nothing they may touch), so -a alone is not enough there;
+ * account commands have no list, so -a naming one is as explicit an opt-in as the flag.
+ */
+export const OPT_IN_GROUPS = {
+  exec: { enabledBy: '--allow-exec', byAllowRpcs: false },
+  file: { enabledBy: '--allow-file-read or --allow-file-write', byAllowRpcs: false },
+  accounts: { enabledBy: '--allow-account-changes', byAllowRpcs: true },
+} as const satisfies Partial<Record<CommandGroup, { enabledBy: string; byAllowRpcs: boolean }>>;
+
+/** A group some setting can turn on. */
+export type OptInGroup = keyof typeof OPT_IN_GROUPS;
+
+/** Commands that change this machine (`changesMachine`): what the peer tests and the bench always block. */
+export const MACHINE_CHANGING_COMMANDS: readonly CommandName[] = COMMAND_NAMES.filter(
+  (n) => (QGA_COMMANDS[n] as CommandSpec).changesMachine === true,
+);
 
 const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(Object.entries(QGA_COMMANDS));
 

@@ -48,6 +48,14 @@ export function checkArguments(types: TypeTable, members: Members | undefined, a
 
 const NO_MEMBERS: Members = Object.freeze({});
 
+/**
+ * Checks a value against a type, as arguments are checked (missing and unexpected members included);
+ * throws the QgaError naming the first mismatch. Tests hold every handler's reply to its `returns`.
+ */
+export function checkValueType(types: TypeTable, type: TypeRef, value: JsonValue, path = 'return'): void {
+  checkValue(types, type, value, path);
+}
+
 /** A struct's members split once (name, optionality, type), not on every request. */
 interface CompiledMembers {
   list: { name: string; optional: boolean; type: TypeRef }[];

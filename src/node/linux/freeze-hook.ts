@@ -1,12 +1,10 @@
 // Runs the fsfreeze hook (qemu-ga's -F/--fsfreeze-hook) with "freeze" or "thaw", the way qemu-ga does:
 // no shell, stdio on /dev/null, its own session; a non-zero exit fails the operation with qemu-ga's text.
-// It is the only process the freeze commands start, so it lives here rather than behind a node interface.
+// The freeze commands reach it through FreezeHookRunner (node/interfaces.ts); the agent wires it in.
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { genericError } from '../protocol/qga/errors.js';
-
-/** Runs `hook arg`; rejects with a QgaError worded like qemu-ga's execute_fsfreeze_hook. */
-export type HookRunner = (hook: string, arg: 'freeze' | 'thaw') => Promise<void>;
+import { genericError } from '../../protocol/qga/errors.js';
+import type { FreezeHookRunner } from '../interfaces.js';
 
 const TEXT: Record<string, string> = {
   ENOENT: 'No such file or directory',
@@ -16,7 +14,7 @@ const TEXT: Record<string, string> = {
 };
 
 /** The default runner: spawn(hook, [arg]) detached with ignored stdio, waiting for its exit. */
-export const runFsfreezeHook: HookRunner = async (hook, arg) => {
+export const runFsfreezeHook: FreezeHookRunner = async (hook, arg) => {
   try {
     await access(hook, constants.X_OK);
   } catch (err) {

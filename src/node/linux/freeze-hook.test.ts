@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { QgaError } from '../protocol/qga/errors.js';
+import type { QgaError } from '../../protocol/qga/errors.js';
 import { runFsfreezeHook } from './freeze-hook.js';
 
 let dir: string;

@@ -1,0 +1,94 @@
+// The process runner guest-exec starts programs with: g_spawn's PATH lookup, exactly the given
+// environment, output and the input's release reported, and the exit only once the pipes are closed.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { ProcessExit, ProcessSpec } from '../interfaces.js';
+import { ChildProcessRunner, resolveProgram } from './process-runner.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-runner-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs a spec to the end; what the events said, in order. */
+function run(spec: Partial<ProcessSpec> & { file: string }) {
+  const events: string[] = [];
+  const out: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+  let pid = 0;
+  // The runner unref()s children (they must not keep the agent alive); the test keeps its own loop alive.
+  const keepAlive = setInterval(() => {}, 1000);
+  const done = new Promise<ProcessExit>((resolve, reject) => {
+    new ChildProcessRunner()
+      .start(
+        { argv0: spec.file, args: [], env: {}, stdout: true, stderr: true, ...spec },
+        {
+          output: (s, chunk) => out[s].push(chunk),
+          inputReleased: () => events.push('input released'),
+          exited: (exit) => {
+            events.push('exited');
+            resolve(exit);
+          },
+        },
+      )
+      .then((p) => (pid = p), reject);
+  }).finally(() => clearInterval(keepAlive));
+  return { done, events, out: (s: 'stdout' | 'stderr') => Buffer.concat(out[s]).toString(), pid: () => pid };
+}
+
+describe('resolveProgram', () => {
+  test('a name with a slash is used as is; a bare name is looked up in the search path; first executable wins', async () => {
+    mkdirSync(path.join(dir, 'a'));
+    mkdirSync(path.join(dir, 'b'));
+    writeFileSync(path.join(dir, 'a', 'tool'), '#!/bin/sh\n', { mode: 0o644 });
+    writeFileSync(path.join(dir, 'b', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(await resolveProgram('./x/../y', '/bin', '/srv'), '/srv/y');
+    assert.equal(await resolveProgram('tool', `${dir}/a:${dir}/b`), path.join(dir, 'b', 'tool'));
+    chmodSync(path.join(dir, 'b', 'tool'), 0o644);
+    await assert.rejects(
+      resolveProgram('tool', `${dir}/a:${dir}/b`),
+      { code: 'EACCES' },
+      'only files without x bits: EACCES, as g_spawn says',
+    );
+    await assert.rejects(resolveProgram('no-such-tool', '/bin'), { code: 'ENOENT' });
+    await assert.rejects(resolveProgram('', '/bin'), { code: 'ENOENT' });
+  });
+});
+
+describe('ChildProcessRunner', () => {
+  test('exactly the given environment, argv[0] as given, output by stream, exit code', async () => {
+    const r = run({
+      file: '/bin/sh',
+      argv0: 'my-sh',
+      args: ['-c', 'echo "$0 $A"; env | grep -v ^PWD= | sort >&2; exit 7'],
+      env: { A: '1' },
+    });
+    assert.deepEqual(await r.done, { code: 7, signal: null });
+    assert.equal(r.out('stdout'), 'my-sh 1\n');
+    assert.equal(r.out('stderr'), 'A=1\n');
+  });
+
+  test('input handed over in full is released before the exit', async () => {
+    const r = run({ file: '/bin/cat', stdin: Buffer.alloc(1 << 20, 0x61), stderr: false });
+    assert.deepEqual(await r.done, { code: 0, signal: null });
+    assert.equal(r.out('stdout').length, 1 << 20);
+    assert.deepEqual(r.events, ['input released', 'exited']);
+  });
+
+  test('input the program never reads is released when it ends; a signal is reported by number', async () => {
+    const r = run({ file: '/bin/sh', args: ['-c', 'kill -9 $$'], stdin: Buffer.alloc(4 << 20), stdout: false, stderr: false });
+    assert.deepEqual(await r.done, { code: null, signal: 9 });
+    assert.ok(r.events.includes('input released'));
+  });
+
+  test('the exit waits for the output pipes: a background child holding stdout keeps it running', async () => {
+    const r = run({ file: '/bin/sh', args: ['-c', '(sleep 0.3; echo late) & echo early'] });
+    await r.done;
+    assert.equal(r.out('stdout'), 'early\nlate\n');
+  });
+
+  test('a program that cannot start rejects with its errno', async () => {
+    await assert.rejects(run({ file: path.join(dir, 'missing') }).done, { code: 'ENOENT' });
+    await assert.rejects(run({ file: dir }).done, { code: 'EACCES' });
+  });
+});
