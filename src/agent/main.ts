@@ -29,7 +29,7 @@ async function createTransport(config: AgentConfig, log: Logger): Promise<Transp
     case 'isa-serial': {
       const { SerialPortTransport } = await import('../transport/serial-port.js');
       // With the native addon the kernel wakes the event loop (data, host attach/detach) instead of polling.
-      const { nativeReadiness } = await import('../node/linux/native.js');
+      const { nativeReadiness } = await import('../native/addon.js');
       return new SerialPortTransport(config.path, {
         kind: config.method,
         retry: config.retryPath,
@@ -145,7 +145,7 @@ async function startOtherFrontEnds(config: AgentConfig, node: NodeBackend, log: 
   if (config.vmware === 'off') return [];
   const vlog = log.child({ frontEnd: 'vmware' });
   const explicit = config.vmware !== 'auto';
-  const { loadNative } = await import('../node/linux/native.js');
+  const { loadNative } = await import('../native/addon.js');
   const native = loadNative();
   if (!native?.hypervisorVendor) {
     if (explicit) throw new ConfigError(`--vmware ${config.vmware} needs the native addon (npm run build:native)`);
