@@ -37,6 +37,9 @@ const ConfigSchema = v.object({
   allowExec: v.array(v.union([v.literal('*'), absolute])),
   allowFileRead: v.array(absolute),
   allowFileWrite: v.array(absolute),
+  allowFileHardlinks: v.boolean(),
+  // At least 1; at most 65536, far below what a process may hold open, so the cap is never the OS's EMFILE.
+  maxFileHandles: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65536)),
   fsfreezeTimeout: v.pipe(v.number(), v.integer(), v.minValue(0)),
   hideVirtualInterfaces: v.boolean(),
   hideInterfacesWithoutAddresses: v.boolean(),

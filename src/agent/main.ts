@@ -3,9 +3,9 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandSettings } from '../commands/context.js';
-import { fileTable } from '../commands/file.js';
+import { FileTable } from '../commands/file-table.js';
 import { resumeFreezeWatchdog } from '../commands/freeze.js';
-import { handlers } from '../commands/index.js';
+import { makeHandlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
 import { DryRunPower } from '../node/dry-run/power.js';
@@ -187,6 +187,7 @@ function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string |
     execSearchPath: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     allowFileRead: config.allowFileRead,
     allowFileWrite: config.allowFileWrite,
+    allowFileHardlinks: config.allowFileHardlinks,
     fsfreezeHook: config.fsfreezeHook,
     fsfreezeTimeout: config.fsfreezeTimeout,
     hideVirtualInterfaces: config.hideVirtualInterfaces,
@@ -247,9 +248,11 @@ export async function startAgent(
     enabledOptIn: optIns(config),
     unsupported: node.unsupportedCommands,
   });
+  // guest-file-* handles, shared by all connections and bounded by --max-file-handles.
+  const files = new FileTable(config.maxFileHandles);
   const dispatcher = new Dispatcher({
     version: VERSION,
-    handlers,
+    handlers: makeHandlers({ files }),
     policy,
     node,
     state,
@@ -265,7 +268,7 @@ export async function startAgent(
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(
-    { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name },
+    { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name, fileOpen: node.files.method },
     'guestlink agent ready',
   );
   return {
@@ -273,7 +276,7 @@ export async function startAgent(
     close: async () => {
       for (const stop of stopFrontEnds) await stop();
       await transport.close();
-      await fileTable.closeAll();
+      await files.closeAll();
       await node.close?.();
       destination.flush();
     },

@@ -6,13 +6,16 @@ import pino from 'pino';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import { TEST_SETTINGS } from '../../test/doubles/settings.js';
 import type { Handler } from '../commands/context.js';
-import { handlers } from '../commands/index.js';
+import { FileTable } from '../commands/file-table.js';
+import { makeHandlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend } from '../node/interfaces.js';
 import type { Connection, ConnectionHandlers } from '../transport/types.js';
 import { MAX_PENDING_REQUESTS, serve } from './serve.js';
+
+const handlers = makeHandlers({ files: new FileTable() });
 
 /** A connection whose writes complete at once, or wait until the test calls release() (a host that does not read). */
 function fakeConnection(opts: { blockWrites: boolean }) {

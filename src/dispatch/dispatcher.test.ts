@@ -7,13 +7,16 @@ import pino from 'pino';
 import { MemoryAgentState } from '../../test/doubles/memory-state.js';
 import { TEST_SETTINGS } from '../../test/doubles/settings.js';
 import type { Handler, Session } from '../commands/context.js';
-import { handlers as realHandlers } from '../commands/index.js';
+import { FileTable } from '../commands/file-table.js';
+import { makeHandlers } from '../commands/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend } from '../node/interfaces.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
 import { genericError } from '../protocol/qga/errors.js';
 import { Dispatcher } from './dispatcher.js';
 import { CommandPolicy, type PolicyOptions } from './policy.js';
+
+const realHandlers = makeHandlers({ files: new FileTable() });
 
 function setup(opts: { policy?: PolicyOptions; handlers?: Record<string, Handler> } = {}) {
   const lines: Record<string, unknown>[] = [];

@@ -6,6 +6,7 @@ export const TEST_SETTINGS: CommandSettings = Object.freeze({
   execSearchPath: '/usr/bin:/bin',
   allowFileRead: [],
   allowFileWrite: [],
+  allowFileHardlinks: false,
   fsfreezeTimeout: 0,
   hideVirtualInterfaces: true,
   hideInterfacesWithoutAddresses: false,

@@ -14,7 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
 import type { Session } from '../../src/commands/context.js';
-import { handlers } from '../../src/commands/index.js';
+import { FileTable } from '../../src/commands/file-table.js';
+import { makeHandlers } from '../../src/commands/index.js';
 import { Dispatcher, type Reply } from '../../src/dispatch/dispatcher.js';
 import { CommandPolicy } from '../../src/dispatch/policy.js';
 import { DryRunPower } from '../../src/node/dry-run/power.js';
@@ -23,6 +24,8 @@ import { type JsonEvent, JsonStreamReader, QEMU_JSON_LIMITS } from '../../src/pr
 import { MemoryAgentState } from '../doubles/memory-state.js';
 import { TEST_SETTINGS } from '../doubles/settings.js';
 import { type Peers, QEMU_BLOCK, RawClient, showBytes, splitReplies, startPeers } from '../peer/harness.js';
+
+const handlers = makeHandlers({ files: new FileTable() });
 
 const RUNS = Number(process.env.GUESTLINK_FUZZ_RUNS ?? 2000);
 const SEED = process.env.GUESTLINK_FUZZ_SEED === undefined ? Date.now() & 0x7fffffff : Number(process.env.GUESTLINK_FUZZ_SEED);
