@@ -1,5 +1,5 @@
 // The composition root: the only module that wires transport, dispatcher, commands and back ends.
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandSettings } from '../commands/context.js';
@@ -17,7 +17,7 @@ import { VERSION } from '../version.js';
 import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { serve } from './serve.js';
-import { FileAgentState } from './state.js';
+import { appendPrivate, FileAgentState } from './state.js';
 
 async function createTransport(config: AgentConfig, log: Logger): Promise<Transport> {
   switch (config.method) {
@@ -56,7 +56,8 @@ async function createPower(config: AgentConfig, log: Logger, channel: Channel): 
     const file = path.join(config.statedir, 'guestlink-power.jsonl');
     return new DryRunPower((r) => {
       log.warn({ ...r, file }, 'dry-run power back end: request recorded, nothing done');
-      appendFileSync(file, `${JSON.stringify(r)}\n`);
+      // Never through a symlink planted at its name (the statedir is checked private at start-up, too).
+      appendPrivate(file, `${JSON.stringify(r)}\n`);
     });
   }
   const { LinuxPower, detectPowerKind, nativeRebootSyscall } = await import('../node/linux/power.js');
