@@ -62,6 +62,15 @@ test('load() makes a missing statedir 0700 and refuses an insecure one', async (
   await assert.rejects(() => new FileAgentState(dir).load(), /is writable by group and others/);
 });
 
+test("a statedir made inside a world-writable parent (the DaemonSet's emptyDir is 0777) is private and accepted", async () => {
+  const parent = path.join(work, 'emptydir');
+  mkdirSync(parent);
+  chmodSync(parent, 0o777);
+  await new FileAgentState(path.join(parent, 'state')).load();
+  assert.equal(statSync(path.join(parent, 'state')).mode & 0o777, 0o700);
+  await assert.rejects(() => new FileAgentState(parent).load(), /is writable by group and others \(mode 0777\)/);
+});
+
 test('atomicWrite replaces a symlink planted at the name instead of writing through it, and leaves no temporary file', async () => {
   const { dir, victim } = setup();
   const file = path.join(dir, 'guestlink.state');
