@@ -34,7 +34,8 @@ int gl_get_fd(napi_env env, napi_value v, int *fd);
 int gl_get_i64(napi_env env, napi_value v, int64_t *out);
 // An unsigned 32-bit number; throws (and returns -1) otherwise.
 int gl_get_u32(napi_env env, napi_value v, uint32_t *out);
-// A string argument as a malloc'd UTF-8 C string (the caller frees it); throws (and returns NULL) otherwise.
+// A string argument as a malloc'd UTF-8 C string (the caller frees it); throws (and returns NULL) otherwise,
+// also for a string with a NUL byte inside (EINVAL).
 char *gl_get_string(napi_env env, napi_value v);
 // `undefined`, for functions that return nothing.
 napi_value gl_undefined(napi_env env);

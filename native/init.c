@@ -83,6 +83,12 @@ char *gl_get_string(napi_env env, napi_value v) {
     napi_throw_error(env, "EINTERNAL", "guestlink addon: cannot read a string argument");
     return NULL;
   }
+  // A NUL inside would silently cut the string short for every C call it goes to.
+  if (strlen(s) != len) {
+    free(s);
+    gl_throw_errno(env, EINVAL, "string with a NUL byte");
+    return NULL;
+  }
   return s;
 }
 

@@ -24,10 +24,10 @@ export function errnoError(code: string, message: string): NodeJS.ErrnoException
   return Object.assign(new Error(message), { code });
 }
 
-/** Splits a relative path into its names; undefined when it is absolute or has an empty, '.' or '..' component. */
+/** Splits a relative path into its names; undefined when it is absolute, has an empty, '.' or '..' component, or a NUL byte. */
 export function plainComponents(relative: string): string[] | undefined {
   const names = relative.split('/');
-  if (names.some((n) => n === '' || n === '.' || n === '..')) return undefined;
+  if (relative.includes('\0') || names.some((n) => n === '' || n === '.' || n === '..')) return undefined;
   return names;
 }
 
