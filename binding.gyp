@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "guestlink",
-      "sources": ["native/guestlink.c"],
+      "sources": ["native/init.c", "native/fs.c", "native/readiness.c", "native/vmware.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "defines": ["NAPI_VERSION=8"],
-      "conditions": [["OS!='linux'", {"sources!": ["native/guestlink.c"]}]]
+      "conditions": [["OS!='linux'", {"sources!": ["native/init.c", "native/fs.c", "native/readiness.c", "native/vmware.c"]}]]
     }
   ]
 }

@@ -9,7 +9,7 @@
 //   guestlink          the executable; the agent as `guestlink agent ...` or when called as guestlink-agent
 //   guestlink-agent    symlink to guestlink
 //   guestlink.node     the native addon (fsfreeze/fstrim ioctls, reboot(2), epoll readiness); the agent finds it
-//                      beside the executable or in ../lib/guestlink/ (see src/node/linux/native.ts)
+//                      beside the executable or in ../lib/guestlink/ (see src/native/addon.ts)
 //
 // Decisions (and why):
 // - One multi-call binary, not two: Node itself is ~108 MB of it (stripped), two would double every

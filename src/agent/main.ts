@@ -1,5 +1,5 @@
 // The composition root: the only module that wires transport, dispatcher, commands and back ends.
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CommandSettings } from '../commands/context.js';
@@ -22,7 +22,7 @@ import { VERSION } from '../version.js';
 import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { serve } from './serve.js';
-import { FileAgentState } from './state.js';
+import { appendPrivate, FileAgentState } from './state.js';
 
 async function createTransport(config: AgentConfig, log: Logger): Promise<Transport> {
   switch (config.method) {
@@ -34,7 +34,7 @@ async function createTransport(config: AgentConfig, log: Logger): Promise<Transp
     case 'isa-serial': {
       const { SerialPortTransport } = await import('../transport/serial-port.js');
       // With the native addon the kernel wakes the event loop (data, host attach/detach) instead of polling.
-      const { nativeReadiness } = await import('../node/linux/native.js');
+      const { nativeReadiness } = await import('../native/addon.js');
       return new SerialPortTransport(config.path, {
         kind: config.method,
         retry: config.retryPath,
@@ -61,7 +61,8 @@ async function createPower(config: AgentConfig, log: Logger, channel: Channel): 
     const file = path.join(config.statedir, 'guestlink-power.jsonl');
     return new DryRunPower((r) => {
       log.warn({ ...r, file }, 'dry-run power back end: request recorded, nothing done');
-      appendFileSync(file, `${JSON.stringify(r)}\n`);
+      // Never through a symlink planted at its name (the statedir is checked private at start-up, too).
+      appendPrivate(file, `${JSON.stringify(r)}\n`);
     });
   }
   const { LinuxPower, detectPowerKind, nativeRebootSyscall } = await import('../node/linux/power.js');
@@ -150,7 +151,7 @@ async function startOtherFrontEnds(config: AgentConfig, node: NodeBackend, log: 
   if (config.vmware === 'off') return [];
   const vlog = log.child({ frontEnd: 'vmware' });
   const explicit = config.vmware !== 'auto';
-  const { loadNative } = await import('../node/linux/native.js');
+  const { loadNative } = await import('../native/addon.js');
   const native = loadNative();
   if (!native?.hypervisorVendor) {
     if (explicit) throw new ConfigError(`--vmware ${config.vmware} needs the native addon (npm run build:native)`);
@@ -194,6 +195,7 @@ function settingsFrom(config: AgentConfig): CommandSettings {
     allowExecEnv: config.allowExecEnv.filter((name) => !neverAllowedEnv(name)),
     allowFileRead: config.allowFileRead,
     allowFileWrite: config.allowFileWrite,
+    allowFileHardlinks: config.allowFileHardlinks,
     fsfreezeHook: config.fsfreezeHook,
     fsfreezeTimeout: config.fsfreezeTimeout,
     hideVirtualInterfaces: config.hideVirtualInterfaces,
@@ -256,7 +258,8 @@ export async function startAgent(
     unsupported: node.unsupportedCommands,
   });
   // The state the stateful commands keep, one of each per agent; close() below ends what needs ending.
-  const files = new FileTable();
+  // guest-file-* handles are shared by all connections and bounded by --max-file-handles.
+  const files = new FileTable(config.maxFileHandles);
   const exec = new ExecTable(new ChildProcessRunner(), {
     maxProcesses: config.maxExecProcesses,
     maxOutputBytes: config.maxExecOutputBytes,
@@ -282,7 +285,7 @@ export async function startAgent(
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(
-    { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name },
+    { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name, fileOpen: node.files.method },
     'guestlink agent ready',
   );
   return {

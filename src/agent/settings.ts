@@ -59,7 +59,7 @@ export const SETTINGS = [
     type: 'string',
     short: 't',
     default: '/var/run',
-    help: 'directory for persistent state (file handle counter, frozen marker)',
+    help: "directory for persistent state (file handle counter, frozen marker); must belong to the agent's user and not be writable by group or others",
   },
   { key: 'verbose', group: 'general', type: 'bool', short: 'v', default: false, help: 'log debug messages' },
   {
@@ -170,6 +170,23 @@ export const SETTINGS = [
     type: 'list',
     default: [],
     help: 'files, or directories ending in "/", that guest-file-open may write (enables guest-file-*)',
+  },
+  {
+    key: 'allow-file-hardlinks',
+    group: 'guestlink',
+    type: 'bool',
+    default: false,
+    help: 'let guest-file-open open files that have other hard links (another name of such a file may be outside the allow-lists)',
+  },
+  {
+    key: 'max-file-handles',
+    // At most 65536, far below what a process may hold open, so the cap is met before the OS's EMFILE.
+    min: 1,
+    max: 65536,
+    group: 'guestlink',
+    type: 'int',
+    default: 128,
+    help: 'guest-file-* handles open at once, across all connections (handles outlive their connection, as in qemu-ga); more opens get a GenericError',
   },
   {
     key: 'fsfreeze-timeout',

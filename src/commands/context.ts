@@ -35,6 +35,8 @@ export interface CommandSettings {
   allowFileRead: readonly string[];
   /** Files or directory prefixes (ending in '/') guest-file-open may open for writing. */
   allowFileWrite: readonly string[];
+  /** guest-file-open may open a file that has other hard links (their names may be outside the lists). */
+  allowFileHardlinks: boolean;
   /** The fsfreeze hook script, when enabled (-F). */
   fsfreezeHook?: string;
   /** Seconds after which a freeze is undone by the agent itself; 0 turns the watchdog off. */
@@ -60,6 +62,11 @@ export interface CommandContext {
   state: AgentState;
   settings: CommandSettings;
   log: Logger;
+  /**
+   * Adds fields to this request's audit line (mutating commands only; absent otherwise): what the request
+   * really touched, such as the path guest-file-open opened (`resolvedPath`).
+   */
+  audit?(fields: Record<string, unknown>): void;
   /** The agent's version and guest-info's command list, supplied by the dispatcher. */
   agentInfo(): { version: string; commands: { name: string; enabled: boolean; successResponse: boolean }[] };
 }

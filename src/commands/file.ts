@@ -1,14 +1,18 @@
-// guest-file-open/-read/-write/-seek/-flush/-close, as qemu-ga 7.2 answers them, behind
-// guestlink's allow-lists: reads need --allow-file-read, writes --allow-file-write, checked on the
-// path the kernel resolves (symlinks, '..'), and the resolved path is the one opened.
+// guest-file-open/-read/-write/-seek/-flush/-close, as qemu-ga 7.2 answers them, behind guestlink's
+// allow-lists: reads need --allow-file-read, writes --allow-file-write. The path is matched against the
+// lists without being resolved, then opened beneath the allow-listed directory by the node layer
+// (FileAccess), which follows no symlink: a symlink or '..' beneath the directory is refused, not
+// resolved (qemu-ga follows both), and so is a file with other hard links unless --allow-file-hardlinks.
+// The audit line of each mutating call carries the path actually opened (`resolvedPath`).
 
-import { strerror } from '../protocol/qga/errno-text.js';
+import type { OpenedFile } from '../node/interfaces.js';
+import { errnoCode, strerror } from '../protocol/qga/errno-text.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
 import { Base64Bytes } from '../protocol/qga/json-value.js';
 import { decodeBase64 } from './base64.js';
 import type { CommandContext, GroupHandlers } from './context.js';
-import { type FileTable, OpenFile, parseOpenMode } from './file-table.js';
-import { PathAllowList, resolveForOpen } from './path-policy.js';
+import { type FileTable, parseOpenMode } from './file-table.js';
+import { type Beneath, PathAllowList, requestedNames } from './path-policy.js';
 
 /** qemu-ga's GUEST_FILE_READ_COUNT_MAX: 48 MiB, so that a reply stays under the 64 MiB JSON limit. */
 export const READ_COUNT_MAX = 48 << 20;
@@ -21,44 +25,81 @@ function invalidCount(count: Int): QgaError {
   return genericError(`value '${count}' is invalid for argument count`, 'BAD_ARGUMENT');
 }
 
-/** Refuses, or returns the canonical path to open, for `requested` opened with `mode`. */
-async function checkAllowed(requested: string, mode: string, ctx: CommandContext) {
-  const m = parseOpenMode(mode);
-  const resolved = await resolveForOpen(requested);
-  const shown = resolved.real === requested ? `'${requested}'` : `'${requested}' (resolves to '${resolved.real}')`;
-  if (m.readable && !(await new PathAllowList(ctx.settings.allowFileRead).allows(resolved.real)))
-    throw genericError(`guest-file-open: ${shown} is not allowed for reading (allow it with --allow-file-read)`, 'NOT_ALLOWED');
-  if (m.writable && !(await new PathAllowList(ctx.settings.allowFileWrite).allows(resolved.real)))
-    throw genericError(`guest-file-open: ${shown} is not allowed for writing (allow it with --allow-file-write)`, 'NOT_ALLOWED');
-  return { m, resolved };
+/** Refuses, or returns the allow-listed directory to open `requested` beneath, for a mode that reads and/or writes. */
+async function checkAllowed(requested: string, m: { readable: boolean; writable: boolean }, ctx: CommandContext): Promise<Beneath> {
+  const names = requestedNames(requested);
+  if (names === undefined)
+    throw genericError(
+      `guest-file-open: '${requested}' contains '..', which guestlink refuses (name the file by its path beneath an allow-listed directory)`,
+      'NOT_ALLOWED',
+    );
+  const canonical = (entry: string) => ctx.node.files.canonical(entry);
+  let where: Beneath | undefined;
+  for (const [need, list, flag, what] of [
+    [m.readable, ctx.settings.allowFileRead, '--allow-file-read', 'reading'],
+    [m.writable, ctx.settings.allowFileWrite, '--allow-file-write', 'writing'],
+  ] as const) {
+    if (!need) continue;
+    const found = await new PathAllowList(list).locate(names, canonical);
+    if (!found) throw genericError(`guest-file-open: '${requested}' is not allowed for ${what} (allow it with ${flag})`, 'NOT_ALLOWED');
+    // Both lists cover the path: opening beneath the deeper root stays beneath the other too.
+    if (!where || found.depth > where.depth) where = found;
+  }
+  return where as Beneath;
 }
 
-/** Handlers bound to one handle table (the agent makes one table in main.ts; tests make their own). */
+/** guest-file-open's refusal or failure, in words that say what to do. */
+function openError(err: unknown, requested: string, mode: string, where: Beneath): QgaError {
+  switch (errnoCode(err)) {
+    case 'ELOOP':
+      return genericError(
+        `guest-file-open: '${requested}' goes through a symbolic link beneath '${where.root}', which guestlink does not follow ` +
+          '(name the file itself, by a path without symlinks)',
+        'NOT_ALLOWED',
+      );
+    case 'EMLINK':
+      return genericError(
+        `guest-file-open: '${requested}' has ${(err as { links?: number }).links ?? 'several'} hard links, and another name of it may be ` +
+          'outside the allow-list (allow such files with --allow-file-hardlinks)',
+        'NOT_ALLOWED',
+      );
+    default:
+      return genericError(`failed to open file '${requested}' (mode: '${mode}'): ${strerror(err)}`, 'IO');
+  }
+}
+
+/** Handlers bound to one handle table, made by agent/main.ts (tests make their own). */
 export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
   return {
     'guest-file-open': async (args: { path: string; mode?: string }, ctx) => {
       const mode = args.mode ?? 'r';
-      const { m, resolved } = await checkAllowed(args.path, mode, ctx);
-      const fail = (err: unknown) => genericError(`failed to open file '${args.path}' (mode: '${mode}'): ${strerror(err)}`, 'IO');
-      if (resolved.error) throw fail(resolved.error);
-      let file: OpenFile;
+      const m = parseOpenMode(mode);
+      const where = await checkAllowed(args.path, m, ctx);
+      const resolvedPath = where.root === '/' ? `/${where.relative}` : `${where.root}/${where.relative}`;
+      ctx.audit?.({ resolvedPath });
+      const place = table.reserve();
       try {
-        file = await OpenFile.open(resolved.real, m);
-      } catch (err) {
-        throw fail(err);
+        let file: OpenedFile;
+        try {
+          file = await ctx.node.files.openBeneath(where.root, where.relative, m, { allowHardLinks: ctx.settings.allowFileHardlinks });
+        } catch (err) {
+          throw openError(err, args.path, mode, where);
+        }
+        try {
+          const handle = await ctx.state.nextFileHandle();
+          place.fill(handle, file);
+          return handle;
+        } catch (err) {
+          await file.close().catch(() => {});
+          throw err;
+        }
+      } finally {
+        place.release();
       }
-      let handle: number;
-      try {
-        handle = await ctx.state.nextFileHandle();
-      } catch (err) {
-        await file.close().catch(() => {});
-        throw err;
-      }
-      table.add(handle, file);
-      return handle;
     },
 
-    'guest-file-close': async (args: { handle: Int }) => {
+    'guest-file-close': async (args: { handle: Int }, ctx) => {
+      ctx.audit?.({ resolvedPath: table.get(args.handle).path });
       await table.close(args.handle);
     },
 
@@ -70,8 +111,9 @@ export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
       return { count: r.count, 'buf-b64': new Base64Bytes(r.data), eof: r.eof };
     },
 
-    'guest-file-write': async (args: { handle: Int; 'buf-b64': string; count?: Int }) => {
+    'guest-file-write': async (args: { handle: Int; 'buf-b64': string; count?: Int }, ctx) => {
       const file = table.get(args.handle);
+      ctx.audit?.({ resolvedPath: file.path });
       const data = decodeBase64(args['buf-b64']);
       let count = data.length;
       if (args.count !== undefined) {
@@ -94,8 +136,10 @@ export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
       return { eof: false, position };
     },
 
-    'guest-file-flush': async (args: { handle: Int }) => {
-      await table.get(args.handle).flush();
+    'guest-file-flush': async (args: { handle: Int }, ctx) => {
+      const file = table.get(args.handle);
+      ctx.audit?.({ resolvedPath: file.path });
+      await file.flush();
     },
   };
 }

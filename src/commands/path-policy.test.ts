@@ -1,69 +1,58 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, test } from 'node:test';
-import { PathAllowList, resolveForOpen } from './path-policy.js';
+import { test } from 'node:test';
+import { PathAllowList, requestedNames } from './path-policy.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-policy-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const allowed = path.join(dir, 'allowed');
-const outside = path.join(dir, 'outside');
-mkdirSync(allowed);
-mkdirSync(outside);
-writeFileSync(path.join(allowed, 'f'), 'x');
-writeFileSync(path.join(outside, 'secret'), 's');
-symlinkSync(path.join(outside, 'secret'), path.join(allowed, 'link-to-secret'));
-symlinkSync(outside, path.join(allowed, 'link-dir'));
-symlinkSync(path.join(outside, 'new-file'), path.join(allowed, 'dangling'));
-const list = new PathAllowList([`${allowed}/`]);
+/** Canonical forms as the node layer would give them: '/var/run' is a symlink to '/run'; '/missing/' does not exist. */
+const CANON: Record<string, string | undefined> = {
+  '/data/': '/data',
+  '/var/run/x/': '/run/x',
+  '/etc/resolv.conf': '/run/resolv/stub.conf',
+  '/etc/new.conf': '/etc/new.conf',
+  '/missing/': undefined,
+  '/': '/',
+};
+const canonical = async (entry: string) => (entry in CANON ? CANON[entry] : entry.replace(/\/$/, ''));
 
-async function allowedPath(p: string): Promise<boolean> {
-  return list.allows((await resolveForOpen(p)).real);
+async function locate(entries: string[], requested: string) {
+  const names = requestedNames(requested);
+  assert.ok(names, `${requested} was refused`);
+  return new PathAllowList(entries).locate(names, canonical);
 }
 
-test('files below an allowed directory are allowed, existing or to be created', async () => {
-  assert.equal(await allowedPath(path.join(allowed, 'f')), true);
-  const r = await resolveForOpen(path.join(allowed, 'new'));
-  assert.equal(r.exists, false);
-  assert.equal(await list.allows(r.real), true);
+test("requested paths: '' and '.' dropped, relative ones start at '/', '..' refused wherever it is", () => {
+  assert.deepEqual(requestedNames('/data//a/./b'), ['data', 'a', 'b']);
+  assert.deepEqual(requestedNames('data/a'), ['data', 'a']);
+  assert.equal(requestedNames('/data/../etc/shadow'), undefined);
+  assert.equal(requestedNames('/data/a/../b'), undefined, 'even a .. that stays inside');
+  assert.equal(requestedNames('..'), undefined);
+  assert.deepEqual(requestedNames('/data/..x'), ['data', '..x'], 'a name that only starts with .. is a name');
 });
 
-test('the directory entry itself and siblings with the same prefix are not allowed', async () => {
-  assert.equal(await allowedPath(allowed), false);
-  mkdirSync(`${allowed}-sibling`, { recursive: true });
-  assert.equal(await allowedPath(`${allowed}-sibling/x`), false);
+test('a directory entry covers what is below it, not itself nor a sibling with the same prefix', async () => {
+  assert.deepEqual(await locate(['/data/'], '/data/r/shadow'), { root: '/data', relative: 'r/shadow', depth: 1 });
+  assert.equal(await locate(['/data/'], '/data'), undefined);
+  assert.equal(await locate(['/data/'], '/data/'), undefined);
+  assert.equal(await locate(['/data/'], '/data-sibling/x'), undefined);
+  assert.equal(await locate(['/data/'], '/etc/shadow'), undefined);
 });
 
-test('symlinks cannot escape: file link, directory link, dangling link to a new file', async () => {
-  assert.equal(await allowedPath(path.join(allowed, 'link-to-secret')), false);
-  assert.equal(await allowedPath(path.join(allowed, 'link-dir', 'secret')), false);
-  assert.equal(await allowedPath(path.join(allowed, 'link-dir', 'new')), false);
-  // A dangling link inside the list: never followed; the open is refused as the kernel would (O_NOFOLLOW).
-  const dangling = await resolveForOpen(path.join(allowed, 'dangling'));
-  assert.equal(dangling.error?.code, 'ELOOP');
+test('entries match as written and in their canonical form; the root opened is always the canonical one', async () => {
+  assert.deepEqual(await locate(['/var/run/x/'], '/var/run/x/f'), { root: '/run/x', relative: 'f', depth: 3 });
+  assert.deepEqual(await locate(['/var/run/x/'], '/run/x/f'), { root: '/run/x', relative: 'f', depth: 2 });
+  // A missing directory entry: matched as written, and the open beneath it will fail with ENOENT.
+  assert.deepEqual(await locate(['/missing/'], '/missing/f'), { root: '/missing', relative: 'f', depth: 1 });
 });
 
-test('".." cannot escape, also through a symlinked directory', async () => {
-  assert.equal(await allowedPath(`${allowed}/../outside/secret`), false);
-  assert.equal(await allowedPath(`${allowed}/../outside/new`), false);
-  // link-dir/.. is the kernel's parent of outside/, i.e. dir: not below allowed/.
-  assert.equal(await allowedPath(`${allowed}/link-dir/../allowed-not-there`), false);
-  // A missing sub/ makes the kernel fail: no lexical shortcut to allowed/f, the open reports ENOENT.
-  assert.equal((await resolveForOpen(`${allowed}/sub/../f`)).error?.code, 'ENOENT');
+test('a file entry opens as its canonical parent plus its name, and matches only itself', async () => {
+  assert.deepEqual(await locate(['/etc/resolv.conf'], '/etc/resolv.conf'), { root: '/run/resolv', relative: 'stub.conf', depth: 2 });
+  assert.deepEqual(await locate(['/etc/new.conf'], '/etc/new.conf'), { root: '/etc', relative: 'new.conf', depth: 2 });
+  assert.equal(await locate(['/etc/new.conf'], '/etc/new.conf/x'), undefined);
+  assert.equal(await locate(['/etc/new.conf'], '/etc'), undefined);
 });
 
-test('exact file entries and entries through symlinks match the canonical path', async () => {
-  const exact = new PathAllowList([path.join(allowed, 'f')]);
-  assert.equal(await exact.allows((await resolveForOpen(path.join(allowed, 'f'))).real), true);
-  assert.equal(await exact.allows((await resolveForOpen(path.join(allowed, 'link-to-secret'))).real), false);
-  symlinkSync(allowed, path.join(dir, 'alias'));
-  const viaAlias = new PathAllowList([`${path.join(dir, 'alias')}/`]);
-  assert.equal(await viaAlias.allows((await resolveForOpen(path.join(allowed, 'f'))).real), true);
-});
-
-test('a missing parent is reported as the error opening would give', async () => {
-  const r = await resolveForOpen(path.join(allowed, 'nope', 'x'));
-  assert.equal(r.error?.code, 'ENOENT');
-  assert.equal(await new PathAllowList([]).allows(r.real), false);
+test('the deepest entry wins; "/" covers everything; relative entries are ignored', async () => {
+  assert.deepEqual(await locate(['/', '/data/', '/data/r/'], '/data/r/s'), { root: '/data/r', relative: 's', depth: 2 });
+  assert.deepEqual(await locate(['/'], '/etc/hosts'), { root: '/', relative: 'etc/hosts', depth: 0 });
+  assert.equal(await locate(['data/'], '/data/x'), undefined);
+  assert.equal(new PathAllowList([]).empty, true);
 });

@@ -1,57 +1,42 @@
-// guest-file-open's allow-lists (--allow-file-read / --allow-file-write). A path is checked after
-// the kernel's own resolution (realpath; for a file still to be created, realpath of its parent),
-// so neither a symlink nor '..' can lead outside the list; the resolved path is what gets opened.
-import { lstat, realpath } from 'node:fs/promises';
-import path from 'node:path';
+// guest-file-open's allow-lists (--allow-file-read / --allow-file-write), as pure path arithmetic: which
+// allow-listed directory a requested path falls under, and the rest of the path beneath it. Nothing is
+// resolved here; the node layer opens the rest beneath the directory without following any symlink
+// (FileAccess.openBeneath), so no symlink, '..' or rename inside the tree can lead outside it. '..' is
+// refused outright; entries are matched as written and in their canonical form (their own symlinks
+// resolved by FileAccess.canonical: '/var/run/x/' also covers '/run/x/...').
 
-/** Where a requested path really points, and whether it exists yet. */
-export interface ResolvedPath {
-  /** The canonical absolute path to open (symlinks and '..' resolved by the kernel). */
-  real: string;
-  /** False when the last component does not exist yet (a file to be created). */
-  exists: boolean;
-  /** Set when the path cannot be reached at all (a missing or unreadable parent): the errno to report. */
-  error?: NodeJS.ErrnoException;
+/** A requested path split at the allow-listed directory it falls under. */
+export interface Beneath {
+  /** The directory to open beneath: the entry's canonical path (as written when it does not exist). */
+  root: string;
+  /** The rest, '/'-separated names without '.', '..' or empty ones. */
+  relative: string;
+  /** How many names of the request the entry covered: the deeper root wins when two lists match. */
+  depth: number;
 }
+
+/** The names of a requested path ('' and '.' dropped; relative paths start at '/', the agent's cwd), or undefined when it has '..'. */
+export function requestedNames(requested: string): string[] | undefined {
+  const names = requested.split('/').filter((n) => n !== '' && n !== '.');
+  return names.includes('..') ? undefined : names;
+}
+
+/** An allow-list entry's names, '..' applied lexically (entries are the administrator's absolute paths). */
+function entryNames(entry: string): string[] {
+  const out: string[] = [];
+  for (const n of entry.split('/')) {
+    if (n === '..') out.pop();
+    else if (n !== '' && n !== '.') out.push(n);
+  }
+  return out;
+}
+
+const startsWith = (names: readonly string[], prefix: readonly string[]) => prefix.every((p, i) => names[i] === p);
+const pathOf = (names: readonly string[]) => `/${names.join('/')}`;
 
 /**
- * Resolves `requested` (made absolute against `cwd`) without trusting its text: realpath of the
- * whole path, else realpath of the parent plus the last name. When even the parent cannot be
- * resolved, `real` is the lexical form and `error` says why opening will fail.
- */
-export async function resolveForOpen(requested: string, cwd = '/'): Promise<ResolvedPath> {
-  const abs = requested.startsWith('/') ? requested : `${cwd.replace(/\/+$/, '')}/${requested}`;
-  try {
-    return { real: await realpath(abs), exists: true };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code !== 'ENOENT') return { real: path.resolve(abs), exists: false, error: e };
-  }
-  // The last component is missing (or a dangling symlink): resolve the directory it would go in.
-  const trimmed = abs.replace(/\/+$/, '');
-  const base = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-  const dir = trimmed.slice(0, trimmed.lastIndexOf('/') + 1) || '/';
-  if (base === '' || base === '.' || base === '..' || abs.endsWith('/')) {
-    return { real: path.resolve(abs), exists: false, error: errnoError('ENOENT') };
-  }
-  try {
-    const parent = await realpath(dir);
-    const real = parent === '/' ? `/${base}` : `${parent}/${base}`;
-    // A dangling symlink: opening never follows it (O_NOFOLLOW, O_EXCL), so report what the kernel would.
-    if ((await lstat(real).catch(() => undefined))?.isSymbolicLink()) return { real, exists: false, error: errnoError('ELOOP') };
-    return { real, exists: false };
-  } catch (err) {
-    return { real: path.resolve(abs), exists: false, error: err as NodeJS.ErrnoException };
-  }
-}
-
-function errnoError(code: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(code), { code });
-}
-
-/**
- * An allow-list of absolute files and directories ('/dir/' allows everything below it). Entries
- * are canonicalised with realpath when they exist, so '/var/run/x/' also matches '/run/x/...'.
+ * An allow-list of absolute files and directories ('/dir/' allows everything below it, not the directory
+ * itself). `canonical` resolves an entry's own symlinks (I/O: the node layer's FileAccess.canonical).
  */
 export class PathAllowList {
   constructor(private readonly entries: readonly string[]) {}
@@ -61,28 +46,26 @@ export class PathAllowList {
     return this.entries.length === 0;
   }
 
-  /** Does the list allow the canonical path `real`? */
-  async allows(real: string): Promise<boolean> {
+  /** Where `names` (from requestedNames) falls under this list, the deepest entry first; undefined when nowhere. */
+  async locate(names: readonly string[], canonical: (entry: string) => Promise<string | undefined>): Promise<Beneath | undefined> {
+    let best: Beneath | undefined;
     for (const entry of this.entries) {
       if (!entry.startsWith('/')) continue;
       const isDir = entry.endsWith('/');
+      const lexical = entryNames(entry);
       const canon = await canonical(entry);
-      if (isDir) {
-        const prefix = canon === '/' ? '/' : `${canon}/`;
-        if (real.startsWith(prefix) && real.length > prefix.length) return true;
-      } else if (real === canon) {
-        return true;
+      const canonNames = canon === undefined ? undefined : entryNames(canon);
+      for (const form of canonNames && canonNames.join('/') !== lexical.join('/') ? [lexical, canonNames] : [lexical]) {
+        if (best !== undefined && form.length <= best.depth) continue;
+        const target = canonNames ?? lexical;
+        if (isDir && names.length > form.length && startsWith(names, form)) {
+          best = { root: pathOf(target), relative: names.slice(form.length).join('/'), depth: form.length };
+        } else if (!isDir && target.length > 0 && names.length === form.length && startsWith(names, form)) {
+          // A file entry opens as its (canonical) parent directory plus its name.
+          best = { root: pathOf(target.slice(0, -1)), relative: target[target.length - 1] as string, depth: form.length };
+        }
       }
     }
-    return false;
-  }
-}
-
-async function canonical(entry: string): Promise<string> {
-  const lexical = path.resolve(entry);
-  try {
-    return await realpath(lexical);
-  } catch {
-    return lexical;
+    return best;
   }
 }

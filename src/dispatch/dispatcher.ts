@@ -118,17 +118,20 @@ export class Dispatcher {
     const ctx = this.context(session);
     if (!spec.mutating) return handler(args, ctx);
     const record = { command: name, args: redactArgs(name, args), session: session.id };
+    // What the handler adds (ctx.audit), such as the path a file was really opened at.
+    const details: Record<string, unknown> = {};
+    const requestCtx: CommandContext = { ...ctx, audit: (fields) => Object.assign(details, fields) };
     const ok = <T>(result: T): T => {
-      this.deps.audit.info({ ...record, outcome: 'ok' }, `audit ${name}`);
+      this.deps.audit.info({ ...record, ...details, outcome: 'ok' }, `audit ${name}`);
       return result;
     };
     const failed = (err: unknown): never => {
-      this.deps.audit.warn({ ...record, outcome: 'error', error: toQgaError(err).desc }, `audit ${name}`);
+      this.deps.audit.warn({ ...record, ...details, outcome: 'error', error: toQgaError(err).desc }, `audit ${name}`);
       throw err;
     };
     let result: Result | Promise<Result>;
     try {
-      result = handler(args, ctx);
+      result = handler(args, requestCtx);
     } catch (err) {
       return failed(err);
     }

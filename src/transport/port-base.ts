@@ -18,7 +18,7 @@ export interface IdlePoll {
 }
 
 /**
- * Signal-free readiness for a character device (the native addon: native/guestlink.c fdWatch, fdUnwatch,
+ * Signal-free readiness for a character device (the native addon: native/readiness.c fdWatch, fdUnwatch,
  * fdRead, fdWrite). read and write return bytes or -errno and never throw for the syscall: a non-blocking
  * drain ends in EAGAIN every time, and an exception per request is what this avoids.
  */

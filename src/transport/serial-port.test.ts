@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadNative, nativeReadiness } from '../node/linux/native.js';
+import { loadNative, nativeReadiness } from '../native/addon.js';
 import type { FdReadiness } from './port-base.js';
 import { PAUSED_READ_LIMIT, SerialPortOpenError, type SerialPortOptions, SerialPortTransport } from './serial-port.js';
 import type { Connection } from './types.js';

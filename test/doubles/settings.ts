@@ -7,6 +7,7 @@ export const TEST_SETTINGS: CommandSettings = Object.freeze({
   allowExecEnv: [],
   allowFileRead: [],
   allowFileWrite: [],
+  allowFileHardlinks: false,
   fsfreezeTimeout: 0,
   hideVirtualInterfaces: true,
   hideInterfacesWithoutAddresses: false,

@@ -12,9 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Logger } from 'pino';
 import type { CommandContext } from '../../src/commands/context.js';
 import { createFreezeHandlers, FreezeController } from '../../src/commands/freeze.js';
+import { loadNative } from '../../src/native/addon.js';
 import type { NodeBackend } from '../../src/node/interfaces.js';
 import { runFsfreezeHook } from '../../src/node/linux/freeze-hook.js';
-import { loadNative } from '../../src/node/linux/native.js';
 import { LinuxStorage } from '../../src/node/linux/storage.js';
 import { MemoryAgentState } from '../doubles/memory-state.js';
 

@@ -138,7 +138,7 @@ describe('Kubernetes manifests', { skip, timeout: 120_000 }, () => {
       assert.match(out, /^node-backend=talos$/m);
       assert.match(out, /^talos-node=10\.0\.0\.5$/m);
       assert.match(out, /^node-name=node-1$/m);
-      assert.match(out, /^statedir=\/run\/guestlink$/m);
+      assert.match(out, /^statedir=\/run\/guestlink\/state$/m);
     });
   }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { startAgent } from '../../src/agent/main.js';
-import { loadNative } from '../../src/node/linux/native.js';
+import { loadNative } from '../../src/native/addon.js';
 import { testAgentArgs } from '../peer/harness.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gl-vmware-agent-'));

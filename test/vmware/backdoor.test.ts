@@ -3,7 +3,7 @@
 // machine, which is not VMware: it must refuse without executing the instruction (that would fault).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadNative } from '../../src/node/linux/native.js';
+import { loadNative } from '../../src/native/addon.js';
 import {
   type BackdoorCall,
   BackdoorChannel,

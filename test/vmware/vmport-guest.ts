@@ -2,7 +2,7 @@
 // call against QEMU's vmport device, which answers BDOOR_CMD_GETVERSION like a VMware backdoor. QEMU
 // TCG's CPUID vendor is not VMware, so the addon refuses first; then the test-only override and
 // iopl(3) (ring 3 `in` faults under QEMU without it; VMware intercepts it) let the call through.
-import { loadNative } from '../../src/node/linux/native.js';
+import { loadNative } from '../../src/native/addon.js';
 import { BackdoorChannel, backdoorGetVersion } from '../../src/transport/vmware/backdoor.js';
 import { TCLO_PROTO } from '../../src/transport/vmware/select.js';
 

@@ -4,10 +4,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { GuestlinkNative } from '../../native/addon.js';
+import { loadNative } from '../../native/addon.js';
 import type { QgaError } from '../../protocol/qga/errors.js';
 import { fallbackNowNs, LinuxClock } from './clock.js';
-import type { GuestlinkNative } from './native.js';
-import { loadNative } from './native.js';
 import type { CommandResult } from './run-command.js';
 
 let dir: string;

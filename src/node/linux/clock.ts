@@ -4,10 +4,10 @@
 // set() is `hwclock -s`. hwclock is spawned without a shell; failures read like qemu-ga's.
 import { accessSync, constants } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { type GuestlinkNative, loadNative } from '../../native/addon.js';
 import { strerror } from '../../protocol/qga/errno-text.js';
 import { errors, genericError } from '../../protocol/qga/errors.js';
 import type { Clock } from '../interfaces.js';
-import { type GuestlinkNative, loadNative } from './native.js';
 import { type CommandResult, runCommand } from './run-command.js';
 
 export interface LinuxClockOptions {

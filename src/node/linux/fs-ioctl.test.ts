@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { GuestlinkNative } from '../../native/addon.js';
 import type { QgaError } from '../../protocol/qga/errors.js';
 import { FsIoctl } from './fs-ioctl.js';
-import type { GuestlinkNative } from './native.js';
 import type { CommandResult } from './run-command.js';
 import { LinuxStorage } from './storage.js';
 

@@ -3,8 +3,8 @@
 // errno name in `code` and glibc's strerror text as message, so callers can word them like qemu-ga.
 import { accessSync, constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { GuestlinkNative } from '../../native/addon.js';
 import { strerror } from '../../protocol/qga/errno-text.js';
-import type { GuestlinkNative } from './native.js';
 import { type CommandResult, runCommand } from './run-command.js';
 
 /** A failed system call: `op` is what failed ('open', 'FIFREEZE', ...), `code` the errno name. */

@@ -1,5 +1,7 @@
 // The generic Linux back end: /proc, /sys, os-release, utmp, statfs and ioctls.
-import type { NodeBackend, Power } from '../interfaces.js';
+import { loadNative } from '../../native/addon.js';
+import { createFileAccess } from '../files/file-access.js';
+import type { FileAccess, NodeBackend, Power } from '../interfaces.js';
 import { LinuxAccounts } from './accounts.js';
 import { LinuxClock } from './clock.js';
 import { LinuxHardware } from './hardware.js';
@@ -15,6 +17,8 @@ export interface LinuxBackendOptions {
   tz?: string;
   /** QGA_OS_RELEASE: the os-release file to report instead of the system's. */
   osReleasePath?: string;
+  /** guest-file-*'s opener (tests); default the shared one, through the native addon when built. */
+  files?: FileAccess;
 }
 
 export function createLinuxBackend(opts: LinuxBackendOptions): NodeBackend {
@@ -31,6 +35,7 @@ export function createLinuxBackend(opts: LinuxBackendOptions): NodeBackend {
     storage: new LinuxStorage(root),
     power: opts.power,
     accounts: new LinuxAccounts(root),
+    files: opts.files ?? createFileAccess({ native: loadNative() }),
     // Windows-only in qemu-ga too.
     unsupportedCommands: ['guest-get-devices'],
   };

@@ -10,9 +10,9 @@
 // No shell is ever involved.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadNative } from '../../native/addon.js';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { Power, ShutdownMode, SuspendMode } from '../interfaces.js';
-import { loadNative } from './native.js';
 import { type CommandResult, runCommand } from './run-command.js';
 
 export type LinuxPowerKind = 'logind' | 'openrc' | 'shutdown-command' | 'syscall';

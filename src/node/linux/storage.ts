@@ -3,12 +3,12 @@
 // a sysfs walk (disk-address.ts), usage from statfs, and freeze/thaw/trim from ioctls (fs-ioctl.ts).
 import { readFile, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { loadNative } from '../../native/addon.js';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { DiskInfo, FilesystemInfo, Storage, TrimResult } from '../interfaces.js';
 import { filesystemDevice, listDisks, Sysfs } from './disk-address.js';
 import { FsIoctl, type FsIoctlDeps, FsOpError, FsOpUnavailable } from './fs-ioctl.js';
 import { localMounts, type MountEntry, parseMountinfo, statBlockDevice } from './mountinfo.js';
-import { loadNative } from './native.js';
 
 /** A freeze that the filesystem declined harmlessly: not counted, not an error (qemu-ga's rule). */
 const FREEZE_SKIPPED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EBUSY']);

@@ -1,8 +1,11 @@
 // The Talos back end: power, host name, OS, network, filesystems and load through the Talos API;
 // kernel-wide facts through the Linux readers; the rest refused (see UNSUPPORTED).
+
+import { loadNative } from '../../native/addon.js';
 import type { CommandName } from '../../protocol/qga/commands.js';
 import { errors } from '../../protocol/qga/errors.js';
-import type { Accounts, Clock, Hardware, NodeBackend } from '../interfaces.js';
+import { createFileAccess } from '../files/file-access.js';
+import type { Accounts, Clock, FileAccess, Hardware, NodeBackend } from '../interfaces.js';
 import { LinuxClock } from '../linux/clock.js';
 import { LinuxStorage } from '../linux/storage.js';
 import { LinuxSystemInfo } from '../linux/system.js';
@@ -48,6 +51,8 @@ export interface TalosBackendOptions {
   api?: TalosApi;
   /** Follow the talosconfig file (DaemonSet mode): reconnect when it changes. */
   refresh?: Refresh;
+  /** guest-file-*'s opener (tests); default the shared one, through the native addon when built. */
+  files?: FileAccess;
 }
 
 const noHardware: Hardware = {
@@ -104,6 +109,8 @@ export function createTalosBackend(opts: TalosBackendOptions): NodeBackend & { r
     storage: new TalosStorage(api, new LinuxStorage(root)),
     power: new TalosPower(api, opts.rebootMode),
     accounts: noAccounts,
+    // The agent's own view of the node's filesystem (a hostPath mount in a DaemonSet, the host in an extension).
+    files: opts.files ?? createFileAccess({ native: loadNative() }),
     unsupportedCommands: UNSUPPORTED,
     close: () => client?.close(),
   };

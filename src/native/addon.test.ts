@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nativeReadiness } from './native.js';
+import { nativeReadiness } from './addon.js';
 
 const readiness = nativeReadiness();
-const nativeJs = fileURLToPath(new URL('./native.js', import.meta.url));
+const nativeJs = fileURLToPath(new URL('./addon.js', import.meta.url));
 
 // In a child: an exception thrown by the callback must surface as the process's uncaught exception (as from
 // any other event source), and the watch must stop cleanly and let the process exit once unwatched.

@@ -1,7 +1,9 @@
-// Lazy loader for guestlink's optional native addon (native/guestlink.c, built by node-gyp from
-// binding.gyp): FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), and
-// signal-free edge-triggered readiness for the virtio-serial port (fdWatch). Absent addon
-// means undefined, and callers fall back to util-linux tools.
+// Lazy loader for guestlink's optional native addon (native/*.c, built by node-gyp from binding.gyp):
+// FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), the file opener that stays beneath an
+// allow-listed directory (openat2), signal-free edge-triggered readiness for the virtio-serial port
+// (fdWatch), and the VMware backdoor/vsock. Its own layer (src/native/): the node back ends, the
+// transports (through agent/) and the VMware front end's channels all use it. Absent addon means
+// undefined, and callers fall back (util-linux tools, a verified open, polling).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,6 +21,17 @@ export interface GuestlinkNative {
   /** reboot(2) after sync(2); never returns on success. */
   reboot(cmd: number): void;
   strerror(errno: number): string;
+  /**
+   * Opens `relative` (no empty, '.' or '..' component) beneath the directory `root` without following any
+   * symlink: openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) from a directory fd of root,
+   * or, without openat2 or with `walk` (tests: a kernel before 5.6), openat(O_NOFOLLOW) one component at a
+   * time. Runs on a pool thread; resolves to an O_CLOEXEC fd, rejects with an errno error (ELOOP: a symlink
+   * on the way). flags: O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK, O_NOCTTY only.
+   * Absent from addons built before it.
+   */
+  openBeneath?(root: string, relative: string, flags: number, mode: number, walk: boolean): Promise<number>;
+  /** Whether openBeneath uses openat2 on this kernel (false: the openat walk). */
+  openat2Supported?(): boolean;
   /**
    * Edge-triggered readiness without signals: fd goes into an epoll set of its own (EPOLLIN|EPOLLET), which
    * libuv watches; onReady runs on the event loop after each edge and must read until EAGAIN or 0. Makes fd
@@ -50,14 +63,14 @@ export interface GuestlinkNative {
 
 let cached: GuestlinkNative | null | undefined;
 
-/** The package root: this file is dist/src/node/linux/native.js (or src/node/linux/native.ts). */
+/** The package root: this file is dist/src/native/addon.js (or src/native/addon.ts). */
 function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(path.join(dir, 'package.json'))) return dir;
     dir = path.dirname(dir);
   }
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 }
 
 /**
