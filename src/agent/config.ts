@@ -51,6 +51,11 @@ const ConfigSchema = v.object({
   talosTimeout: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(120)),
   power: v.picklist(['auto', 'dry-run', 'logind', 'openrc', 'shutdown-command', 'syscall']),
   maxRequestBytes: v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(64 << 20)),
+  // At least 1 KiB; at most 1 GiB (past that nothing is bounded in practice).
+  maxBufferedRequestBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(1 << 30))),
+  maxConnections: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),
+  // At least one 64 KiB chunk; at most 1 GiB.
+  maxQueuedReplyBytes: v.pipe(v.number(), v.integer(), v.minValue(64 << 10), v.maxValue(1 << 30)),
   kube: v.picklist(['auto', 'off', 'in-cluster', 'kubeconfig']),
   kubeconfig: v.optional(v.pipe(v.string(), v.minLength(1))),
   nodeName: v.optional(

@@ -196,7 +196,27 @@ export const SETTINGS = [
     group: 'guestlink',
     type: 'int',
     default: 64 << 20,
-    help: 'largest request accepted (qemu-ga: 64 MiB); larger ones get a GenericError',
+    help: 'largest request accepted (qemu-ga: 64 MiB); larger ones get a GenericError. The token limit scales with it (qemu: 2M tokens at 64 MiB)',
+  },
+  {
+    key: 'max-buffered-request-bytes',
+    group: 'guestlink',
+    type: 'int',
+    help: "bytes the requests in progress on all connections may hold together (each one's first 64 KiB free); the request that would go past it gets a GenericError. Default: max-request-bytes (one largest request at a time)",
+  },
+  {
+    key: 'max-connections',
+    group: 'guestlink',
+    type: 'int',
+    default: 16,
+    help: 'unix-listen: hosts connected at once; one more gets a GenericError line and is disconnected',
+  },
+  {
+    key: 'max-queued-reply-bytes',
+    group: 'guestlink',
+    type: 'int',
+    default: 64 << 20,
+    help: 'replies written but not yet taken by hosts, all connections together (one reply is always taken); unix-listen disconnects the host whose reply would go past it, virtio-serial and isa-serial drop the reply',
   },
   {
     key: 'kube',

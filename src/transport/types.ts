@@ -22,6 +22,7 @@ export interface Connection {
 }
 
 export interface ConnectionHandlers {
+  /** Bytes from the host; the chunk may be reused once the call returns (copy what must outlive it). */
   data(conn: Connection, chunk: Buffer): void;
   /** The host went away (EOF, HUP, error): reset per-connection state. */
   closed(conn: Connection): void;
@@ -40,6 +41,21 @@ export interface Transport {
    */
   hangUp?(): void;
 }
+
+/** The part of a pino logger the transports use; the agent passes its own. */
+export interface TransportLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/**
+ * Replies waiting for hosts to take them, per transport (--max-queued-reply-bytes): one maximal
+ * guest-file-read reply (48 MiB read, 64 MiB of base64). The agent hands a connection its next reply only
+ * once the last is taken, so the queue holds the current conversation's reply and, briefly, those of a
+ * host that left; one reply is always taken when none waits.
+ */
+export const DEFAULT_MAX_QUEUED_REPLY_BYTES = 64 << 20;
 
 let nextConnectionId = 1;
 /** Connection ids unique within the process, for logs and audit records. */
