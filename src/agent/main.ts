@@ -11,7 +11,7 @@ import { CommandPolicy } from '../dispatch/policy.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend, Power } from '../node/interfaces.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
-import { jsonLimits } from '../protocol/qga/json-stream.js';
+import { jsonLimits, maxMessageCharge } from '../protocol/qga/json-stream.js';
 import type { Transport } from '../transport/types.js';
 import { VERSION } from '../version.js';
 import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
@@ -268,10 +268,8 @@ export async function startAgent(
   const stopFrontEnds = await startOtherFrontEnds(config, node, log);
   const transport = await createTransport(config, log);
   channel.transport = transport;
-  await serve(transport, dispatcher, log, {
-    limits: jsonLimits(config.maxRequestBytes),
-    maxBufferedBytes: config.maxBufferedRequestBytes ?? config.maxRequestBytes,
-  });
+  const limits = jsonLimits(config.maxRequestBytes);
+  await serve(transport, dispatcher, log, { limits, maxBufferedBytes: config.maxBufferedRequestBytes ?? maxMessageCharge(limits) });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(
     { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name },

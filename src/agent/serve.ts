@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Session } from '../commands/context.js';
 import type { Dispatcher, Reply } from '../dispatch/dispatcher.js';
 import { genericError } from '../protocol/qga/errors.js';
-import { type JsonEvent, type JsonLimits, JsonStreamReader } from '../protocol/qga/json-stream.js';
+import { type JsonEvent, type JsonLimits, JsonStreamReader, maxMessageCharge, QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
 import { encodeError } from '../protocol/qga/request.js';
 import type { Connection, Transport } from '../transport/types.js';
 import { RequestBudget } from './request-budget.js';
@@ -38,10 +38,11 @@ interface ConnState {
   running: number;
 }
 
+/** How serve() bounds what hosts send (src/agent/main.ts passes the settings). */
 export interface ServeOptions {
   /** Per-message limits (default qemu's, QEMU_JSON_LIMITS). */
   limits?: JsonLimits;
-  /** Bytes all connections' requests may hold together (RequestBudget); default: limits.maxBytes. */
+  /** Bytes all connections' requests may hold together (RequestBudget); default: what one largest message may hold (maxMessageCharge). */
   maxBufferedBytes?: number;
 }
 
@@ -62,7 +63,7 @@ const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promis
 /** Serves QGA on a transport until it is closed. Requests on one connection run in order, like qemu-ga. */
 export async function serve(transport: Transport, dispatcher: Dispatcher, log: Logger, opts: ServeOptions = {}): Promise<void> {
   const conns = new Map<number, ConnState>();
-  const budget = new RequestBudget(opts.maxBufferedBytes ?? opts.limits?.maxBytes ?? 64 << 20);
+  const budget = new RequestBudget(opts.maxBufferedBytes ?? maxMessageCharge(opts.limits ?? QEMU_JSON_LIMITS));
 
   /** Runs one request from the reader; false (stop reading) when the connection now has to wait. */
   const onRequest = (st: ConnState, ev: JsonEvent): boolean => {

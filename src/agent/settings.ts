@@ -196,7 +196,7 @@ export const SETTINGS = [
     group: 'guestlink',
     type: 'int',
     default: 64 << 20,
-    help: 'largest request accepted (qemu-ga: 64 MiB); larger ones get a GenericError. The token limit scales with it (qemu: 2M tokens at 64 MiB)',
+    help: 'largest request accepted (qemu-ga: 64 MiB); larger ones get a GenericError. The token limit scales with it: a token per 128 bytes (512k at 64 MiB; qemu-ga: 2M)',
   },
   {
     key: 'max-buffered-request-bytes',

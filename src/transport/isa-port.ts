@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { closeFd, openFd, PortBase, type SerialConnection } from './port-base.js';
-import { DEFAULT_MAX_QUEUED_REPLY_BYTES, newConnectionId } from './types.js';
+import { DEFAULT_MAX_QUEUED_REPLY_BYTES, drained, newConnectionId } from './types.js';
 
 /** isa-serial: a tty with real readiness through libuv; one conversation per open. */
 export class IsaPort extends PortBase {
@@ -90,15 +90,7 @@ export class IsaPort extends PortBase {
       return undefined;
     }
     if (out.write(data)) return undefined;
-    return new Promise((resolve) => {
-      const done = () => {
-        out.off('drain', done);
-        out.off('close', done);
-        resolve();
-      };
-      out.on('drain', done);
-      out.on('close', done);
-    });
+    return drained(out);
   }
 
   private teardown(): void {

@@ -49,7 +49,7 @@ export interface SerialConnection extends Connection {
   closed: boolean;
   /** When read() first returned 0 in a row of zeros (virtio-serial); undefined while the host is there. */
   goneSince?: number | undefined;
-  /** pause() was called and resume() not yet (flow control: the agent has MAX_PENDING_REQUESTS unanswered). */
+  /** pause() was called and resume() not yet (flow control: a request is under way and bytes wait, src/agent/serve.ts). */
   paused?: boolean;
   /** Chunks read while paused, handed on at resume() (virtio-serial; bounded by PAUSED_READ_LIMIT). */
   held?: Buffer[] | undefined;

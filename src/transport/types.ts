@@ -1,4 +1,5 @@
 // The byte channel between agent and host, independent of any command.
+import type { EventEmitter } from 'node:events';
 
 /** One host conversation: a unix-socket client, or one open/close cycle of a serial port. */
 export interface Connection {
@@ -56,6 +57,22 @@ export interface TransportLog {
  * host that left; one reply is always taken when none waits.
  */
 export const DEFAULT_MAX_QUEUED_REPLY_BYTES = 64 << 20;
+
+/**
+ * A promise for when a stream that refused more (write() returned false) has drained, or closed: a
+ * connection's writer waits for it before its next reply.
+ */
+export function drained(stream: EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
 
 let nextConnectionId = 1;
 /** Connection ids unique within the process, for logs and audit records. */

@@ -10,11 +10,13 @@ import {
   type Connection,
   type ConnectionHandlers,
   DEFAULT_MAX_QUEUED_REPLY_BYTES,
+  drained,
   newConnectionId,
   type Transport,
   type TransportLog,
 } from './types.js';
 
+/** The socket's mode and the bounds on what its hosts can make the agent hold. */
 export interface UnixListenOptions {
   /** Socket file mode (default 0600: only the agent's user, root, may connect). */
   mode?: number;
@@ -32,6 +34,7 @@ export const DEFAULT_MAX_CONNECTIONS = 16;
 
 const quiet: TransportLog = { warn() {}, info() {}, debug() {} };
 
+/** Serves each host that connects as one conversation, up to maxConnections at once. */
 export class UnixListenTransport implements Transport {
   readonly name = 'unix-listen';
   private server: net.Server | undefined;
@@ -90,15 +93,7 @@ export class UnixListenTransport implements Transport {
       write: (data) => {
         if (sock.destroyed || !sock.writable || sock.write(data)) return undefined;
         if (this.overQueued(sock, conn, data.length)) return undefined;
-        return new Promise((resolve) => {
-          const done = () => {
-            sock.off('drain', done);
-            sock.off('close', done);
-            resolve();
-          };
-          sock.on('drain', done);
-          sock.on('close', done);
-        });
+        return drained(sock);
       },
       close: () => sock.destroy(),
       pause: () => sock.pause(),

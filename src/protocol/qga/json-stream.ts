@@ -10,7 +10,7 @@
 import { FastPath, fastPathFits } from './json-fast-path.js';
 import { JsonLexer, type LexerSink, S } from './json-lexer.js';
 import { TokenParser } from './json-parser.js';
-import { QUOTE_MAX_BYTES, T, TokenBuffer } from './json-token.js';
+import { INDEX_BYTES_PER_TOKEN, QUOTE_MAX_BYTES, T, TokenBuffer } from './json-token.js';
 import { decodeLossy } from './json-utf8.js';
 import type { JsonValue } from './json-value.js';
 
@@ -22,18 +22,32 @@ export interface JsonLimits {
 }
 export const QEMU_JSON_LIMITS: JsonLimits = { maxBytes: 64 << 20, maxTokens: 2 << 20, maxNesting: 1024 };
 
+/** Bytes a token on average, at least, that the token limit allows for (see jsonLimits). */
+const BYTES_PER_TOKEN = 128;
+
 /**
- * The limits for a message size (the agent's --max-request-bytes): the token count scales with it at qemu's
- * ratio (64 MiB : 2M tokens, 32 bytes a token), so qemu's limits at 64 MiB, and a smaller size also bounds
- * what the parsed value of a message of tiny tokens costs (~50 bytes a token: objects, floats, short
- * strings). The nesting limit stays qemu's: each level costs a stack frame, not memory that adds up.
+ * The limits for a message size (the agent's --max-request-bytes): the token count scales with it, one token
+ * per BYTES_PER_TOKEN bytes (512k at 64 MiB; qemu allows 2M at any size, 32 bytes a token). What bounds the
+ * parsed value of a message of tiny tokens: each costs ~20-60 bytes as a JS value (objects, floats, short
+ * strings), so qemu's 2M cost ~100 MB, with 2 x 64 MiB of strings beside it more than the DaemonSet's
+ * 256 MiB (measured: docs/security.md). Real requests stay far below (a list of 32k memory blocks is 330k
+ * tokens). The nesting limit stays qemu's: a level costs a stack frame, not memory that adds up.
  */
 export function jsonLimits(maxBytes: number): JsonLimits {
   return {
     maxBytes,
-    maxTokens: Math.min(QEMU_JSON_LIMITS.maxTokens, Math.max(1, Math.floor(maxBytes / 32))),
+    maxTokens: Math.min(QEMU_JSON_LIMITS.maxTokens, Math.max(1, Math.floor(maxBytes / BYTES_PER_TOKEN))),
     maxNesting: QEMU_JSON_LIMITS.maxNesting,
   };
+}
+
+/**
+ * What one message at these limits can hold at most, as JsonStreamReader.bufferedBytes counts it: its bytes
+ * plus 4 bytes of index per token (66 MiB at the agent's default limits). The agent's default budget for all
+ * connections together, so that one largest request always fits.
+ */
+export function maxMessageCharge(limits: JsonLimits): number {
+  return limits.maxBytes + INDEX_BYTES_PER_TOKEN * limits.maxTokens;
 }
 
 /** What the reader hands on: one parsed value, or one error text (a reply is owed for both). */

@@ -66,62 +66,50 @@ export function decodeStringPart(text: Buffer, from: number, stop: number, end: 
       i = j;
       continue;
     }
-    const e = text[i + 1];
+    const e = text[i + 1] as number;
     i += 2;
-    switch (e) {
-      case 0x22:
-        out.add('"');
-        break;
-      case 0x27:
-        out.add("'");
-        break;
-      case 0x5c:
-        out.add('\\');
-        break;
-      case 0x2f:
-        out.add('/');
-        break;
-      case 0x62:
-        out.add('\b');
-        break;
-      case 0x66:
-        out.add('\f');
-        break;
-      case 0x6e:
-        out.add('\n');
-        break;
-      case 0x72:
-        out.add('\r');
-        break;
-      case 0x74:
-        out.add('\t');
-        break;
-      case 0x75: {
-        const start = i - 2;
-        let cp = hex4(text, i, tokenEnd);
-        i += 4;
-        if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < tokenEnd && text[i] === 0x5c && text[i + 1] === 0x75) {
-          const trail = hex4(text, i + 2, tokenEnd);
-          if (trail >= 0xdc00 && trail <= 0xdfff) {
-            cp = 0x10000 + ((cp & 0x3ff) << 10) + (trail & 0x3ff);
-            i += 6;
-          } else cp = -1;
-        }
-        // Modified UTF-8 (qemu): \u0000 is allowed; lone surrogates, noncharacters and bad hex are not.
-        if (cp < 0 || (cp >= 0xd800 && cp <= 0xdfff) || isNoncharacter(cp)) {
-          // qemu prints the escape as the 6 bytes from the backslash, stopping at the token's end (the quote included).
-          const shown = decodeLossy(text.subarray(start, Math.min(i, tokenEnd)));
-          return { value: new StringError(`${shown} is not a valid Unicode character`), next: end };
-        }
-        out.add(String.fromCodePoint(cp));
-        break;
-      }
-      default:
-        return { value: new StringError('invalid escape sequence in string'), next: end };
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) {
+      out.add(simple);
+      continue;
     }
+    if (e !== 0x75) return { value: new StringError('invalid escape sequence in string'), next: end };
+    // \uXXXX, and a surrogate pair as two of them.
+    const start = i - 2;
+    let cp = hex4(text, i, tokenEnd);
+    i += 4;
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < tokenEnd && text[i] === 0x5c && text[i + 1] === 0x75) {
+      const trail = hex4(text, i + 2, tokenEnd);
+      if (trail >= 0xdc00 && trail <= 0xdfff) {
+        cp = 0x10000 + ((cp & 0x3ff) << 10) + (trail & 0x3ff);
+        i += 6;
+      } else cp = -1;
+    }
+    // Modified UTF-8 (qemu): \u0000 is allowed; lone surrogates, noncharacters and bad hex are not.
+    if (cp < 0 || (cp >= 0xd800 && cp <= 0xdfff) || isNoncharacter(cp)) {
+      // qemu prints the escape as the 6 bytes from the backslash, stopping at the token's end (the quote included).
+      const shown = decodeLossy(text.subarray(start, Math.min(i, tokenEnd)));
+      return { value: new StringError(`${shown} is not a valid Unicode character`), next: end };
+    }
+    out.add(String.fromCodePoint(cp));
   }
   return { value: out.join(), next: i };
 }
+
+/** The one-character escapes json-parser.c knows (\u aside), by the byte after the backslash. */
+const SIMPLE_ESCAPES: (string | undefined)[] = [];
+for (const [c, v] of [
+  ['"', '"'],
+  ["'", "'"],
+  ['\\', '\\'],
+  ['/', '/'],
+  ['b', '\b'],
+  ['f', '\f'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
+] as const)
+  SIMPLE_ESCAPES[c.charCodeAt(0)] = v;
 
 /** Pieces of a string built in batches of flat strings: memory stays about twice the result, whatever the piece count. */
 class StringBatches {

@@ -24,8 +24,9 @@ export enum T {
 
 /** Bytes of index per token (one Uint32: the start offset and the type). */
 export const INDEX_BYTES_PER_TOKEN = 4;
-/** Offsets take the high 28 bits of an index entry, the type the low 4: messages up to 256 MiB. */
+/** Offsets take the high 28 bits of an index entry, the type the low 4. */
 const TYPE_BITS = 4;
+/** The largest message limit a TokenBuffer takes (256 MiB; the agent allows 64 MiB). */
 export const MAX_MESSAGE_BYTES = 2 ** (32 - TYPE_BITS) - 1;
 
 const INITIAL_TEXT = 256;
