@@ -16,19 +16,24 @@ import type { NodeBackend, Power } from '../node/interfaces.js';
 import { runFsfreezeHook } from '../node/linux/freeze-hook.js';
 import { ChildProcessRunner } from '../node/linux/process-runner.js';
 import { COMMAND_NAMES, type OptInGroup } from '../protocol/qga/commands.js';
-import { QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
+import { jsonLimits, maxMessageCharge } from '../protocol/qga/json-stream.js';
 import type { Transport } from '../transport/types.js';
 import { VERSION } from '../version.js';
 import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
 import { createLogger } from './log.js';
-import { serve } from './serve.js';
+import { connectionRefusal, serve } from './serve.js';
 import { appendPrivate, FileAgentState } from './state.js';
 
 async function createTransport(config: AgentConfig, log: Logger): Promise<Transport> {
   switch (config.method) {
     case 'unix-listen': {
       const { UnixListenTransport } = await import('../transport/unix-listen.js');
-      return new UnixListenTransport(config.path);
+      return new UnixListenTransport(config.path, {
+        maxConnections: config.maxConnections,
+        refusal: connectionRefusal(config.maxConnections),
+        maxQueuedBytes: config.maxQueuedReplyBytes,
+        log: log.child({ transport: config.method }),
+      });
     }
     case 'virtio-serial':
     case 'isa-serial': {
@@ -40,6 +45,7 @@ async function createTransport(config: AgentConfig, log: Logger): Promise<Transp
         retry: config.retryPath,
         log: log.child({ transport: config.method }),
         readiness: nativeReadiness(),
+        maxQueuedBytes: config.maxQueuedReplyBytes,
       });
     }
     default:
@@ -282,7 +288,8 @@ export async function startAgent(
   const stopFrontEnds = await startOtherFrontEnds(config, node, log);
   const transport = await createTransport(config, log);
   channel.transport = transport;
-  await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
+  const limits = jsonLimits(config.maxRequestBytes);
+  await serve(transport, dispatcher, log, { limits, maxBufferedBytes: config.maxBufferedRequestBytes ?? maxMessageCharge(limits) });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(
     { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name, fileOpen: node.files.method },

@@ -1,78 +1,91 @@
-// Ties a transport to the dispatcher: one stream reader and one in-order queue per connection.
+// Ties a transport to the dispatcher: one stream reader per connection, one request at a time.
 //
 // The hot path (guest-ping, guest-sync-delimited, guest-info: the pings Proxmox and libvirt send all the
 // time) runs without a promise: a request whose handler returns at once is answered inside the transport's
-// data callback, and the next one is taken straight after. Only a handler that returns a promise, or a
-// write the transport cannot take at once, makes the connection wait (`busy`); requests that arrive
-// meanwhile queue up in order. Why: natively the agent's whole per-request work is ~10 us, so each
-// promise/microtask hop shows, and under TCG (the test VM) every hop costs ~20x more.
+// data callback, and the next one is read straight after. Why: natively the agent's whole per-request work
+// is ~10 us, so each promise/microtask hop shows, and under TCG (the test VM) every hop costs ~20x more.
+//
+// Flow control: only a handler that returns a promise, or a write the transport cannot take at once, makes
+// the connection wait (`busy`). The reader then stops right after that request (JsonStreamReader.feed
+// returns where it stopped); the rest of the chunk is kept and the transport paused until the request is
+// done. So a connection holds at most one request under way, one unfinished message and one chunk, however
+// fast its host sends and whether or not it reads: memory stays bounded, and replies stay in order.
+// Parsing ahead would buy nothing: the next request could only run after this one anyway.
 import type { Logger } from 'pino';
 import type { Session } from '../commands/context.js';
 import type { Dispatcher, Reply } from '../dispatch/dispatcher.js';
-import { type JsonEvent, type JsonLimits, JsonStreamReader } from '../protocol/qga/json-stream.js';
+import { genericError } from '../protocol/qga/errors.js';
+import { type JsonEvent, type JsonLimits, JsonStreamReader, maxMessageCharge, QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
+import { encodeError } from '../protocol/qga/request.js';
 import type { Connection, Transport } from '../transport/types.js';
+import { RequestBudget } from './request-budget.js';
 
 interface ConnState {
   conn: Connection;
   reader: JsonStreamReader;
   session: Session;
-  /** Requests parsed but not yet started, oldest first (only while busy). */
-  waiting: JsonEvent[];
+  /** Bytes received and not read yet (a request is under way): read when it is done, oldest first. */
+  input: Buffer[];
+  /** Where reading stopped in input[0]. */
+  inputAt: number;
   /** A request's handler or its reply's write is under way: the rest wait their turn. */
   busy: boolean;
   paused: boolean;
   closed: boolean;
+  /** The budget charge of the unfinished message, as last counted. */
+  charged: number;
+  /** The budget charge of the request under way. */
+  running: number;
 }
 
-/**
- * A host that sends faster than it reads (or than commands finish) is paused at this many pending
- * requests and resumed when they are done: memory stays bounded whatever the host does.
- */
-export const MAX_PENDING_REQUESTS = 64;
+/** How serve() bounds what hosts send (src/agent/main.ts passes the settings). */
+export interface ServeOptions {
+  /** Per-message limits (default qemu's, QEMU_JSON_LIMITS). */
+  limits?: JsonLimits;
+  /** Bytes all connections' requests may hold together (RequestBudget); default: what one largest message may hold (maxMessageCharge). */
+  maxBufferedBytes?: number;
+}
+
+/** What a unix-listen host over --max-connections gets before it is disconnected: a QGA error line. */
+export function connectionRefusal(max: number): Buffer {
+  return Buffer.from(
+    encodeError(
+      genericError(
+        `too many connections: the agent serves ${max} hosts at once (--max-connections); try again later`,
+        'TOO_MANY_CONNECTIONS',
+      ),
+    ),
+  );
+}
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promise;
 
 /** Serves QGA on a transport until it is closed. Requests on one connection run in order, like qemu-ga. */
-export async function serve(transport: Transport, dispatcher: Dispatcher, log: Logger, limits?: JsonLimits): Promise<void> {
+export async function serve(transport: Transport, dispatcher: Dispatcher, log: Logger, opts: ServeOptions = {}): Promise<void> {
   const conns = new Map<number, ConnState>();
+  const budget = new RequestBudget(opts.maxBufferedBytes ?? maxMessageCharge(opts.limits ?? QEMU_JSON_LIMITS));
 
-  /** Requests parsed and not yet answered: the waiting ones and the one under way. */
-  const pending = (st: ConnState) => st.waiting.length + (st.busy ? 1 : 0);
-
-  const onRequest = (st: ConnState, ev: JsonEvent) => {
-    if (st.busy) {
-      st.waiting.push(ev);
-      if (pending(st) >= MAX_PENDING_REQUESTS && !st.paused && st.conn.pause) {
-        st.paused = true;
-        st.conn.pause();
-      }
-      return;
+  /** Runs one request from the reader; false (stop reading) when the connection now has to wait. */
+  const onRequest = (st: ConnState, ev: JsonEvent): boolean => {
+    const reply = dispatcher.dispatch(ev, st.session);
+    if (isPromise(reply)) {
+      startWaiting(st);
+      reply.then((r) => afterWait(st, send(st, r)));
+      return false;
     }
-    run(st, ev);
+    const written = send(st, reply);
+    if (written) {
+      startWaiting(st);
+      written.then(() => afterWait(st, undefined));
+      return false;
+    }
+    return true;
   };
 
-  /** Runs requests until one has to wait (busy) or none is left. */
-  const run = (st: ConnState, first: JsonEvent | undefined) => {
-    let ev = first ?? st.waiting.shift();
-    while (ev !== undefined) {
-      const reply = dispatcher.dispatch(ev, st.session);
-      if (isPromise(reply)) {
-        st.busy = true;
-        reply.then((r) => afterWait(st, send(st, r)));
-        return;
-      }
-      const written = send(st, reply);
-      if (written) {
-        st.busy = true;
-        written.then(() => afterWait(st, undefined));
-        return;
-      }
-      ev = st.waiting.shift();
-    }
-    if (st.paused && !st.closed) {
-      st.paused = false;
-      st.conn.resume?.();
-    }
+  const startWaiting = (st: ConnState) => {
+    st.busy = true;
+    st.running = budget.charge(st.reader.lastMessageBytes);
+    budget.total += st.running;
   };
 
   /** Hands a reply to the transport; a promise when the connection has to wait for the write. */
@@ -84,33 +97,102 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
       return;
     }
     st.busy = false;
-    run(st, undefined);
+    budget.total -= st.running;
+    st.running = 0;
+    readInput(st);
+  };
+
+  /** Reads chunk from `from` on; keeps what the reader did not take (a request is under way) for later. */
+  const read = (st: ConnState, chunk: Buffer, from: number): number => {
+    const end = st.reader.feed(chunk, from);
+    account(st);
+    return end;
+  };
+
+  /** Charges the unfinished message to the budget; refuses it when that takes the total past the limit. */
+  const account = (st: ConnState) => {
+    const now = budget.charge(st.reader.bufferedBytes);
+    if (now === st.charged) return;
+    const grew = now > st.charged;
+    budget.total += now - st.charged;
+    st.charged = now;
+    if (!grew || budget.total <= budget.limit || st.closed) return;
+    log.warn(
+      { conn: st.conn.id, bytes: st.reader.bufferedBytes, total: budget.total, limit: budget.limit },
+      'request refused: over budget',
+    );
+    budget.total -= st.charged;
+    st.charged = 0;
+    st.reader.abandon(budget.overText);
+  };
+
+  /** Reads what was kept while the connection waited, until it has to wait again or nothing is left. */
+  const readInput = (st: ConnState) => {
+    while (!st.busy && st.input.length > 0) {
+      const chunk = st.input[0] as Buffer;
+      const end = read(st, chunk, st.inputAt);
+      if (end < chunk.length) st.inputAt = end;
+      else {
+        st.input.shift();
+        st.inputAt = 0;
+      }
+    }
+    if (st.busy) return;
+    if (st.closed) release(st);
+    else if (st.paused) {
+      st.paused = false;
+      st.conn.resume?.();
+    }
+  };
+
+  /** A host left: its unfinished message no longer counts. */
+  const release = (st: ConnState) => {
+    budget.total -= st.charged;
+    st.charged = 0;
+  };
+
+  /** Keeps bytes for later (a copy: transports may reuse their buffer) and stops the transport meanwhile. */
+  const keep = (st: ConnState, bytes: Buffer) => {
+    st.input.push(Buffer.from(bytes));
+    if (!st.paused && st.conn.pause) {
+      st.paused = true;
+      st.conn.pause();
+    }
+  };
+
+  const newState = (conn: Connection): ConnState => {
+    const st: ConnState = {
+      conn,
+      session: { id: conn.id, delimitNextReply: false },
+      input: [],
+      inputAt: 0,
+      busy: false,
+      paused: false,
+      closed: false,
+      charged: 0,
+      running: 0,
+      reader: new JsonStreamReader((ev) => onRequest(st, ev), opts.limits),
+    };
+    conns.set(conn.id, st);
+    return st;
   };
 
   await transport.start({
     opened: (conn) => log.debug({ conn: conn.id, transport: transport.name }, 'host connected'),
     data: (conn, chunk) => {
-      let st = conns.get(conn.id);
-      if (!st) {
-        const state: ConnState = {
-          conn,
-          session: { id: conn.id, delimitNextReply: false },
-          waiting: [],
-          busy: false,
-          paused: false,
-          closed: false,
-          reader: new JsonStreamReader((ev) => onRequest(state, ev), limits),
-        };
-        st = state;
-        conns.set(conn.id, st);
-      }
-      st.reader.feed(chunk);
+      const st = conns.get(conn.id) ?? newState(conn);
+      if (st.busy || st.input.length > 0) return keep(st, chunk);
+      const end = read(st, chunk, 0);
+      if (end < chunk.length) keep(st, chunk.subarray(end));
     },
     closed: (conn) => {
-      // Requests already parsed still run (a guest-shutdown sent just before the host hung up is carried
-      // out, as qemu-ga does); their replies are dropped.
+      // Requests already received still run (a guest-shutdown sent just before the host hung up is carried
+      // out, as qemu-ga does), those kept while one was under way included; their replies are dropped.
       const st = conns.get(conn.id);
-      if (st) st.closed = true;
+      if (st) {
+        st.closed = true;
+        if (!st.busy) release(st);
+      }
       conns.delete(conn.id);
       log.debug({ conn: conn.id }, 'host disconnected');
     },

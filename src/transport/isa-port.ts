@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { closeFd, openFd, PortBase, type SerialConnection } from './port-base.js';
-import { newConnectionId } from './types.js';
+import { DEFAULT_MAX_QUEUED_REPLY_BYTES, drained, newConnectionId } from './types.js';
 
 /** isa-serial: a tty with real readiness through libuv; one conversation per open. */
 export class IsaPort extends PortBase {
@@ -84,21 +84,13 @@ export class IsaPort extends PortBase {
   private write(conn: SerialConnection, data: Buffer): Promise<void> | undefined {
     const out = this.output;
     if (conn.closed || !out || out.destroyed) return undefined;
-    const max = this.opts.maxQueuedBytes ?? 160 << 20;
+    const max = this.opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_REPLY_BYTES;
     if (out.writableLength > 0 && out.writableLength + data.length > max) {
       this.log.warn({ conn: conn.id, bytes: data.length, queued: out.writableLength }, 'reply dropped: the host is not reading');
       return undefined;
     }
     if (out.write(data)) return undefined;
-    return new Promise((resolve) => {
-      const done = () => {
-        out.off('drain', done);
-        out.off('close', done);
-        resolve();
-      };
-      out.on('drain', done);
-      out.on('close', done);
-    });
+    return drained(out);
   }
 
   private teardown(): void {

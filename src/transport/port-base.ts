@@ -1,13 +1,8 @@
 // port-base: what the two serial port kinds share (options, the open/retry cycle, the current conversation).
 import fs from 'node:fs';
-import type { Connection, ConnectionHandlers } from './types.js';
+import type { Connection, ConnectionHandlers, TransportLog } from './types.js';
 
-/** The part of a pino logger the transport uses; the agent passes its own. */
-export interface TransportLog {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
+export type { TransportLog } from './types.js';
 
 /** How often to look for a host while none is attached: from minMs doubling to burstMaxMs for burstMs after the last host left, then maxMs. */
 export interface IdlePoll {
@@ -35,7 +30,7 @@ export interface SerialPortOptions {
   /** Keep trying to open the device every second while it is missing or failing (qemu-ga -r). */
   retry: boolean;
   log?: TransportLog;
-  /** Replies queued but not yet written, per transport; beyond it new replies are dropped. Default 160 MiB (two maximal guest-file-read replies). */
+  /** Replies queued but not yet written; beyond it new replies are dropped. Default DEFAULT_MAX_QUEUED_REPLY_BYTES. */
   maxQueuedBytes?: number;
   /** Sleep between reads while no host is attached (virtio-serial without setAsync); see IDLE_POLL. */
   idlePoll?: IdlePoll;
@@ -54,7 +49,7 @@ export interface SerialConnection extends Connection {
   closed: boolean;
   /** When read() first returned 0 in a row of zeros (virtio-serial); undefined while the host is there. */
   goneSince?: number | undefined;
-  /** pause() was called and resume() not yet (flow control: the agent has MAX_PENDING_REQUESTS unanswered). */
+  /** pause() was called and resume() not yet (flow control: a request is under way and bytes wait, src/agent/serve.ts). */
   paused?: boolean;
   /** Chunks read while paused, handed on at resume() (virtio-serial; bounded by PAUSED_READ_LIMIT). */
   held?: Buffer[] | undefined;

@@ -21,51 +21,21 @@
 // process.exit() are immediate, and idle costs nothing but a safety read every SAFETY_POLL_MS (2 s), in
 // case an event is ever lost; if that read finds data three times in a row with no announced read
 // between, the port reads every IdlePoll.maxMs instead.
-// Why not SIGIO (the design until 2026-11-23): a signal reaches Node through libuv's signal pipe (a lock
-// pipe, a message write, often on another thread that must wake up, then the loop's read), ~1 ms per
-// request in the TCG VM; a minimal Node responder answered guest-ping in 2.54 ms by SIGIO and 1.40 ms by
-// the epoll watch, qemu-ga 7.2 1.85 ms, a C responder with poll() 0.62 ms (one run, side by side; the
-// minimal responders were throwaway experiments and are not kept).
+// Why not SIGIO (the design before this one): a signal reaches Node through libuv's signal pipe, ~1 ms per
+// request in the TCG VM (docs/transport.md has the measurements).
 // Without the addon (or fdWatch failing): one blocking fd, one fs.read in flight on
 // the pool (the wait while a host is attached), and while none is read() returns 0 at once, so we
 // sleep between reads with a short backoff (IDLE_POLL: 1 ms doubling to 8 ms for 2 s after a host
 // left, then 50 ms); writes one at a time through the pool. There a read blocked on a silent host
 // keeps process.exit() waiting (it joins pool threads): the agent exits by re-raising the signal.
 // Both: a conversation ends once read() has returned 0 for HOST_GONE_CONFIRM_MS (100 ms), because the
-// driver's "host closed" notice travels on the control queue and can arrive after the next host's
-// first bytes (ending at once dropped that host's reply, 1 in ~90 quick reconnects; 100 ms: 1,400
-// cycles clean); a conversation's queued replies are dropped, with a log line, when its host is gone.
-// Measured in the TCG VM (2 vCPUs, test/e2e/vm; guest CPU from /proc/<pid>/stat; the host ran other
-// VMs too, so host-clock latencies are noisy; "polling" = without the addon, "SIGIO" = the former design,
-// "watch" = this one; 4 runs each unless noted):
-//   idle, no host attached, 10 s:   polling 4.7-7.9% CPU (48-80 ticks)   SIGIO 0.1-0.3% (1-3 ticks)
-//     watch 0.1% (1 tick), plus now and then one 0.2-0.5 s burst some seconds after a busy spell: V8's
-//     memory reducer (Mark-Compact (reduce) in --trace-gc at that second), not the transport.
-//   silent host attached, 5 s:      polling 0 ticks                      SIGIO 0-2 ticks   watch 1 tick
-//   first reply, back-to-back reconnects, median (p99): polling 4.4-6.8 ms (17-23)  SIGIO 3.2-6.4 (12-32)
-//     watch 3.6 (16.4), one run of 200 cycles, fds 22 -> 22
-//     side by side (two VMs, interleaved, 60 each): polling 11.7 (26)  SIGIO 7.7 (18.5)
-//   first reply after 150-250 ms away, median (p99):     polling 12.9-18.9 (21-117)  SIGIO 7.7-8.5 (21-32)
-//   first reply after 2.5-3.5 s away, median:            polling 26-55               SIGIO 8-11   watch 10.7
-//   guest-ping round trip while connected, side by side with qemu-ga 7.2 (one run each, 1,000 pings, median;
-//   docs/benchmarks.md has the benchmark's figures):
-//     SIGIO 3.7 ms (qemu-ga 1.5); watch 2.3 ms (qemu-ga 1.4); watch with the reader's fast path and the
-//     constant empty reply (json-stream.ts simpleMessage, dispatcher.ts EMPTY_RETURN) 1.53 ms (qemu-ga 1.54).
-//   guest-file-read 16 MiB (21 MiB reply): polling 1.8 s, SIGIO 1.0 s (median of 3).
-//   SIGTERM with a silent host attached: gone in 0.2-0.7 s polling (the agent re-raises the signal),
-//   0.26 s watch. A host that stopped reading, then left: answered again after 11 s polling (a pooled
-//   write sleeps until the next host attaches, then sends it the stale replies), 2.3 s SIGIO; watch:
-//   the next host synced and pinged 10 ms after it connected (e2e test, 200 ms after the old one left).
-//   qemu-ga 7.2 for reference: idle 0.7% CPU, first reply after a connect median 42 ms (it
-//   sleeps 100 ms per read() of 0).
-// TCG makes every wakeup dear (a Node timer tick 1.4-2 ms of guest CPU; natively ~220 us), so the
-// polling fallback's 20 Hz is ~0.4% of a core on real hardware.
-// Flow control (the agent pauses a conversation at 64 unanswered requests, src/agent/serve.ts): virtio-serial
-// then delivers nothing and reads ahead at most PAUSED_READ_LIMIT (256 KiB, so a host that leaves is still
-// noticed), then stops reading; at resume the held chunks go on in order (virtio-port.ts resumeReading).
-// isa-serial pauses its tty.ReadStream (it stops reading at the stream's high-water mark).
-// Checked in the TCG VM (test/e2e/virtio-serial.test.ts): 1,000 pipelined guest-info requests from a host that
-// reads only 2 s later all answered in order; a host that floods and leaves is answered again 53 ms later.
+// driver's "host closed" notice travels on the control queue and can arrive after the next host's first
+// bytes; a conversation's queued replies are dropped, with a log line, when its host is gone.
+// Flow control (src/agent/serve.ts pauses a conversation while a request is under way and bytes wait):
+// virtio-serial then delivers nothing and reads ahead at most PAUSED_READ_LIMIT (256 KiB, so a host that
+// leaves is still noticed), then stops reading; isa-serial pauses its tty.ReadStream.
+// Measurements behind these choices (TCG VM: idle CPU, reconnect latency, SIGIO vs watch vs polling):
+// docs/transport.md.
 // isa-serial: a tty with real readiness (epoll) through tty.ReadStream; details in isa-port.ts.
 import { debuglog } from 'node:util';
 import { IsaPort } from './isa-port.js';

@@ -1,4 +1,5 @@
 // The byte channel between agent and host, independent of any command.
+import type { EventEmitter } from 'node:events';
 
 /** One host conversation: a unix-socket client, or one open/close cycle of a serial port. */
 export interface Connection {
@@ -22,6 +23,7 @@ export interface Connection {
 }
 
 export interface ConnectionHandlers {
+  /** Bytes from the host; the chunk may be reused once the call returns (copy what must outlive it). */
   data(conn: Connection, chunk: Buffer): void;
   /** The host went away (EOF, HUP, error): reset per-connection state. */
   closed(conn: Connection): void;
@@ -39,6 +41,37 @@ export interface Transport {
    * calls it just before the machine stops: see LinuxPower's PowerDeps.beforeReboot.
    */
   hangUp?(): void;
+}
+
+/** The part of a pino logger the transports use; the agent passes its own. */
+export interface TransportLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/**
+ * Replies waiting for hosts to take them, per transport (--max-queued-reply-bytes): one maximal
+ * guest-file-read reply (48 MiB read, 64 MiB of base64). The agent hands a connection its next reply only
+ * once the last is taken, so the queue holds the current conversation's reply and, briefly, those of a
+ * host that left; one reply is always taken when none waits.
+ */
+export const DEFAULT_MAX_QUEUED_REPLY_BYTES = 64 << 20;
+
+/**
+ * A promise for when a stream that refused more (write() returned false) has drained, or closed: a
+ * connection's writer waits for it before its next reply.
+ */
+export function drained(stream: EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 let nextConnectionId = 1;

@@ -1,5 +1,5 @@
-// A host that writes requests without reading the replies: the agent pauses that connection at
-// MAX_PENDING_REQUESTS, so its memory stays bounded, and every reply still arrives, in order.
+// A host that writes requests without reading the replies: the agent stops reading that connection while
+// a reply waits (src/agent/serve.ts), so its memory stays bounded, and every reply still arrives, in order.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';

@@ -1,9 +1,10 @@
 // Unit tests for the QMP envelope: the checks qmp_dispatch makes and the reply encodings.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { QgaError } from './errors.js';
-import { Base64Bytes, type JsonValue, partsToBuffer } from './json-value.js';
-import { DELIMITER, encodeError, encodeReturn, parseRequest, qdictOrder, requestId } from './request.js';
+import fc from 'fast-check';
+import { errors, QgaError } from './errors.js';
+import { Base64Bytes, type JsonObject, type JsonValue, partsToBuffer } from './json-value.js';
+import { DELIMITER, encodeError, encodeReturn, MAX_DESC_CHARS, MAX_ECHO_BYTES, parseRequest, qdictOrder, requestId } from './request.js';
 
 function envelopeError(v: JsonValue): string {
   try {
@@ -83,5 +84,67 @@ describe('reply encoding', () => {
 
   it('the delimiter is 0xFF', () => {
     assert.equal(DELIMITER, 0xff);
+  });
+});
+
+/** The envelope check as qmp_dispatch words it, member by member in qdictOrder: the reference. */
+function byQdictOrder(value: JsonObject): string {
+  for (const key of qdictOrder(value)) {
+    const v = value[key];
+    if (key === 'execute' && typeof v !== 'string') return errors.memberNotString('execute').desc;
+    if (key === 'arguments' && (typeof v !== 'object' || v === null || Array.isArray(v))) return errors.argumentsNotObject().desc;
+    if (key !== 'execute' && key !== 'arguments' && key !== 'id') return errors.memberUnexpected(key).desc;
+  }
+  return typeof value.execute === 'string' ? 'ok' : errors.lacksExecute().desc;
+}
+
+describe('what a reply echoes', () => {
+  it('echoes an id of 100 KiB (qemu-ga does), refuses one longer than 1 MiB as JSON and does not echo it', () => {
+    const id = 'x'.repeat(100 << 10);
+    assert.equal(parseRequest({ execute: 'guest-ping', id }).id, id);
+    assert.equal(requestId({ execute: 'guest-ping', id }), id);
+    const dels = '\x7f'.repeat(200_000); // 200,000 characters, 1.2 MB as JSON (\u007F each)
+    assert.match(envelopeError({ execute: 'guest-ping', id: dels }), /^the request's id is longer than 1048576 bytes as JSON/);
+    assert.equal(requestId({ execute: 'guest-ping', id: dels }), undefined);
+    const list = Array.from({ length: 300_000 }, () => 0);
+    assert.match(envelopeError({ execute: 'guest-ping', id: list }), /id is longer than/);
+    assert.equal(requestId({ execute: 'guest-ping', id: 'x'.repeat(MAX_ECHO_BYTES - 2) }), 'x'.repeat(MAX_ECHO_BYTES - 2));
+    assert.equal(requestId({ execute: 'guest-ping', id: 'x'.repeat(MAX_ECHO_BYTES - 1) }), undefined);
+  });
+
+  it('cuts an error text longer than 64 Ki characters', () => {
+    const name = 'n'.repeat(100_000);
+    const line = encodeError(errors.commandNotFound(name));
+    assert.equal(line, `{"error": {"class": "CommandNotFound", "desc": "${`The command ${name}`.slice(0, MAX_DESC_CHARS)}..."}}\n`);
+    assert.equal(
+      encodeError(errors.commandNotFound('x')),
+      '{"error": {"class": "CommandNotFound", "desc": "The command x has not been found"}}\n',
+    );
+  });
+});
+
+describe('envelope of many members', () => {
+  it('reports the member qemu would, for any mix of members', () => {
+    const key = fc.oneof(fc.constantFrom('execute', 'arguments', 'id', 'exec-oob', 'a', 'b', 'zz'), fc.string({ maxLength: 4 }));
+    const value = fc.oneof(
+      fc.constant<JsonValue>('guest-ping'),
+      fc.constant<JsonValue>(1),
+      fc.constant<JsonValue>({}),
+      fc.constant<JsonValue>([]),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 8 }), (pairs) => {
+        const obj: JsonObject = Object.create(null);
+        for (const [k, v] of pairs) obj[k] = v;
+        assert.equal(envelopeError(obj), byQdictOrder(obj));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("an object of 500,000 members gets the same answer as with qemu's order", () => {
+    const obj: JsonObject = Object.create(null);
+    for (let i = 0; i < 500_000; i++) obj[`k${i}`] = 0;
+    assert.equal(envelopeError(obj), byQdictOrder(obj));
   });
 });

@@ -1,5 +1,5 @@
 // The QMP envelope of a request and of a reply: what qemu's qmp_dispatch checks before any command runs.
-import { errors, type QgaError } from './errors.js';
+import { errors, genericError, type QgaError } from './errors.js';
 import { isObject, type JsonObject, type JsonParts, type JsonValue, newJsonObject, writeJson, writeParts } from './json-value.js';
 
 export interface Request {
@@ -9,31 +9,51 @@ export interface Request {
   id?: JsonValue;
 }
 
+/**
+ * Replies echo a request's id as it came (qemu-ga echoes any). One whose JSON would be longer than this is
+ * refused instead: 64 MiB of DEL bytes in an id would be a 384 MiB reply (each written as \u007F).
+ */
+export const MAX_ECHO_BYTES = 1 << 20;
+
 /** Checks a parsed value the way qmp_dispatch does; throws the QgaError to send back (with the id when known). */
 export function parseRequest(value: JsonValue): Request {
   if (!isObject(value)) throw errors.notAnObject();
   // Nearly every request is well formed, and then the order qemu checks the members in cannot matter:
-  // take it without sorting the keys (qdictOrder hashes each of them).
-  const fast = wellFormed(value);
-  if (fast) return fast;
-  let execute: string | undefined;
-  let args: JsonObject | undefined;
-  // qemu checks the members in its QDict's iteration order, which decides which error wins.
-  for (const key of qdictOrder(value)) {
-    const v = value[key] as JsonValue;
-    if (key === 'execute') {
-      if (typeof v !== 'string') throw errors.memberNotString('execute');
-      execute = v;
-    } else if (key === 'arguments') {
-      if (!isObject(v)) throw errors.argumentsNotObject();
-      args = v;
-    } else if (key !== 'id') {
-      // exec-oob included: QGA has no out-of-band execution.
-      throw errors.memberUnexpected(key);
+  // take it without hashing the keys.
+  const req = wellFormed(value) ?? checkEnvelope(value);
+  if (req.id !== undefined && echoTooLong(req.id)) throw idTooLong();
+  return req;
+}
+
+/**
+ * The request, or the error qemu would find first: it checks the members in its QDict's iteration order
+ * (see qdictOrder), so the first bad member in that order wins. Found in one pass, without sorting: an
+ * object of 500k members is an attack, not a request.
+ */
+function checkEnvelope(value: JsonObject): Request {
+  const keys = Object.keys(value);
+  let first: string | undefined;
+  let firstBucket = Number.POSITIVE_INFINITY;
+  let firstIndex = -1;
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string;
+    const v = value[key];
+    const bad = key === 'execute' ? typeof v !== 'string' : key === 'arguments' ? !isObject(v) : key !== 'id';
+    if (!bad) continue;
+    const bucket = qdictBucket(key);
+    if (bucket < firstBucket || (bucket === firstBucket && index > firstIndex)) {
+      first = key;
+      firstBucket = bucket;
+      firstIndex = index;
     }
   }
-  if (execute === undefined) throw errors.lacksExecute();
-  const req: Request = { execute, arguments: args ?? NO_ARGUMENTS };
+  if (first === 'execute') throw errors.memberNotString('execute');
+  if (first === 'arguments') throw errors.argumentsNotObject();
+  // exec-oob included: QGA has no out-of-band execution.
+  if (first !== undefined) throw errors.memberUnexpected(first);
+  const { execute, arguments: args } = value;
+  if (typeof execute !== 'string') throw errors.lacksExecute();
+  const req: Request = { execute, arguments: (args as JsonObject | undefined) ?? NO_ARGUMENTS };
   if (Object.hasOwn(value, 'id')) req.id = value.id as JsonValue;
   return req;
 }
@@ -48,6 +68,49 @@ function wellFormed(value: JsonObject): Request | undefined {
   return req;
 }
 
+function idTooLong() {
+  return genericError(
+    `the request's id is longer than ${MAX_ECHO_BYTES} bytes as JSON (guestlink's limit; qemu-ga has none): use a shorter id`,
+    'BAD_REQUEST',
+  );
+}
+
+/** Whether writeJson(v) would be longer than MAX_ECHO_BYTES; stops counting as soon as it is. */
+function echoTooLong(v: JsonValue): boolean {
+  return echoLeft(v, MAX_ECHO_BYTES) < 0;
+}
+
+/** `left` minus the length of writeJson(v) (an upper bound for numbers), or a negative number once below 0. */
+function echoLeft(v: JsonValue | undefined, left: number): number {
+  if (left < 0) return left;
+  if (typeof v === 'string') {
+    // Each character takes 1 to 6 bytes (\uXXXX): count them only when the bounds do not decide it.
+    if (v.length + 2 > left) return -1;
+    if (v.length * 6 + 2 <= left) return left - v.length * 6 - 2;
+    left -= 2;
+    for (let i = 0; i < v.length && left >= 0; i++) {
+      const c = v.charCodeAt(i);
+      left -= c >= 0x20 && c < 0x7f ? (c === 0x22 || c === 0x5c ? 2 : 1) : 6;
+    }
+    return left;
+  }
+  if (Array.isArray(v)) {
+    left -= 2;
+    for (let i = 0; i < v.length && left >= 0; i++) left = echoLeft(v[i], left - 2);
+    return left;
+  }
+  if (isObject(v)) {
+    left -= 2;
+    for (const key in v) {
+      if (left < 0) break;
+      left = echoLeft(v[key], echoLeft(key, left - 4));
+    }
+    return left;
+  }
+  // Numbers (%.17g, 64-bit integers), booleans and null: at most 24 characters.
+  return left - 24;
+}
+
 /** The arguments of a request that sent none: one shared frozen object (handlers only read their arguments). */
 const NO_ARGUMENTS: JsonObject = Object.freeze(newJsonObject());
 
@@ -55,7 +118,20 @@ const utf8 = new TextEncoder();
 
 /** The bucket qemu's QDict puts a key in: tdb_hash() of its bytes (up to a NUL) modulo 512 buckets. */
 function qdictBucket(key: string): number {
-  const bytes = utf8.encode(key);
+  // ASCII keys (all real ones) are their own bytes: no encoding, no allocation.
+  let n = 0;
+  while (n < key.length) {
+    const c = key.charCodeAt(n);
+    if (c === 0 || c >= 0x80) break;
+    n++;
+  }
+  if (n < key.length && key.charCodeAt(n) !== 0) return bucketOf(utf8.encode(key));
+  let value = Math.imul(0x238f13af, n) >>> 0;
+  for (let i = 0; i < n; i++) value = (value + (key.charCodeAt(i) << ((i * 5) % 24))) >>> 0;
+  return ((Math.imul(1103515243, value) + 12345) >>> 0) % 512;
+}
+
+function bucketOf(bytes: Uint8Array): number {
   let n = bytes.indexOf(0);
   if (n < 0) n = bytes.length;
   let value = Math.imul(0x238f13af, n) >>> 0;
@@ -75,9 +151,11 @@ export function qdictOrder(obj: JsonObject): string[] {
     .map((e) => e.key);
 }
 
-/** The id of a request object, if it has one, for echoing on envelope errors too. */
+/** The id of a request object, if it has one, for echoing on envelope errors too (not one too long to echo). */
 export function requestId(value: JsonValue): JsonValue | undefined {
-  return isObject(value) && Object.hasOwn(value, 'id') ? value.id : undefined;
+  if (!isObject(value) || !Object.hasOwn(value, 'id')) return undefined;
+  const id = value.id as JsonValue;
+  return typeof id === 'number' || !echoTooLong(id) ? id : undefined;
 }
 
 /**
@@ -91,9 +169,16 @@ export function encodeReturn(value: JsonValue, id?: JsonValue): JsonParts {
   return parts;
 }
 
+/**
+ * Error texts longer than this are cut (then "..."): they quote names the host sent (an unknown command, an
+ * unexpected member), and a 64 MiB name of DEL bytes would otherwise come back as a 384 MiB reply.
+ */
+export const MAX_DESC_CHARS = 64 << 10;
+
 /** `{"error": {"class", "desc"}}` plus the id (qemu-ga prints the id first here). */
 export function encodeError(err: QgaError, id?: JsonValue): string {
-  const body = `{"class": ${writeJson(err.errorClass)}, "desc": ${writeJson(err.desc)}}`;
+  const desc = err.desc.length > MAX_DESC_CHARS ? `${err.desc.slice(0, MAX_DESC_CHARS)}...` : err.desc;
+  const body = `{"class": ${writeJson(err.errorClass)}, "desc": ${writeJson(desc)}}`;
   return id === undefined ? `{"error": ${body}}\n` : `{"id": ${writeJson(id)}, "error": ${body}}\n`;
 }
 
