@@ -10,7 +10,6 @@ import {
   children,
   contextTag,
   type DerElement,
-  ia5String,
   objectId,
   octetString,
   oidText,
@@ -66,7 +65,7 @@ export function ipBytes(ip: string): Buffer {
   const t = tail ? tail.split(':') : [];
   const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
   return out;
 }
 

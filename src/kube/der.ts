@@ -15,7 +15,6 @@ export const TAG = {
   OID: 0x06,
   UTF8_STRING: 0x0c,
   PRINTABLE_STRING: 0x13,
-  IA5_STRING: 0x16,
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;
@@ -36,7 +35,6 @@ export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
 export const sequence = (...items: Uint8Array[]): Buffer => tlv(TAG.SEQUENCE, ...items);
 export const set = (...items: Uint8Array[]): Buffer => tlv(TAG.SET, ...items);
 export const utf8String = (s: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));
-export const ia5String = (s: string): Buffer => tlv(TAG.IA5_STRING, Buffer.from(s, 'ascii'));
 export const octetString = (b: Uint8Array): Buffer => tlv(TAG.OCTET_STRING, b);
 /** A BIT STRING of whole bytes (no unused bits), as signatures are. */
 export const bitString = (b: Uint8Array): Buffer => tlv(TAG.BIT_STRING, Buffer.from([0]), b);
