@@ -22,6 +22,20 @@ const absolute = v.pipe(
   v.check((s) => path.isAbsolute(s), 'must be an absolute path'),
 );
 
+/** --listen: tls://ADDR:PORT, ADDR an IPv4 address, a bracketed IPv6 address or a host name. */
+export const LISTEN_RE = /^tls:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** A duration text (kube/duration.ts) within [min, max] milliseconds, kept as written so --dump-conf reads back. */
+function duration(min: number, max: number, range: string) {
+  return v.pipe(
+    v.string(),
+    v.check((s) => {
+      const ms = parseDuration(s);
+      return ms !== undefined && ms >= min && ms <= max;
+    }, `must be a duration from ${range}, like 30s or 5m`),
+  );
+}
+
 const ConfigSchema = v.object({
   method: v.picklist(['virtio-serial', 'isa-serial', 'unix-listen', 'vsock-listen']),
   path: v.pipe(v.string(), v.minLength(1)),
@@ -66,6 +80,25 @@ const ConfigSchema = v.object({
     }, 'must be a duration from 1s to 1h, like 50s or 9m30s'),
   ),
   drainOnTimeout: v.picklist(['proceed', 'abort']),
+  listen: v.optional(v.pipe(v.string(), v.regex(LISTEN_RE, 'must be tls://ADDR:PORT (ADDR an IP address, [IPv6] or a host name)'))),
+  listenMaxConnections: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
+  listenHandshakeTimeout: duration(100, 300_000, '100ms to 5m'),
+  listenIdleTimeout: duration(1000, 86_400_000, '1s to 24h'),
+  listenMaxRequestBytes: v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(64 << 20)),
+  listenTokens: v.boolean(),
+  tokenAudience: v.pipe(v.string(), v.minLength(1)),
+  identity: v.picklist(['auto', 'off', 'csr', 'files']),
+  tlsCert: v.optional(absolute),
+  tlsKey: v.optional(absolute),
+  tlsClientCa: v.optional(absolute),
+  csrSigner: v.pipe(v.string(), v.regex(/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, 'must be a signerName such as kubernetes.io/kubelet-serving')),
+  csrApprove: v.picklist(['external', 'self']),
+  // The CSR API refuses expirationSeconds below 600.
+  csrExpiration: duration(600_000, 8760 * 3_600_000, '10m to 8760h'),
+  authzTimeout: duration(100, 30_000, '100ms to 30s'),
+  authzCacheTtl: duration(0, 3_600_000, '0 to 1h'),
+  authzCacheSize: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
+  authzMaxPending: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
   vmware: v.picklist(['auto', 'off', 'vsock', 'backdoor']),
   // Not settings: Kubernetes' own variables (kubectl's KUBECONFIG, NODE_NAME from the downward API,
   // the API address the kubelet gives every pod), read here so nothing else reads process.env.
@@ -244,6 +277,7 @@ export function loadConfig(
   if (result.output.method === 'vsock-listen')
     throw new ConfigError('method vsock-listen is not supported yet (Node has no AF_VSOCK sockets); use virtio-serial or isa-serial');
   const warnings: string[] = [];
+  checkEndpoint(result.output, warnings);
   const known = new Set<string>(COMMAND_NAMES);
   for (const name of [...result.output.blockRpcs, ...result.output.allowRpcs]) {
     if (name !== 'help' && !known.has(name)) warnings.push(`unknown command "${name}" in block-rpcs/allow-rpcs is ignored`);
@@ -251,6 +285,17 @@ export function loadConfig(
   if (result.output.allowExec.includes('*')) warnings.push('allow-exec contains "*": guest-exec may run any program');
   if (result.output.daemon) warnings.push('daemonize (-d) is not supported: guestlink stays in the foreground');
   return { config: Object.freeze(result.output), action, warnings };
+}
+
+/** The management endpoint's settings that only make sense together (docs/identity.md). */
+function checkEndpoint(o: v.InferOutput<typeof ConfigSchema>, warnings: string[]): void {
+  const port = Number(LISTEN_RE.exec(o.listen ?? '')?.[2] ?? 1);
+  if (port < 1 || port > 65535) throw new ConfigError(`listen: port ${port} is not between 1 and 65535`);
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (o.identity === 'files' && !o.tlsCert) throw new ConfigError('--identity files needs --tls-cert and --tls-key');
+  if (o.listen && o.identity === 'off') throw new ConfigError('--listen needs a serving certificate: --identity auto, csr or files');
+  if (!o.listen && (o.listenTokens || o.tlsCert || o.identity === 'csr' || o.identity === 'files'))
+    warnings.push('the management endpoint settings have no effect without --listen tls://ADDR:PORT');
 }
 
 /** --dump-conf: the effective configuration as a key file that -c reads back. */

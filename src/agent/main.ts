@@ -8,6 +8,7 @@ import { resumeFreezeWatchdog } from '../commands/freeze.js';
 import { handlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
+import type { KubeLifecycle } from '../kube/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend, Power } from '../node/interfaces.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
@@ -109,8 +110,12 @@ async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment,
  * Kubernetes awareness around the back end (drain before a hypervisor-initiated power action,
  * uncordon on return). Returns the back end unchanged when no cluster is configured.
  */
-async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Logger): Promise<NodeBackend> {
-  if (config.kube === 'off') return backend;
+async function withKubernetes(
+  config: AgentConfig,
+  backend: NodeBackend,
+  log: Logger,
+): Promise<{ node: NodeBackend; kube?: KubeLifecycle }> {
+  if (config.kube === 'off') return { node: backend };
   // Deciding costs one small module; the client, drain and YAML parser load only for a cluster.
   const { detectKubeMode, serviceAddress } = await import('../kube/detect.js');
   const settings = {
@@ -121,7 +126,7 @@ async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Lo
     serviceAddress: serviceAddress(config.kubernetesServiceHost, config.kubernetesServicePort),
   };
   const mode = detectKubeMode(settings);
-  if (!mode) return backend;
+  if (!mode) return { node: backend };
   const { enableKubernetes, KubeError } = await import('../kube/index.js');
   try {
     const lifecycle = await enableKubernetes(
@@ -130,7 +135,7 @@ async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Lo
       { ...settings, drain: config.drain, drainTimeout: config.drainTimeout, drainOnTimeout: config.drainOnTimeout },
       log,
     );
-    return lifecycle.backend;
+    return { node: lifecycle.backend, kube: lifecycle };
   } catch (err) {
     // A cluster was asked for but cannot be used: refuse to start rather than power off undrained.
     if (err instanceof KubeError) throw new ConfigError(`Kubernetes: ${err.message}`);
@@ -200,6 +205,7 @@ function optIns(config: AgentConfig): string[] {
   if (config.allowExec.length > 0) out.push('guest-exec', 'guest-exec-status');
   if (config.allowFileRead.length > 0 || config.allowFileWrite.length > 0)
     out.push(...COMMAND_NAMES.filter((n) => n.startsWith('guest-file-')));
+  if (config.listen && config.listenTokens) out.push('guestlink-authenticate');
   return out;
 }
 
@@ -240,7 +246,9 @@ export async function startAgent(
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
   if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
   const channel: Channel = {};
-  const node = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
+  const { node, kube } = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
+  // The management endpoint (--listen): its authorize step goes into the dispatcher; nothing loads without it.
+  const endpoint = config.listen ? await (await import('./endpoint.js')).prepareEndpoint(config, kube, node, log) : undefined;
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,
@@ -256,6 +264,7 @@ export async function startAgent(
     settings: settingsFrom(config, env),
     log,
     audit: log.child({ audit: true }),
+    ...(endpoint ? { authorize: endpoint.authorize } : {}),
   });
   // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
   if (state.frozen) await resumeFreezeWatchdog({ node, state, settings: settingsFrom(config, env), log });
@@ -263,6 +272,7 @@ export async function startAgent(
   const transport = await createTransport(config, log);
   channel.transport = transport;
   await serve(transport, dispatcher, log, { ...QEMU_JSON_LIMITS, maxBytes: config.maxRequestBytes });
+  await endpoint?.start(dispatcher, { ...QEMU_JSON_LIMITS, maxBytes: config.listenMaxRequestBytes });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(
     { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name },
@@ -273,6 +283,7 @@ export async function startAgent(
     close: async () => {
       for (const stop of stopFrontEnds) await stop();
       await transport.close();
+      await endpoint?.close();
       await fileTable.closeAll();
       await node.close?.();
       destination.flush();

@@ -94,7 +94,9 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
       if (!st) {
         const state: ConnState = {
           conn,
-          session: { id: conn.id, delimitNextReply: false },
+          // The transport's peer identity (management endpoint) is the session's principal, the same
+          // object: an in-band authentication completes both.
+          session: { id: conn.id, delimitNextReply: false, principal: conn.peer },
           waiting: [],
           busy: false,
           paused: false,

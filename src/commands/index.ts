@@ -1,5 +1,6 @@
 // Every QGA handler, bound by name. The table in protocol/qga/commands.ts says what each accepts.
 import { accountsHandlers } from './accounts.js';
+import { authenticateHandlers } from './authenticate.js';
 import type { Handler } from './context.js';
 import { controlHandlers } from './control.js';
 import { execHandlers } from './exec.js';
@@ -24,4 +25,5 @@ export const handlers: Readonly<Record<string, Handler>> = Object.freeze({
   ...powerHandlers,
   ...fileHandlers,
   ...execHandlers,
+  ...authenticateHandlers,
 });

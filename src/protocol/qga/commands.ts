@@ -295,6 +295,15 @@ export const QGA_COMMANDS = {
   },
   'guest-get-cpustats': { returns: ['GuestCpuStats'], since: '7.1', group: 'hardware', doc: 'Per-CPU times (/proc/stat).' },
   'guest-get-load': { returns: 'GuestLoadAverage', since: '9.1', group: 'info', doc: 'Load averages (/proc/loadavg).' },
+  // guestlink's own: the management endpoint's in-band authentication (docs/identity.md).
+  'guestlink-authenticate': {
+    args: { token: 'str' },
+    since: 'guestlink 0.2.0',
+    group: 'control',
+    allowedWhileFrozen: true,
+    offByDefault: true,
+    doc: 'Management endpoint only (--listen tls:// with --listen-tokens): authenticate this connection with a Kubernetes bearer token for audience --token-audience, checked by a TokenReview; once per connection.',
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof QGA_COMMANDS;
