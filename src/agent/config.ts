@@ -289,8 +289,9 @@ export function loadConfig(
 
 /** The management endpoint's settings that only make sense together (docs/identity.md). */
 function checkEndpoint(o: v.InferOutput<typeof ConfigSchema>, warnings: string[]): void {
-  const port = Number(LISTEN_RE.exec(o.listen ?? '')?.[2] ?? 1);
-  if (port < 1 || port > 65535) throw new ConfigError(`listen: port ${port} is not between 1 and 65535`);
+  // Port 0 takes any free port (logged): for tests.
+  const port = Number(LISTEN_RE.exec(o.listen ?? '')?.[2] ?? 0);
+  if (port > 65535) throw new ConfigError(`listen: port ${port} is not between 0 and 65535`);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
   if (o.identity === 'files' && !o.tlsCert) throw new ConfigError('--identity files needs --tls-cert and --tls-key');
   if (o.listen && o.identity === 'off') throw new ConfigError('--listen needs a serving certificate: --identity auto, csr or files');

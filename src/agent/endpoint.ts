@@ -145,6 +145,8 @@ export async function prepareEndpoint(
         identity.stop();
         throw new ConfigError(`--listen ${config.listen}: ${(err as Error).message}`);
       }
+      const port = transport.address()?.port;
+      elog.info({ port, identity: identity.operational ? 'csr' : 'files' }, 'management endpoint listening');
       let first = true;
       identity.onCertificate((c) => {
         transport.setMaterial({ key: c.keyPem, cert: c.certPem, clientCa: identity.clientCa });

@@ -31,6 +31,8 @@ import { CertificatesDouble, type SignerOptions } from './kube-certificates.js';
 import { type Attributes, Rbac, type UserInfo } from './kube-rbac.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The checkout (this file runs from dist/test/doubles/): where the manifests are. */
+export const REPO_ROOT_DIR = REPO_ROOT;
 export const RBAC_FILE = path.join(REPO_ROOT, 'deploy/kubernetes/rbac.yaml');
 
 type Obj = Record<string, any>;
