@@ -109,7 +109,9 @@ export class TlsListenTransport implements Transport {
       handshakeTimeout: o.handshakeTimeoutMs,
     });
     server.maxConnections = o.maxConnections;
+    // With a listener here Node leaves the socket open (a handshake timeout would hold its slot for ever).
     server.on('tlsClientError', (err: Error & { code?: string }, sock) => {
+      sock.destroy();
       this.stats.handshakeFailures++;
       o.log.debug({ transport: 'tls', remote: sock.remoteAddress, err: err.code ?? err.message }, 'TLS handshake failed');
     });

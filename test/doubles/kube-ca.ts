@@ -70,6 +70,9 @@ extendedKeyUsage = serverAuth
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
+[intermediate]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
 [client]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -79,7 +82,7 @@ extendedKeyUsage = clientAuth
   }
 
   /** Signs a PEM CSR with `openssl ca`: validity [notBefore, notAfter] in ms, extensions section `ext`. */
-  sign(csrPem: string, notBefore: number, notAfter: number, ext: 'serving' | 'serving_rsa' | 'client'): string {
+  sign(csrPem: string, notBefore: number, notAfter: number, ext: 'serving' | 'serving_rsa' | 'client' | 'intermediate'): string {
     const n = this.serial++;
     const csrFile = path.join(this.dir, `req-${n}.csr`);
     const out = path.join(this.dir, `cert-${n}.pem`);
@@ -91,7 +94,7 @@ extendedKeyUsage = clientAuth
   }
 
   /** A key and certificate signed by this CA for `subject` (like /CN=jane/O=sre), one day. */
-  issue(name: string, subject: string, ext: 'client' | 'serving', sans?: string): KeyPair {
+  issue(name: string, subject: string, ext: 'client' | 'serving' | 'intermediate', sans?: string): KeyPair {
     const keyFile = path.join(this.dir, `${name}.key`);
     const certFile = path.join(this.dir, `${name}.pem`);
     const csrFile = path.join(this.dir, `${name}.csr`);
@@ -108,6 +111,51 @@ extendedKeyUsage = clientAuth
   client(user: string, groups: readonly string[] = []): KeyPair {
     const subject = `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`;
     return this.issue(`client-${user.replace(/[^a-z0-9-]/gi, '_')}-${this.serial}`, subject, 'client');
+  }
+
+  /**
+   * A client certificate for `user` issued through `depth` intermediate CAs below this one; `cert` is
+   * the leaf followed by the intermediates (what a client sends), the last one signed by this CA.
+   */
+  deepChain(user: string, depth: number): KeyPair {
+    const dir = this.dir;
+    const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', cwd: dir });
+    const ext = path.join(dir, 'chain.ext');
+    writeFileSync(
+      ext,
+      '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
+    );
+    let issuer = this.issue(`chain-int-1-${this.serial}`, '/CN=intermediate-1', 'intermediate');
+    const chain = [issuer.cert];
+    for (let i = 2; i <= depth + 1; i++) {
+      const name = `chain-${i}-${this.serial++}`;
+      const leaf = i === depth + 1;
+      run(['req', '-new', ...EC, '-subj', leaf ? `/CN=${user}` : `/CN=intermediate-${i}`, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+      run(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `${name}.csr`,
+          '-CA',
+          issuer.certFile,
+          '-CAkey',
+          issuer.keyFile,
+          '-set_serial',
+          String(1000 + i),
+          '-days',
+          '1',
+        ].concat(['-extfile', ext, '-extensions', leaf ? 'leaf' : 'ca', '-out', `${name}.pem`]),
+      );
+      issuer = {
+        key: readFileSync(path.join(dir, `${name}.key`), 'utf8'),
+        cert: readFileSync(path.join(dir, `${name}.pem`), 'utf8'),
+        keyFile: path.join(dir, `${name}.key`),
+        certFile: path.join(dir, `${name}.pem`),
+      };
+      if (!leaf) chain.unshift(issuer.cert);
+    }
+    return { ...issuer, cert: [issuer.cert, ...chain].join('') };
   }
 
   remove(): void {
