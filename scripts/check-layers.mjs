@@ -17,7 +17,10 @@ const ALLOWED = {
   node: ['node', 'protocol'],
   // Kubernetes awareness wraps a back end's Power; it sees only the node interfaces.
   kube: ['kube', 'node/interfaces', 'version'],
-  host: ['host', 'protocol', 'version'],
+  // node:// and tls:// addresses read the user's kubeconfig and Node objects with the same small
+  // kubeconfig reader and REST client the agent uses (not a second implementation, and not
+  // @kubernetes/client-node's 70 MB); only those modules, never the agent's lifecycle or identity.
+  host: ['host', 'protocol', 'version', 'kube/kubeconfig', 'kube/rest', 'kube/api', 'kube/errors'],
   // Cloud-init and ISO 9660 writers: pure data in, bytes out.
   provision: ['provision', 'version'],
   cli: ['cli', 'host', 'protocol', 'provision', 'version'],

@@ -160,7 +160,8 @@ export class KubeApiDouble {
     if (this.opts.tls) {
       const { cert, key } = this.clusterCa.issue('apiserver', '/CN=kube-apiserver', 'serving', 'IP:127.0.0.1,DNS:localhost');
       this.ca = this.clusterCa.cert;
-      this.server = https.createServer({ cert, key }, handler);
+      // Client certificates are asked for, not required: bearer tokens work too, as on a real API server.
+      this.server = https.createServer({ cert, key, ca: this.clusterCa.cert, requestCert: true, rejectUnauthorized: false }, handler);
     } else this.server = http.createServer(handler);
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
     const { port } = this.server.address() as AddressInfo;
@@ -357,7 +358,7 @@ export class KubeApiDouble {
         return this.reply(req, res, url, 'anonymous', 400, status(400, 'BadRequest', 'the request body is not JSON'));
       }
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const who = token ? API_USERS[token] : undefined;
+      const who = token ? API_USERS[token] : this.certificateUser(req);
       if (!who) return this.reply(req, res, url, 'anonymous', 401, status(401, 'Unauthorized', 'Unauthorized'), body);
       const user = who.user;
       if (CertificatesDouble.handles(url.pathname)) return this.routeApis(req, res, url, who, body);
@@ -376,6 +377,16 @@ export class KubeApiDouble {
     const data = JSON.stringify(out);
     res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
     res.end(data);
+  }
+
+  /** A client certificate from the cluster CA authenticates as the API server does: CN the user, O the groups. */
+  private certificateUser(req: http.IncomingMessage): UserInfo | undefined {
+    const sock = req.socket as import('node:tls').TLSSocket;
+    if (!sock.authorized || typeof sock.getPeerCertificate !== 'function') return undefined;
+    const subject = sock.getPeerCertificate().subject;
+    const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+    const user = list(subject?.CN)[0];
+    return user ? { user, groups: [...list(subject?.O), 'system:authenticated'] } : undefined;
   }
 
   /** The verb RBAC checks for an HTTP method (GET on a collection is list, or watch with ?watch=true). */
@@ -457,6 +468,20 @@ export class KubeApiDouble {
         node.metadata.resourceVersion = String(this.rv++);
         return [200, node];
       }
+    }
+    if (resource === 'nodes' && !name && method === 'GET' && !namespace) {
+      // Label selectors as kubectl -l writes them: key, !key, key=value, key==value, key!=value, comma-separated.
+      const terms = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean);
+      const matches = (labels: Record<string, string>) =>
+        terms.every((t) => {
+          const m = /^(!?)([^=!]+)(?:(==?|!=)(.*))?$/.exec(t.trim());
+          if (!m) return false;
+          const [, not, key = '', op, value] = m;
+          if (!op) return not ? !(key in labels) : key in labels;
+          return op === '!=' ? labels[key] !== value : labels[key] === value;
+        });
+      const items = [...this.nodes.values()].filter((n) => matches(n.metadata.labels ?? {}));
+      return [200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items }];
     }
     if (resource === 'pods' && !name && method === 'GET') {
       let items = [...this.pods.values()].filter((x) => !namespace || x.metadata.namespace === namespace);

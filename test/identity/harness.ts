@@ -161,3 +161,27 @@ export class TlsQga {
     this.sock.destroy();
   }
 }
+
+/** A user's kubeconfig (what `kubectl` uses): the double's server and CA, and a client certificate. */
+export function userKubeconfig(double: KubeApiDouble, user: Pick<KeyPair, 'key' | 'cert'>, context = 'lab'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return `apiVersion: v1
+kind: Config
+clusters:
+  - name: lab
+    cluster:
+      server: ${double.url}
+      certificate-authority-data: ${b64(double.clusterCa.cert)}
+contexts:
+  - name: ${context}
+    context:
+      cluster: lab
+      user: me
+current-context: ${context}
+users:
+  - name: me
+    user:
+      client-certificate-data: ${b64(user.cert)}
+      client-key-data: ${b64(user.key)}
+`;
+}

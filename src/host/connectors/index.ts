@@ -3,25 +3,37 @@
 //   libvirt:DOMAIN             through virsh (--connect URI); DOMAIN may be a glob in fleet mode
 //   pve://NODE/VMID            the Proxmox VE API (--pve-url, token from PVE_TOKEN); VMID may be * in fleet mode
 //   pve-pool:POOL              fleet mode: every running VM of a Proxmox pool
+//   tls://HOST:PORT            guestlink's management endpoint (mutual TLS, credentials from the kubeconfig)
+//   node://NODE[:PORT]         the same, at the address of the Kubernetes Node NODE (port 10280 by default)
+//   node://*[:PORT], node-selector:SELECTOR[:PORT]   fleet mode: every Node, or those a label selector picks
 import type { AgentConnection } from '../connection.js';
 import { AddressError } from '../errors.js';
+import { type KubeAccess, KubeNodes } from './kube-nodes.js';
 import { isGlob, LibvirtConnection, type LibvirtOptions, listDomains } from './libvirt.js';
 import { listNodeVms, listPoolVms, PveConnection } from './pve.js';
 import { PveHttp, type PveOptions } from './pve-http.js';
+import { TlsConnection } from './tls.js';
 import { UnixConnection } from './unix.js';
 
 export interface ConnectOptions {
   libvirt?: LibvirtOptions;
   /** Proxmox settings; the token may be absent until a pve address is used (then it is an error). */
   pve?: Partial<PveOptions>;
+  /** The user's kubeconfig for tls:// and node:// addresses (read only when one is used). */
+  kube?: KubeAccess;
 }
 
 /** The address forms, for help texts and completion. */
-export const ADDRESS_FORMS = ['unix:/path/to/qga.sock', 'libvirt:DOMAIN', 'pve://NODE/VMID'] as const;
+export const ADDRESS_FORMS = ['unix:/path/to/qga.sock', 'libvirt:DOMAIN', 'pve://NODE/VMID', 'tls://HOST:PORT', 'node://NODE'] as const;
+
+const TLS_ADDRESS = /^tls:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const NODE_ADDRESS = /^node:\/\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::(\d{1,5}))?$/;
+const NODE_FLEET = /^(?:node:\/\/(\*)|node-selector:(.*?))(?::(\d{1,5}))?$/;
 
 /** Opens connections and owns what they share (one HTTPS agent per Proxmox URL); close() ends all. */
 export class Connector {
   private pveHttp: PveHttp | undefined;
+  private kubeNodes: KubeNodes | undefined;
   private readonly open = new Set<AgentConnection>();
 
   constructor(private readonly opts: ConnectOptions = {}) {}
@@ -32,6 +44,13 @@ export class Connector {
     if (!p.token) throw new AddressError('a pve:// address needs an API token in PVE_TOKEN (USER@REALM!TOKENID=SECRET)');
     this.pveHttp ??= new PveHttp(p as PveOptions);
     return this.pveHttp;
+  }
+
+  private kube(): KubeNodes {
+    if (!this.opts.kube)
+      throw new AddressError('node:// and tls:// addresses need a kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)');
+    this.kubeNodes ??= new KubeNodes(this.opts.kube);
+    return this.kubeNodes;
   }
 
   /** A connection for one VM address (nothing is sent until the first call). */
@@ -54,6 +73,29 @@ export class Connector {
     }
     const pve = /^pve:\/\/([^/]+)\/(\d+)$/.exec(address);
     if (pve) return new PveConnection(address, pve[1] as string, Number(pve[2]), this.pve());
+    const t = TLS_ADDRESS.exec(address);
+    if (t) {
+      const host = (t[1] as string).replace(/^\[(.*)\]$/, '$1');
+      const target = { host, port: Number(t[2]), servername: host };
+      const kube = this.kube();
+      return new TlsConnection(
+        address,
+        host,
+        async () => target,
+        () => kube.credentials(),
+      );
+    }
+    const n = NODE_ADDRESS.exec(address);
+    if (n) {
+      const [name, port] = [n[1] as string, n[3] ? Number(n[3]) : undefined];
+      const kube = this.kube();
+      return new TlsConnection(
+        address,
+        name,
+        () => kube.target(name, port),
+        () => kube.credentials(),
+      );
+    }
     throw new AddressError(`"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')}`);
   }
 
@@ -70,6 +112,12 @@ export class Connector {
       } else if (/^pve:\/\/[^/]+\/\*$/.test(a)) {
         const node = a.slice(6, -2);
         out.push(...(await listNodeVms(this.pve(), node)).map((id) => `pve://${node}/${id}`));
+      } else if (NODE_FLEET.test(a)) {
+        // node://*[:PORT] or node-selector:SELECTOR[:PORT] (label values cannot hold ':', so a trailing :PORT is unambiguous).
+        const [, all, selector, port] = NODE_FLEET.exec(a) as RegExpExecArray;
+        if (!all && !selector)
+          throw new AddressError('node-selector: needs a label selector (like node-role.kubernetes.io/worker or zone=a)');
+        out.push(...(await this.kube().list(selector)).map((name) => `node://${name}${port ? `:${port}` : ''}`));
       } else if (a.startsWith('pve-pool:')) {
         const pool = a.slice(9);
         if (!pool) throw new AddressError('pve-pool: needs a pool name');
@@ -83,15 +131,19 @@ export class Connector {
   static check(address: string): void {
     if (Connector.isPattern(address)) return;
     if (/^unix:./.test(address) || /^libvirt:(\/\/)?[^*?[]+$/.test(address) || /^pve:\/\/[^/]+\/\d+$/.test(address)) return;
+    if (TLS_ADDRESS.test(address) || NODE_ADDRESS.test(address)) return;
     throw new AddressError(
-      `"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')} (fleet: libvirt:GLOB, pve://NODE/*, pve-pool:POOL)`,
+      `"${address}" is not a VM address; use one of: ${ADDRESS_FORMS.join(', ')} (fleet: libvirt:GLOB, pve://NODE/*, pve-pool:POOL, node://*, node-selector:SELECTOR)`,
     );
   }
 
   /** Whether an argument is a fleet pattern rather than one VM. */
   static isPattern(address: string): boolean {
     return (
-      (address.startsWith('libvirt:') && isGlob(address.slice(8))) || /^pve:\/\/[^/]+\/\*$/.test(address) || address.startsWith('pve-pool:')
+      (address.startsWith('libvirt:') && isGlob(address.slice(8))) ||
+      /^pve:\/\/[^/]+\/\*$/.test(address) ||
+      address.startsWith('pve-pool:') ||
+      NODE_FLEET.test(address)
     );
   }
 
@@ -99,5 +151,6 @@ export class Connector {
     for (const c of this.open) c.close();
     this.open.clear();
     this.pveHttp?.close();
+    this.kubeNodes?.close();
   }
 }
