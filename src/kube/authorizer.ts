@@ -7,7 +7,11 @@
 import type { Logger } from 'pino';
 import type { IdentityApi } from './identity-api.js';
 
-/** Who is on the other end of a management-endpoint connection. */
+/**
+ * Who is on the other end of a management-endpoint connection. The same shape as commands/context.ts
+ * Principal and transport/types.ts PeerIdentity: those layers may not import each other (nor kube),
+ * so each states it, and agent/ hands one to the other.
+ */
 export interface Principal {
   user: string;
   groups: readonly string[];

@@ -575,9 +575,17 @@ export class KubeApiDouble {
   }
 }
 
-/** Writes nothing: a kubeconfig text pointing at the double with the service account's token. */
-export function kubeconfigFor(d: KubeApiDouble, token = SA_TOKEN): string {
-  const cluster = d.ca ? `      certificate-authority-data: ${Buffer.from(d.ca).toString('base64')}\n` : '';
+/**
+ * Writes nothing: a kubeconfig text pointing at the double, as the service account (its token) by
+ * default, or as a user with a client certificate from the double's CA (what kubectl users have).
+ */
+export function kubeconfigFor(d: KubeApiDouble, user: string | { cert: string; key: string } = SA_TOKEN, context = 'double'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const cluster = d.ca ? `      certificate-authority-data: ${b64(d.ca)}\n` : '';
+  const creds =
+    typeof user === 'string'
+      ? `      token: ${user}\n`
+      : `      client-certificate-data: ${b64(user.cert)}\n      client-key-data: ${b64(user.key)}\n`;
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -585,14 +593,13 @@ clusters:
     cluster:
       server: ${d.url}
 ${cluster}contexts:
-  - name: double
+  - name: ${context}
     context:
       cluster: double
       user: guestlink
-current-context: double
+current-context: ${context}
 users:
   - name: guestlink
     user:
-      token: ${token}
-`;
+${creds}`;
 }

@@ -3,6 +3,7 @@
 // process with --listen tls://127.0.0.1:0, and a raw QGA-over-TLS client that presents a client
 // certificate (or none) and reads replies line by line.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { type DoubleOptions, KubeApiDouble, kubeconfigFor, REPO_ROOT_DIR } from '../doubles/kube-api.js';
@@ -164,24 +165,20 @@ export class TlsQga {
 
 /** A user's kubeconfig (what `kubectl` uses): the double's server and CA, and a client certificate. */
 export function userKubeconfig(double: KubeApiDouble, user: Pick<KeyPair, 'key' | 'cert'>, context = 'lab'): string {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return `apiVersion: v1
-kind: Config
-clusters:
-  - name: lab
-    cluster:
-      server: ${double.url}
-      certificate-authority-data: ${b64(double.clusterCa.cert)}
-contexts:
-  - name: ${context}
-    context:
-      cluster: lab
-      user: me
-current-context: ${context}
-users:
-  - name: me
-    user:
-      client-certificate-data: ${b64(user.cert)}
-      client-key-data: ${b64(user.key)}
-`;
+  return kubeconfigFor(double, user, context);
+}
+
+/** A raw TCP connection to the endpoint that sends `bytes` (if any) and reports when the agent closes it. */
+export function openRaw(port: number, bytes?: string | Buffer): Promise<{ sock: net.Socket; closed: Promise<Buffer> }> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    sock.on('data', (d: Buffer) => got.push(d));
+    sock.on('error', () => {});
+    const closed = new Promise<Buffer>((r) => sock.on('close', () => r(Buffer.concat(got))));
+    sock.on('connect', () => {
+      if (bytes !== undefined) sock.write(bytes);
+      resolve({ sock, closed });
+    });
+  });
 }

@@ -3,9 +3,8 @@
 // (the rest are closed on accept), and an honest client gets in once the flood is over; the agent's
 // memory stays bounded throughout.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
-import { startCluster, startEndpointAgent, TlsQga, until } from '../identity/harness.js';
+import { openRaw, startCluster, startEndpointAgent, TlsQga, until } from '../identity/harness.js';
 
 test('connection cap and handshake timeout hold under a flood; the endpoint serves again afterwards', { timeout: 90_000 }, async (t) => {
   const double = await startCluster({ selfApprove: true });
@@ -26,17 +25,7 @@ test('connection cap and handshake timeout hold under a flood; the endpoint serv
   const op = double.clusterCa.client('operator');
 
   // Four silent connections take every slot.
-  const open = (bytes?: Buffer) =>
-    new Promise<{ sock: net.Socket; closed: Promise<void> }>((resolve) => {
-      const sock = net.connect(ep.port, '127.0.0.1');
-      sock.on('error', () => {});
-      const closed = new Promise<void>((r) => sock.on('close', () => r()));
-      sock.on('connect', () => {
-        if (bytes) sock.write(bytes);
-        resolve({ sock, closed });
-      });
-    });
-  const silent = await Promise.all([0, 1, 2, 3].map(() => open()));
+  const silent = await Promise.all([0, 1, 2, 3].map(() => openRaw(ep.port)));
   // The server counts a connection once it has accepted it: wait until all four are in.
   await new Promise((r) => setTimeout(r, 50));
   let refused = false;
@@ -58,7 +47,7 @@ test('connection cap and handshake timeout hold under a flood; the endpoint serv
   const sampler = setInterval(() => (peak = Math.max(peak, ep.agent.rssKiB() ?? 0)), 20);
   const partialHello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, ...Array(40).fill(7)]);
   try {
-    const flood = await Promise.all(Array.from({ length: 300 }, () => open(partialHello)));
+    const flood = await Promise.all(Array.from({ length: 300 }, () => openRaw(ep.port, partialHello)));
     await Promise.all(flood.map((f) => f.closed));
   } finally {
     clearInterval(sampler);

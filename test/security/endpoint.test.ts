@@ -3,11 +3,10 @@
 // large, tokens for another audience, reviews that never come back, too many reviews at once, and a
 // principal that tries to change in the middle of a connection. After each, the agent still serves.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { KubeApiDouble } from '../doubles/kube-api.js';
 import { API_AUDIENCE } from '../doubles/kube-certificates.js';
-import { type RunningEndpoint, startCluster, startEndpointAgent, TlsQga, until } from '../identity/harness.js';
+import { openRaw, type RunningEndpoint, startCluster, startEndpointAgent, TlsQga, until } from '../identity/harness.js';
 
 describe('management endpoint under attack', { timeout: 120_000 }, () => {
   let double: KubeApiDouble;
@@ -21,17 +20,6 @@ describe('management endpoint under attack', { timeout: 120_000 }, () => {
     c.close();
     assert.ok(ep.agent.alive());
   };
-
-  /** Runs `f` on a raw TCP connection and waits for the agent to close it. */
-  const rawUntilClosed = (f: (s: net.Socket) => void) =>
-    new Promise<Buffer>((resolve) => {
-      const s = net.connect(ep.port, '127.0.0.1');
-      const got: Buffer[] = [];
-      s.on('data', (d) => got.push(d));
-      s.on('error', () => {});
-      s.on('close', () => resolve(Buffer.concat(got)));
-      s.on('connect', () => f(s));
-    });
 
   before(async () => {
     double = await startCluster({ selfApprove: true });
@@ -61,7 +49,7 @@ describe('management endpoint under attack', { timeout: 120_000 }, () => {
 
   test('garbage instead of a ClientHello: the connection is closed, nothing is answered', async () => {
     for (const junk of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', '{"execute":"guest-shutdown"}\n', Buffer.alloc(70_000, 0x16)]) {
-      const reply = await rawUntilClosed((s) => s.write(junk));
+      const reply = await (await openRaw(ep.port, junk)).closed;
       assert.doesNotMatch(reply.toString('latin1'), /return|error/, 'no QGA reply');
     }
     await stillServes();
@@ -73,8 +61,7 @@ describe('management endpoint under attack', { timeout: 120_000 }, () => {
     assert.match(r ?? '', /"class": "GenericError"/);
     assert.deepEqual(await c.call('guest-ping'), { return: {} });
     // Bytes written under TLS, straight on the TCP socket: a bad record for the server.
-    const raw = net.connect(ep.port, '127.0.0.1');
-    await new Promise((r) => raw.once('connect', r));
+    const { sock: raw } = await openRaw(ep.port);
     const other = await TlsQga.connect(ep.port, ca, double.clusterCa.client('operator'), { socket: raw });
     assert.deepEqual(await other.call('guest-ping'), { return: {} });
     raw.write(Buffer.from('\x17\x03\x03\x00\x10not-a-tls-record'));

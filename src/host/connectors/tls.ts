@@ -15,6 +15,7 @@ import type { JsonObject, JsonValue } from '../../protocol/qga/json-value.js';
 import { QgaClient } from '../client.js';
 import type { AgentConnection, CallOptions } from '../connection.js';
 import { AgentUnreachableError } from '../errors.js';
+import { LazyClient } from './lazy-client.js';
 
 /** The port node:// uses when none is given (deploy/components/management-endpoint listens there). */
 export const DEFAULT_ENDPOINT_PORT = 10280;
@@ -57,8 +58,7 @@ export function checkIdentity(target: EndpointTarget) {
 
 export class TlsConnection implements AgentConnection {
   readonly limits = { readChunk: READ_CHUNK, writeChunk: WRITE_CHUNK, pipeline: 3 };
-  private client: QgaClient | undefined;
-  private connecting: Promise<QgaClient> | undefined;
+  private readonly conn = new LazyClient((opts) => this.open(opts));
 
   constructor(
     readonly address: string,
@@ -108,21 +108,11 @@ export class TlsConnection implements AgentConnection {
     });
   }
 
-  private async connected(opts: CallOptions): Promise<QgaClient> {
-    if (this.client && !this.client.closed) return this.client;
-    this.connecting ??= this.open(opts).finally(() => {
-      this.connecting = undefined;
-    });
-    this.client = await this.connecting;
-    return this.client;
-  }
-
   async call(execute: string, args?: JsonObject, opts: CallOptions = {}): Promise<JsonValue> {
-    return (await this.connected(opts)).call(execute, args, opts);
+    return this.conn.call(execute, args, opts);
   }
 
   close(): void {
-    this.client?.close();
-    this.client = undefined;
+    this.conn.close();
   }
 }
