@@ -14,11 +14,12 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeApi } from './api.js';
 import type { CryptoStore } from './crypto-store.js';
-import { buildCsr, type CsrSubject, canonicalIp, generateOperationalKey, pem } from './csr.js';
+import { buildCsr, type CsrSubject, generateOperationalKey, pem } from './csr.js';
 import { formatDuration } from './duration.js';
 import { KubeError } from './errors.js';
 import type { Recorder } from './events.js';
 import type { CsrObject, IdentityApi } from './identity-api.js';
+import { nodeSubject } from './node-subject.js';
 import { checkOwnCsr, type OwnRequest } from './self-approval.js';
 import { matchesSubject, renewAt, type ServingCertificate, servingCertificate } from './serving-cert.js';
 
@@ -71,10 +72,18 @@ export class OperationalIdentity {
 
   /** Runs until stop(): loads or obtains the certificate, then renews it. Never rejects. */
   async run(): Promise<void> {
+    try {
+      this.o.store.prepare();
+      const stored = await this.loadStored();
+      if (stored) this.install(stored, 'stored');
+    } catch (err) {
+      this.o.log.error({ identity: 'store', err: (err as Error).message }, 'operational certificate: the stored one cannot be used');
+    }
+    await this.renewLoop();
+  }
+
+  private async renewLoop(): Promise<void> {
     const { log } = this.o;
-    this.o.store.prepare();
-    const stored = await this.loadStored();
-    if (stored) this.install(stored, 'stored');
     let failures = 0;
     while (!this.stopped) {
       if (this.current) await this.sleepUntil(renewAt(this.current));
@@ -133,10 +142,10 @@ export class OperationalIdentity {
         ? `; the endpoint keeps serving certificate ${this.current.serial} until ${new Date(this.current.notAfter).toISOString()}`
         : `; certificate ${this.current.serial} has expired`
       : '; the management endpoint is not serving yet';
-    if (/denied/.test(err.message)) recorder.record('CertificateDenied', `${err.message}${keeping}`, {}, 'Warning');
-    else if (code === 'KUBE_UNREACHABLE')
-      log.error({ identity: 'error', err: err.message }, `operational certificate: ${err.message}${keeping}`);
-    else recorder.record('CertificateFailed', `${err.message}${keeping}`, {}, 'Warning');
+    log.error({ identity: 'error', code, err: err.message }, `operational certificate: ${err.message}${keeping}`);
+    if (code === 'KUBE_CERTIFICATE' && / was denied/.test(err.message))
+      recorder.record('CertificateDenied', `${err.message}${keeping}`, {}, 'Warning');
+    else if (code !== 'KUBE_UNREACHABLE') recorder.record('CertificateFailed', `${err.message}${keeping}`, {}, 'Warning');
     if (this.current && Date.now() >= this.current.notAfter && !this.expiredReported) {
       this.expiredReported = true;
       recorder.record(
@@ -156,24 +165,10 @@ export class OperationalIdentity {
     return left > 0 ? Math.max(first, Math.min(delay, left / 4)) : delay;
   }
 
-  /** This node's name, host name and addresses: from the Node object, else from the back end. */
-  async subject(): Promise<CsrSubject> {
-    const { nodeName, hostName, nodes, log } = this.o;
-    const dns = new Set([nodeName]);
-    const ips = new Set<string>();
-    try {
-      const node = await nodes.getNode(nodeName, this.callMs);
-      for (const a of node.status?.addresses ?? []) {
-        if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && a.address) ips.add(canonicalIp(a.address));
-        if (a.type === 'Hostname' && /^[a-z0-9.-]+$/.test(a.address)) dns.add(a.address);
-      }
-    } catch (err) {
-      log.warn({ identity: 'subject', err: (err as Error).message }, "cannot read the Node object for its addresses; using the back end's");
-    }
-    if (ips.size === 0) for (const ip of await this.o.backendAddresses()) ips.add(canonicalIp(ip));
-    const host = hostName.toLowerCase();
-    if (/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host)) dns.add(host);
-    return { nodeName, dnsNames: [...dns], ips: [...ips] };
+  /** This node's name, host name and addresses (node-subject.ts). */
+  subject(): Promise<CsrSubject> {
+    const { nodeName, hostName, nodes, log, backendAddresses } = this.o;
+    return nodeSubject({ nodeName, hostName, nodes, log, backendAddresses, timeoutMs: this.callMs });
   }
 
   /** One round: resume or create the CSR, approve it when self-approving, wait for the certificate. */
