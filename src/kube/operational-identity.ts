@@ -208,8 +208,8 @@ export class OperationalIdentity {
       return cert;
     } catch (err) {
       // A decided or unusable request is finished: the next round starts a new one. An API server that
-      // cannot be reached leaves it pending, to be picked up again.
-      if ((err as KubeError).code !== 'KUBE_UNREACHABLE') {
+      // cannot be reached, or the agent stopping, leaves it pending, to be picked up again.
+      if (!this.stopped && (err as KubeError).code !== 'KUBE_UNREACHABLE') {
         store.clearPending();
         this.cleanUp(own);
       }
