@@ -7,10 +7,11 @@ import { CommandPolicy } from './policy.js';
 const FROZEN_OK = ['guest-sync-delimited', 'guest-sync', 'guest-ping', 'guest-info', 'guest-fsfreeze-status', 'guest-fsfreeze-thaw'];
 
 describe('CommandPolicy', () => {
-  it('by default enables everything except guest-exec* and guest-file-*', () => {
+  it('by default enables everything except guest-exec*, guest-file-* and guestlink-authenticate', () => {
     const p = new CommandPolicy({});
     const off = COMMAND_NAMES.filter((n) => !p.enabled(n, false));
-    assert.deepEqual(off.sort(), COMMAND_NAMES.filter((n) => n.startsWith('guest-exec') || n.startsWith('guest-file-')).sort());
+    const optIn = (n: string) => n.startsWith('guest-exec') || n.startsWith('guest-file-') || n === 'guestlink-authenticate';
+    assert.deepEqual(off.sort(), COMMAND_NAMES.filter(optIn).sort());
     assert.ok(p.enabled('guest-ping', false));
     assert.ok(p.enabled('guest-shutdown', false));
   });
