@@ -210,12 +210,6 @@ describe('Kubernetes manifests', { skip, timeout: 120_000 }, () => {
       await api?.close();
     });
 
-    // The management endpoint with self approval (docs/identity.md shows the same).
-    mkdirSync(path.join(deploy, 'test-endpoint'));
-    writeFileSync(
-      path.join(deploy, 'test-endpoint/kustomization.yaml'),
-      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/talos-serviceaccount\ncomponents:\n  - ../components/management-endpoint\n  - ../components/management-endpoint-self-approve\n',
-    );
     for (const [name, dir] of Object.entries(VARIANTS)) {
       test(`${name}: accepted, every object "created (dry run)", nothing written to the server`, async () => {
         const before = api.requests.length;
