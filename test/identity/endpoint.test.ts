@@ -78,6 +78,21 @@ describe('management endpoint with a certificate from the CSR API', { timeout: 1
     );
     assert.match(out, /Verify return code: 0 \(ok\)/);
     assert.match(out, /Protocol\s*: TLSv1\.3|New, TLSv1\.3/);
+    // No resumption: a resumed session would skip the client certificate's verification.
+    const sClient = (extra: string[]) =>
+      execFileSync(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${ep.port}`, '-CAfile', path.join(dir, 'ca.pem'), '-cert', path.join(dir, 'op.pem')].concat(
+          ['-key', path.join(dir, 'op.key')],
+          extra,
+        ),
+        { input: '{"execute":"guest-ping"}\n', encoding: 'utf8', stdio: 'pipe', timeout: 20_000 },
+      );
+    for (let i = 0; i < 5; i++) {
+      const sess = path.join(dir, `session-${i}`);
+      sClient(['-sess_out', sess]);
+      if (existsSync(sess)) assert.match(sClient(['-sess_in', sess]), /^New, TLSv1\.3/m, 'a saved session is not resumed');
+    }
     const served = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(out)?.[0] as string;
     writeFileSync(path.join(dir, 'served.pem'), `${served}\n`);
     assert.match(
