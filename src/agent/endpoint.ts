@@ -15,8 +15,9 @@ import type { NodeBackend } from '../node/interfaces.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
 import type { JsonLimits } from '../protocol/qga/json-stream.js';
 import type { TlsListenTransport } from '../transport/tls-listen.js';
-import { type AgentConfig, ConfigError, LISTEN_RE } from './config.js';
+import { type AgentConfig, ConfigError } from './config.js';
 import { serve } from './serve.js';
+import { LISTEN_RE } from './settings.js';
 
 export interface ManagementEndpoint {
   authorize: Authorize;

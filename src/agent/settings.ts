@@ -1,20 +1,22 @@
-// Every agent setting in one table: its config-file key, flags, environment variable, type,
-// default and help. Argument parsing, the config file, --dump-conf and --help all derive from it.
+// Every agent setting in one table (the settings engine's spec: src/settings/spec.ts): its key-file
+// key and group, flags, environment variable, type, checks, default and help. Argument parsing, the
+// config file, validation, --dump-conf, --help and docs/configuration.md all derive from it.
+import { parseDuration } from '../kube/duration.js';
+import { envNameOf, type SettingSpec } from '../settings/index.js';
 
-export type SettingType = 'string' | 'bool' | 'list' | 'int';
+/** What a Talos role and a Kubernetes node name look like (the engine already refuses empty strings). */
+const TALOS_ROLE = { re: /^os:[a-z:]+$/, text: 'a Talos role such as os:operator' };
+const NODE_NAME = { re: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, text: 'a Kubernetes node name (lower-case DNS subdomain)' };
 
-export interface SettingSpec {
-  /** Key in the config file (and the name in the resolved config object, camelCased). */
-  key: string;
-  /** '[general]' holds qemu-ga's own keys, so a qemu-ga.conf works unchanged; '[guestlink]' ours. */
-  group: 'general' | 'guestlink';
-  type: SettingType;
-  short?: string;
-  /** -F takes an optional value glued to the flag (-F/path), as in qemu-ga. */
-  optionalValue?: string;
-  default?: string | boolean | number | readonly string[];
-  choices?: readonly string[];
-  help: string;
+/** --listen: tls://ADDR:PORT, ADDR an IPv4 address, a bracketed IPv6 address or a host name. */
+export const LISTEN_RE = /^tls:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** A duration text (kube/duration.ts) within [min, max] ms, kept as written so --dump-conf reads back. */
+function duration(min: number, max: number, range: string) {
+  return (v: unknown): string | undefined => {
+    const ms = parseDuration(String(v));
+    return ms !== undefined && ms >= min && ms <= max ? undefined : `must be a duration from ${range}, like 30s or 5m`;
+  };
 }
 
 export const SETTINGS = [
@@ -38,6 +40,7 @@ export const SETTINGS = [
   { key: 'pidfile', group: 'general', type: 'string', short: 'f', help: 'write the process id to this file' },
   {
     key: 'fsfreeze-hook',
+    absolute: true,
     group: 'general',
     type: 'string',
     short: 'F',
@@ -46,6 +49,7 @@ export const SETTINGS = [
   },
   {
     key: 'statedir',
+    absolute: true,
     group: 'general',
     type: 'string',
     short: 't',
@@ -71,6 +75,7 @@ export const SETTINGS = [
   },
   {
     key: 'block-rpcs',
+    aliases: ['blacklist'],
     group: 'general',
     type: 'list',
     short: 'b',
@@ -87,6 +92,8 @@ export const SETTINGS = [
   },
   {
     key: 'allow-exec',
+    absolute: true,
+    wildcard: '*',
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -94,6 +101,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-file-read',
+    absolute: true,
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -101,6 +109,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-file-write',
+    absolute: true,
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -108,6 +117,7 @@ export const SETTINGS = [
   },
   {
     key: 'fsfreeze-timeout',
+    min: 0,
     group: 'guestlink',
     type: 'int',
     default: 600,
@@ -137,6 +147,7 @@ export const SETTINGS = [
   },
   {
     key: 'talos-socket',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     default: '/system/run/machined/machine.sock',
@@ -144,6 +155,7 @@ export const SETTINGS = [
   },
   {
     key: 'talosconfig',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: 'talosconfig for apid over mTLS (DaemonSet mode); auto also finds /var/run/secrets/talos.dev/config',
@@ -162,6 +174,7 @@ export const SETTINGS = [
   },
   {
     key: 'talos-role',
+    pattern: TALOS_ROLE,
     group: 'guestlink',
     type: 'string',
     default: 'os:operator',
@@ -177,6 +190,9 @@ export const SETTINGS = [
   },
   {
     key: 'talos-timeout',
+    // Bounded so a hypervisor (libvirt waits 5 s by default, Proxmox pings with 3 s) gets an answer.
+    min: 1,
+    max: 120,
     group: 'guestlink',
     type: 'int',
     // Below libvirt's 5 s agent timeout, so a failure reaches the host as an error, not a timeout.
@@ -193,6 +209,8 @@ export const SETTINGS = [
   },
   {
     key: 'max-request-bytes',
+    min: 1024,
+    max: 64 << 20,
     group: 'guestlink',
     type: 'int',
     default: 64 << 20,
@@ -214,6 +232,7 @@ export const SETTINGS = [
   },
   {
     key: 'node-name',
+    pattern: NODE_NAME,
     group: 'guestlink',
     type: 'string',
     help: "this machine's Kubernetes Node name; default: $NODE_NAME (downward API spec.nodeName), else the host name",
@@ -228,6 +247,11 @@ export const SETTINGS = [
   },
   {
     key: 'drain-timeout',
+    // Kept as written (dump-conf prints it back); 1 s to 1 h: past an hour no hypervisor still waits.
+    check: (v) => {
+      const ms = parseDuration(String(v));
+      return ms !== undefined && ms >= 1000 && ms <= 3_600_000 ? undefined : 'must be a duration from 1s to 1h, like 50s or 9m30s';
+    },
     group: 'guestlink',
     type: 'string',
     default: '50s',
@@ -243,12 +267,15 @@ export const SETTINGS = [
   },
   {
     key: 'listen',
+    pattern: { re: LISTEN_RE, text: 'tls://ADDR:PORT (ADDR an IP address, [IPv6] or a host name)' },
     group: 'guestlink',
     type: 'string',
     help: 'management endpoint: serve QGA over mutual TLS 1.3 at tls://ADDR:PORT (off by default) to Kubernetes users, authorized by RBAC on nodes/guestlink through SubjectAccessReviews; needs a cluster (--kube) and a serving certificate (--identity); see docs/identity.md',
   },
   {
     key: 'listen-max-connections',
+    min: 1,
+    max: 10_000,
     group: 'guestlink',
     type: 'int',
     default: 32,
@@ -256,6 +283,7 @@ export const SETTINGS = [
   },
   {
     key: 'listen-handshake-timeout',
+    check: duration(100, 300_000, '100ms to 5m'),
     group: 'guestlink',
     type: 'string',
     default: '10s',
@@ -263,6 +291,7 @@ export const SETTINGS = [
   },
   {
     key: 'listen-idle-timeout',
+    check: duration(1000, 86_400_000, '1s to 24h'),
     group: 'guestlink',
     type: 'string',
     default: '5m',
@@ -270,6 +299,8 @@ export const SETTINGS = [
   },
   {
     key: 'listen-max-request-bytes',
+    min: 1024,
+    max: 64 << 20,
     group: 'guestlink',
     type: 'int',
     default: 4 << 20,
@@ -297,16 +328,24 @@ export const SETTINGS = [
     choices: ['auto', 'off', 'csr', 'files'],
     help: "the endpoint's serving certificate: csr (ECDSA key made here, certificate from the cluster's CSR API, kept in <statedir>/crypto and renewed at two thirds of its life), files (--tls-cert/--tls-key, such as cert-manager's, re-read when they change), auto (files when --tls-cert is given, else csr when --listen is set), off (no endpoint)",
   },
-  { key: 'tls-cert', group: 'guestlink', type: 'string', help: 'with --identity files: PEM certificate chain the endpoint serves' },
-  { key: 'tls-key', group: 'guestlink', type: 'string', help: 'with --identity files: PEM private key of --tls-cert' },
+  {
+    key: 'tls-cert',
+    absolute: true,
+    group: 'guestlink',
+    type: 'string',
+    help: 'with --identity files: PEM certificate chain the endpoint serves',
+  },
+  { key: 'tls-key', absolute: true, group: 'guestlink', type: 'string', help: 'with --identity files: PEM private key of --tls-cert' },
   {
     key: 'tls-client-ca',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: "PEM CA bundle client certificates must chain to (default: the cluster CA, the service account's ca.crt or the kubeconfig's)",
   },
   {
     key: 'csr-signer',
+    pattern: { re: /^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, text: 'a signerName such as kubernetes.io/kubelet-serving' },
     group: 'guestlink',
     type: 'string',
     default: 'kubernetes.io/kubelet-serving',
@@ -322,6 +361,8 @@ export const SETTINGS = [
   },
   {
     key: 'csr-expiration',
+    // The CSR API refuses expirationSeconds below 600.
+    check: duration(600_000, 8760 * 3_600_000, '10m to 8760h'),
     group: 'guestlink',
     type: 'string',
     default: '720h',
@@ -329,6 +370,7 @@ export const SETTINGS = [
   },
   {
     key: 'authz-timeout',
+    check: duration(100, 30_000, '100ms to 30s'),
     group: 'guestlink',
     type: 'string',
     default: '2s',
@@ -336,6 +378,7 @@ export const SETTINGS = [
   },
   {
     key: 'authz-cache-ttl',
+    check: duration(0, 3_600_000, '0 to 1h'),
     group: 'guestlink',
     type: 'string',
     default: '30s',
@@ -343,6 +386,8 @@ export const SETTINGS = [
   },
   {
     key: 'authz-cache-size',
+    min: 1,
+    max: 1_000_000,
     group: 'guestlink',
     type: 'int',
     default: 1024,
@@ -350,6 +395,8 @@ export const SETTINGS = [
   },
   {
     key: 'authz-max-pending',
+    min: 1,
+    max: 10_000,
     group: 'guestlink',
     type: 'int',
     default: 64,
@@ -367,12 +414,30 @@ export const SETTINGS = [
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
 
-/** `fsfreeze-hook` -> `fsfreezeHook`. */
-export function camel(key: string): string {
-  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
+/** Command-line requests that are not settings (qemu-ga's -h, -V, -D, -c). */
+export const AGENT_ACTIONS = [
+  {
+    key: 'config',
+    short: 'c',
+    type: 'string',
+    action: 'config',
+    arg: 'PATH',
+    noEnv: true,
+    help: 'read a qemu-ga style key file ([general] and [guestlink] groups)',
+  },
+  {
+    key: 'dump-conf',
+    short: 'D',
+    type: 'bool',
+    action: 'dump-conf',
+    noEnv: true,
+    help: 'print the effective configuration as a key file and exit',
+  },
+  { key: 'version', short: 'V', type: 'bool', action: 'version', noEnv: true, help: 'print the version and exit' },
+  { key: 'help', short: 'h', type: 'bool', action: 'help', noEnv: true, help: 'this text' },
+] as const satisfies readonly SettingSpec[];
 
 /** `fsfreeze-hook` -> `GUESTLINK_FSFREEZE_HOOK`. */
 export function envName(key: string): string {
-  return `GUESTLINK_${key.toUpperCase().replace(/-/g, '_')}`;
+  return envNameOf('GUESTLINK', key);
 }
