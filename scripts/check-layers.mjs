@@ -24,7 +24,10 @@ const ALLOWED = {
   kube: ['kube', 'node/interfaces', 'text', 'version'],
   // Text formats several layers read (YAML that must never be quoted in errors): pure functions.
   text: ['text'],
-  host: ['host', 'protocol', 'version'],
+  // node:// and tls:// addresses read the user's kubeconfig and Node objects with the same small
+  // kubeconfig reader and REST client the agent uses (not a second implementation, and not
+  // @kubernetes/client-node's 70 MB); only those modules, never the agent's lifecycle or identity.
+  host: ['host', 'protocol', 'version', 'kube/kubeconfig', 'kube/rest', 'kube/api', 'kube/errors'],
   // Cloud-init and ISO 9660 writers: pure data in, bytes out.
   provision: ['provision', 'settings', 'version'],
   cli: ['cli', 'host', 'protocol', 'provision', 'settings', 'version'],

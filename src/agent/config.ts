@@ -19,7 +19,7 @@ import {
   type SettingValue,
 } from '../settings/index.js';
 import { formatKeyFile, parseKeyFile } from './keyfile.js';
-import { AGENT_ACTIONS, envName, SETTINGS } from './settings.js';
+import { AGENT_ACTIONS, envName, LISTEN_RE, SETTINGS } from './settings.js';
 
 const DEFAULT_PATHS: Record<string, string> = {
   'virtio-serial': '/dev/virtio-ports/org.qemu.guest_agent.0',
@@ -141,6 +141,7 @@ export function loadConfig(
   if (config.method === 'vsock-listen')
     throw new ConfigError('method vsock-listen is not supported yet (Node has no AF_VSOCK sockets); use virtio-serial or isa-serial');
   const warnings: string[] = [];
+  checkEndpoint(config, warnings);
   const known = new Set<string>(COMMAND_NAMES);
   for (const name of [...config.blockRpcs, ...config.allowRpcs]) {
     if (name !== 'help' && !known.has(name)) warnings.push(`unknown command "${name}" in block-rpcs/allow-rpcs is ignored`);
@@ -150,6 +151,18 @@ export function loadConfig(
     warnings.push(`allow-exec-env: ${name} changes how programs load code or run; it is never allowed and is ignored`);
   if (config.daemon) warnings.push('daemonize (-d) is not supported: guestlink stays in the foreground');
   return { config, action, warnings };
+}
+
+/** The management endpoint's settings that only make sense together (docs/identity.md). */
+function checkEndpoint(o: AgentConfig, warnings: string[]): void {
+  // Port 0 takes any free port (logged): for tests.
+  const port = Number(LISTEN_RE.exec(o.listen ?? '')?.[2] ?? 0);
+  if (port > 65535) throw new ConfigError(`listen: port ${port} is not between 0 and 65535`);
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (o.identity === 'files' && !o.tlsCert) throw new ConfigError('--identity files needs --tls-cert and --tls-key');
+  if (o.listen && o.identity === 'off') throw new ConfigError('--listen needs a serving certificate: --identity auto, csr or files');
+  if (!o.listen && (o.listenTokens || o.tlsCert || o.identity === 'csr' || o.identity === 'files'))
+    warnings.push('the management endpoint settings have no effect without --listen tls://ADDR:PORT');
 }
 
 /** --dump-conf: the effective configuration as a key file that -c reads back. */

@@ -11,6 +11,7 @@ import { FreezeController } from '../commands/freeze.js';
 import { createHandlers } from '../commands/index.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { CommandPolicy } from '../dispatch/policy.js';
+import type { KubeLifecycle } from '../kube/index.js';
 import { DryRunPower } from '../node/dry-run/power.js';
 import type { NodeBackend, Power } from '../node/interfaces.js';
 import { runFsfreezeHook } from '../node/linux/freeze-hook.js';
@@ -121,8 +122,12 @@ async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment,
  * Kubernetes awareness around the back end (drain before a hypervisor-initiated power action,
  * uncordon on return). Returns the back end unchanged when no cluster is configured.
  */
-async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Logger): Promise<NodeBackend> {
-  if (config.kube === 'off') return backend;
+async function withKubernetes(
+  config: AgentConfig,
+  backend: NodeBackend,
+  log: Logger,
+): Promise<{ node: NodeBackend; kube?: KubeLifecycle }> {
+  if (config.kube === 'off') return { node: backend };
   // Deciding costs one small module; the client, drain and YAML parser load only for a cluster.
   const { detectKubeMode, serviceAddress } = await import('../kube/detect.js');
   const settings = {
@@ -133,7 +138,7 @@ async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Lo
     serviceAddress: serviceAddress(config.kubernetesServiceHost, config.kubernetesServicePort),
   };
   const mode = detectKubeMode(settings);
-  if (!mode) return backend;
+  if (!mode) return { node: backend };
   const { enableKubernetes, KubeError } = await import('../kube/index.js');
   try {
     const lifecycle = await enableKubernetes(
@@ -142,7 +147,7 @@ async function withKubernetes(config: AgentConfig, backend: NodeBackend, log: Lo
       { ...settings, drain: config.drain, drainTimeout: config.drainTimeout, drainOnTimeout: config.drainOnTimeout },
       log,
     );
-    return lifecycle.backend;
+    return { node: lifecycle.backend, kube: lifecycle };
   } catch (err) {
     // A cluster was asked for but cannot be used: refuse to start rather than power off undrained.
     if (err instanceof KubeError) throw new ConfigError(`Kubernetes: ${err.message}`);
@@ -215,6 +220,7 @@ function optInGroups(config: AgentConfig): OptInGroup[] {
     exec: config.allowExec.length > 0,
     file: config.allowFileRead.length > 0 || config.allowFileWrite.length > 0,
     accounts: config.allowAccountChanges,
+    authenticate: config.listen !== undefined && config.listenTokens,
   };
   return (Object.keys(on) as OptInGroup[]).filter((g) => on[g]);
 }
@@ -256,7 +262,9 @@ export async function startAgent(
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
   if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
   const channel: Channel = {};
-  const node = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
+  const { node, kube } = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
+  // The management endpoint (--listen): its authorize step goes into the dispatcher; nothing loads without it.
+  const endpoint = config.listen ? await (await import('./endpoint.js')).prepareEndpoint(config, kube, node, log) : undefined;
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,
@@ -282,6 +290,7 @@ export async function startAgent(
     settings,
     log,
     audit: log.child({ audit: true }),
+    ...(endpoint ? { authorize: endpoint.authorize } : {}),
   });
   // A restart while frozen keeps the filter on and re-arms the thaw watchdog at its saved deadline.
   if (state.frozen) await freeze.resume({ node, state, settings, log });
@@ -290,6 +299,7 @@ export async function startAgent(
   channel.transport = transport;
   const limits = jsonLimits(config.maxRequestBytes);
   await serve(transport, dispatcher, log, { limits, maxBufferedBytes: config.maxBufferedRequestBytes ?? maxMessageCharge(limits) });
+  await endpoint?.start(dispatcher, jsonLimits(config.listenMaxRequestBytes));
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info(
     { method: config.method, path: config.path, version: VERSION, node: node.name, power: node.power.name, fileOpen: node.files.method },
@@ -300,6 +310,7 @@ export async function startAgent(
     close: async () => {
       for (const stop of stopFrontEnds) await stop();
       await transport.close();
+      await endpoint?.close();
       freeze.stop();
       await files.closeAll();
       await node.close?.();

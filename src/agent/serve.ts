@@ -163,7 +163,9 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   const newState = (conn: Connection): ConnState => {
     const st: ConnState = {
       conn,
-      session: { id: conn.id, delimitNextReply: false },
+      // The transport's peer identity (management endpoint) is the session's principal, the same
+      // object: an in-band authentication completes both.
+      session: { id: conn.id, delimitNextReply: false, principal: conn.peer },
       input: [],
       inputAt: 0,
       busy: false,

@@ -1,6 +1,8 @@
-// The guestlink host CLI: verbs over VM addresses (unix:, libvirt:, pve://), one VM or a fleet.
-// The environment is read here once (PVE_URL, PVE_TOKEN, KUBECONFIG, LIBVIRT_DEFAULT_URI via virsh).
+// The guestlink host CLI: verbs over VM addresses (unix:, libvirt:, pve://, tls://, node://), one VM or a fleet.
+// The environment is read here once (PVE_URL, PVE_TOKEN, KUBECONFIG, GUESTLINK_TOKEN, LIBVIRT_DEFAULT_URI via virsh).
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ADDRESS_FORMS } from '../host/connectors/addresses.js';
 import { Connector } from '../host/connectors/index.js';
 import { VERSION } from '../version.js';
@@ -74,6 +76,7 @@ export async function main(
     const insecure = values.insecure === true;
     const caFile = values.ca as string | undefined;
     if (insecure && caFile) throw new UsageError('--insecure and --ca exclude each other');
+    const ca = caFile ? readFileSync(caFile) : undefined;
     connector = new Connector({
       libvirt: {
         ...(values.connect ? { connectUri: values.connect as string } : {}),
@@ -82,8 +85,14 @@ export async function main(
       pve: {
         ...((values['pve-url'] ?? env.PVE_URL) ? { url: (values['pve-url'] as string | undefined) ?? env.PVE_URL } : {}),
         ...(env.PVE_TOKEN ? { token: env.PVE_TOKEN } : {}),
-        ...(caFile ? { ca: readFileSync(caFile) } : {}),
+        ...(ca ? { ca } : {}),
         insecure,
+      },
+      kube: {
+        kubeconfig: (values.kubeconfig as string | undefined) ?? (env.KUBECONFIG || path.join(env.HOME ?? os.homedir(), '.kube', 'config')),
+        ...(values.context ? { context: values.context as string } : {}),
+        ...(env.GUESTLINK_TOKEN ? { token: env.GUESTLINK_TOKEN } : {}),
+        ...(ca ? { ca } : {}),
       },
     });
     if (insecure && !values.quiet) io.stderr.write('guestlink: --insecure: the Proxmox VE certificate is not verified\n');

@@ -5,11 +5,27 @@ import type { CommandGroup, CommandsIn } from '../protocol/qga/commands.js';
 import type { JsonValue } from '../protocol/qga/json-value.js';
 import type { ExecRule } from './exec-rules.js';
 
+/** Who sent a request on the management endpoint (a Kubernetes user); see Session.principal. */
+export interface Principal {
+  user: string;
+  groups: readonly string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
+  /** How it was proven: a client certificate, a bearer token, or not yet (false). */
+  authenticated: 'certificate' | 'token' | false;
+}
+
 /** Per-connection state (a host connection, or a virtio-serial open/close cycle). */
 export interface Session {
   /** Set by guest-sync-delimited: prefix the next reply with 0xFF. */
   delimitNextReply: boolean;
   readonly id: number;
+  /**
+   * The authenticated peer of a management-endpoint connection (--listen tls://), checked by the
+   * dispatcher's authorize step on every request. Absent on the hypervisor's channel, which has no
+   * principal and is not subject to it.
+   */
+  readonly principal?: Principal;
 }
 
 /** State the agent keeps across connections and restarts (under --statedir). */
@@ -54,6 +70,9 @@ export interface AuditRecord {
   outcome: 'ok' | 'error';
   error?: string;
   session: number;
+  /** The Kubernetes user and groups, for requests on the management endpoint. */
+  user?: string;
+  groups?: readonly string[];
 }
 
 export interface CommandContext {

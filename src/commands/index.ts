@@ -6,6 +6,7 @@
 
 import type { CommandName } from '../protocol/qga/commands.js';
 import { accountsHandlers } from './accounts.js';
+import { authenticateHandlers } from './authenticate.js';
 import type { Handler } from './context.js';
 import { controlHandlers } from './control.js';
 import { makeExecHandlers } from './exec.js';
@@ -44,6 +45,7 @@ export function createHandlers(state: HandlerState): Handlers {
     ...powerHandlers,
     ...makeFileHandlers(state.files),
     ...makeExecHandlers(state.exec),
+    ...authenticateHandlers,
   } satisfies Handlers;
   return Object.freeze(all);
 }

@@ -10,6 +10,7 @@ import { type JsonObject, type JsonParts, type JsonValue, partsToBuffer } from '
 import { DELIMITER, encodeError, encodeReturn, parseRequest, requestId } from '../protocol/qga/request.js';
 import { checkArguments } from '../protocol/qga/schema.js';
 import { QGA_TYPES } from '../protocol/qga/types.js';
+import { type Authorize, accessVerb } from './authorize.js';
 import type { CommandPolicy } from './policy.js';
 import { redactArgs } from './redact.js';
 
@@ -23,6 +24,8 @@ export interface DispatcherDeps {
   log: Logger;
   /** JSON lines for mutating requests; pino child of the main logger with `audit: true`. */
   audit: Logger;
+  /** The management endpoint's authentication and authorization (authorize.ts); absent: no endpoint. */
+  authorize?: Authorize;
 }
 
 /** A reply ready for the wire, or null when the protocol says nothing is sent. May be shared: never modify one. */
@@ -83,12 +86,31 @@ export class Dispatcher {
       checkArguments(QGA_TYPES, spec.args, req.arguments);
       const handler = this.deps.handlers[name];
       if (!handler) throw errors.unsupported();
-      const result = this.run(name, spec, handler, req.arguments, session);
+      if (session.principal !== undefined && this.deps.authorize) {
+        const refused = this.deps.authorize(session, { command: name, verb: accessVerb(spec), args: req.arguments });
+        if (refused instanceof QgaError) throw refused;
+        if (refused !== undefined) {
+          const [command, args] = [name, req.arguments];
+          return refused.then(
+            (r) => (r ? this.fail(session, r, id, command) : this.execute(spec, handler, args, session, id, command)),
+            (err: unknown) => this.fail(session, err, id, command),
+          );
+        }
+      }
+      return this.execute(spec, handler, req.arguments, session, id, name);
+    } catch (err) {
+      return this.fail(session, err, id, name);
+    }
+  }
+
+  /** Runs the handler and encodes its reply: synchronously when the handler is. */
+  private execute(spec: CommandSpec, handler: Handler, args: JsonObject, session: Session, id: JsonValue | undefined, name: string) {
+    try {
+      const result = this.run(name, spec, handler, args, session);
       if (!isPromise(result)) return this.reply(spec, session, result, id, name);
-      const command = name;
       return result.then(
-        (r) => this.reply(spec, session, r, id, command),
-        (err: unknown) => this.fail(session, err, id, command),
+        (r) => this.reply(spec, session, r, id, name),
+        (err: unknown) => this.fail(session, err, id, name),
       );
     } catch (err) {
       return this.fail(session, err, id, name);
@@ -117,7 +139,13 @@ export class Dispatcher {
   private run(name: string, spec: CommandSpec, handler: Handler, args: JsonObject, session: Session): Result | Promise<Result> {
     const ctx = this.context(session);
     if (!spec.mutating) return handler(args, ctx);
-    const record = { command: name, args: redactArgs(name, args), session: session.id };
+    const who = session.principal;
+    const record = {
+      command: name,
+      args: redactArgs(name, args),
+      session: session.id,
+      ...(who ? { user: who.user, groups: who.groups } : {}),
+    };
     // What the handler adds (ctx.audit), such as the path a file was really opened at.
     const details: Record<string, unknown> = {};
     const requestCtx: CommandContext = { ...ctx, audit: (fields) => Object.assign(details, fields) };

@@ -7,14 +7,13 @@ import { CommandPolicy } from './policy.js';
 const FROZEN_OK = ['guest-sync-delimited', 'guest-sync', 'guest-ping', 'guest-info', 'guest-fsfreeze-status', 'guest-fsfreeze-thaw'];
 
 describe('CommandPolicy', () => {
-  it('by default enables everything except guest-exec*, guest-file-* and the account changes', () => {
+  it('by default enables everything except guest-exec*, guest-file-*, the account changes and guestlink-authenticate', () => {
     const p = new CommandPolicy({});
     const off = COMMAND_NAMES.filter((n) => !p.enabled(n, false));
     const ACCOUNT_CHANGES = ['guest-set-user-password', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
-    assert.deepEqual(
-      off.sort(),
-      COMMAND_NAMES.filter((n) => n.startsWith('guest-exec') || n.startsWith('guest-file-') || ACCOUNT_CHANGES.includes(n)).sort(),
-    );
+    const optIn = (n: string) =>
+      n.startsWith('guest-exec') || n.startsWith('guest-file-') || ACCOUNT_CHANGES.includes(n) || n === 'guestlink-authenticate';
+    assert.deepEqual(off.sort(), COMMAND_NAMES.filter(optIn).sort());
     assert.ok(p.enabled('guest-ping', false));
     assert.ok(p.enabled('guest-shutdown', false));
     assert.ok(p.enabled('guest-ssh-get-authorized-keys', false), 'reading public keys stays on, as in qemu-ga');

@@ -96,8 +96,18 @@ export class QgaClient {
       s.once('connect', () => resolve(s));
       s.once('error', (err) => reject(new AgentUnreachableError(`cannot connect to ${path}: ${err.message}`)));
     });
+    return QgaClient.over(sock, opts);
+  }
+
+  /**
+   * Takes over a socket that is already connected (the management endpoint's TLS socket, after its
+   * handshake) and synchronises with guest-sync-delimited; `first` runs before that (an endpoint
+   * connection authenticates before any other command, the sync included).
+   */
+  static async over(sock: net.Socket, opts: CallOptions = {}, first?: (c: QgaClient) => Promise<unknown>): Promise<QgaClient> {
     const client = new QgaClient(sock);
     try {
+      await first?.(client);
       await client.sync(opts);
     } catch (err) {
       client.close();

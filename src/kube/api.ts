@@ -24,7 +24,7 @@ export interface ObjectMeta {
 export interface NodeObject {
   metadata: ObjectMeta;
   spec?: { unschedulable?: boolean };
-  status?: { conditions?: { type: string; status: string }[] };
+  status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[] };
 }
 
 export interface PodObject {

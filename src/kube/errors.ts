@@ -9,7 +9,13 @@ export type KubeErrorCode =
   /** The API server answered with an HTTP error status. */
   | 'KUBE_STATUS'
   /** The drain did not finish and drain-on-timeout is abort: the power action was refused. */
-  | 'KUBE_DRAIN_ABORTED';
+  | 'KUBE_DRAIN_ABORTED'
+  /** A certificate signing request could not be made, read or trusted (malformed DER, not our own). */
+  | 'KUBE_CSR'
+  /** The CSR was denied or failed, or the signer returned an unusable certificate. */
+  | 'KUBE_CERTIFICATE'
+  /** The operational certificate's files (statedir/crypto, --tls-cert/--tls-key) cannot be used. */
+  | 'KUBE_CRYPTO_FILES';
 
 export class KubeError extends Error {
   constructor(

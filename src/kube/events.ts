@@ -17,7 +17,14 @@ export type EventReason =
   | 'PowerActionFailed'
   | 'DrainResumed'
   | 'Uncordoned'
-  | 'StillUp';
+  | 'StillUp'
+  // The operational identity (operational-identity.ts).
+  | 'CertificatePending'
+  | 'CertificateApproved'
+  | 'CertificateIssued'
+  | 'CertificateDenied'
+  | 'CertificateFailed'
+  | 'CertificateExpired';
 
 let seq = 0;
 

@@ -10,7 +10,7 @@ import type { KubeSettings } from './detect.js';
 import { parseDuration } from './duration.js';
 import { KubeError } from './errors.js';
 import { Recorder } from './events.js';
-import { resolveIdentity } from './identity.js';
+import { type Identity, resolveIdentity } from './identity.js';
 import { type DrainPolicy, KubePower, type LifecycleOptions, type TimeoutPolicy } from './power.js';
 import { RestClient } from './rest.js';
 
@@ -29,6 +29,10 @@ export interface LifecycleSettings extends KubeSettings {
 export interface KubeLifecycle {
   backend: NodeBackend;
   power: KubePower;
+  /** The client, who the agent is, and its Node events: shared with the management endpoint (endpoint.ts). */
+  api: KubeApi;
+  identity: Identity;
+  recorder: Recorder;
   /** Resolves when the after-start check is done (tests wait on it; the agent does not). */
   afterStart: Promise<unknown>;
   stop(): void;
@@ -93,6 +97,9 @@ export async function enableKubernetes(
   return {
     backend: withPower(backend, power),
     power,
+    api,
+    identity: id,
+    recorder,
     afterStart: done,
     stop: () => {
       stopped = true;

@@ -42,8 +42,8 @@ function material(o: Obj, key: string, dir: string): Buffer | undefined {
   }
 }
 
-/** A Connection for the current context of the merged kubeconfig files (a KUBECONFIG-style list). */
-export async function loadKubeconfig(paths: string): Promise<Connection & { context: string }> {
+/** A Connection for the current context (or `context`) of the merged kubeconfig files (a KUBECONFIG-style list). */
+export async function loadKubeconfig(paths: string, context?: string): Promise<Connection & { context: string }> {
   const files = paths.split(path.delimiter).filter((p) => p !== '');
   const clusters = new Map<string, Named<Obj>>();
   const users = new Map<string, Named<Obj>>();
@@ -77,6 +77,7 @@ export async function loadKubeconfig(paths: string): Promise<Connection & { cont
     current ??= str(doc, 'current-context');
   }
   if (read === 0) throw new KubeError('KUBE_CONFIG', `none of the kubeconfig files exist: ${paths}`);
+  if (context) current = context;
   if (!current) throw new KubeError('KUBE_CONFIG', `kubeconfig ${paths} has no current-context`);
   const ctx = contexts.get(current)?.value;
   if (!ctx) throw new KubeError('KUBE_CONFIG', `kubeconfig ${paths}: context "${current}" is not defined`);

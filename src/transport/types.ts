@@ -1,9 +1,26 @@
 // The byte channel between agent and host, independent of any command.
 import type { EventEmitter } from 'node:events';
 
+/**
+ * Who the peer proved to be to the transport itself (the management endpoint's TLS client certificate:
+ * CN as the user, O as the groups). Channels without authentication (virtio-serial, unix sockets) have
+ * none. A connection allowed in without a certificate starts unauthenticated; the agent completes this
+ * object in place when the peer authenticates in-band (a bearer token), and the transport closes the
+ * connection if that does not happen in time.
+ */
+export interface PeerIdentity {
+  user: string;
+  groups: readonly string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
+  authenticated: 'certificate' | 'token' | false;
+}
+
 /** One host conversation: a unix-socket client, or one open/close cycle of a serial port. */
 export interface Connection {
   readonly id: number;
+  /** Set by transports that authenticate their peers (tls); absent on the hypervisor's channels. */
+  readonly peer?: PeerIdentity;
   /**
    * Queue bytes for the host. Undefined when they were handed to the OS at once (or dropped: the host
    * left); else a promise that resolves when they are. The agent waits for it before the next reply, so

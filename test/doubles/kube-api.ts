@@ -14,20 +14,25 @@
 //   (same name, new UID); replacements become Ready after `readyMs`; nothing lands on a cordoned node.
 // - events: create in a namespace.
 // - authentication by bearer token (401 otherwise) and authorization by the RBAC rules in
-//   deploy/kubernetes/rbac.yaml (403 with the API server's message for anything else), so the
-//   tests prove the shipped manifest is both enough and no more than what is used.
+//   deploy/kubernetes/rbac.yaml and any extra manifests (403 with the API server's message for
+//   anything else), so the tests prove the shipped manifests are enough (kube-rbac.ts).
+// - certificatesigningrequests with watch and approval, the kubelet-serving signer, TokenReview and
+//   SubjectAccessReview: kube-certificates.ts. With TLS, the double's serving certificate comes from
+//   its cluster CA (kube-ca.ts), which also signs users' client certificates and approved CSRs, so
+//   `ca` is the one CA a kubeconfig, the agent and a client all trust, as in a real cluster.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
-import { selfSignedCert } from './tls.js';
+import { ClusterCa } from './kube-ca.js';
+import { CertificatesDouble, type SignerOptions } from './kube-certificates.js';
+import { type Attributes, Rbac, type UserInfo } from './kube-rbac.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The checkout (this file runs from dist/test/doubles/): where the manifests are. */
+export const REPO_ROOT_DIR = REPO_ROOT;
 export const RBAC_FILE = path.join(REPO_ROOT, 'deploy/kubernetes/rbac.yaml');
 
 type Obj = Record<string, any>;
@@ -63,13 +68,6 @@ export interface RequestRecord {
   body?: unknown;
 }
 
-export interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
-
 export interface DoubleOptions {
   tls?: boolean;
   /** Time from an accepted eviction to the pod's removal (its grace period), ms. */
@@ -78,6 +76,10 @@ export interface DoubleOptions {
   readyMs?: number;
   /** Rules for the service account; default: read from deploy/kubernetes/rbac.yaml. */
   rbacFile?: string;
+  /** More manifests whose roles and bindings apply too (the management endpoint's, users' roles). */
+  extraRbacFiles?: string[];
+  /** The kubelet-serving signer's duration cap and backdating. */
+  signer?: SignerOptions;
   /** Added to each eviction's answer: the admission and etcd write a real API server does (benchmarks). */
   evictionLatencyMs?: number;
 }
@@ -86,46 +88,11 @@ export const SA_TOKEN = 'guestlink-sa-token';
 export const SA_USER = 'system:serviceaccount:guestlink:guestlink';
 export const ADMIN_TOKEN = 'admin-token';
 
-/** The service account's rules from the manifest: ClusterRoles (cluster-wide) and Roles (one namespace each). */
-export function loadRbac(file = RBAC_FILE): { cluster: Rule[]; namespaced: Map<string, Rule[]> } {
-  const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as Obj);
-  const isSubject = (b: Obj) =>
-    (b.subjects ?? []).some((s: Obj) => s.kind === 'ServiceAccount' && `system:serviceaccount:${s.namespace}:${s.name}` === SA_USER);
-  const cluster: Rule[] = [];
-  const namespaced = new Map<string, Rule[]>();
-  for (const b of docs.filter((d) => d?.kind === 'ClusterRoleBinding' && isSubject(d))) {
-    const role = docs.find((d) => d?.kind === 'ClusterRole' && d.metadata.name === b.roleRef.name);
-    cluster.push(...(role?.rules ?? []));
-  }
-  for (const b of docs.filter((d) => d?.kind === 'RoleBinding' && isSubject(d))) {
-    const role = docs.find(
-      (d) => d?.kind === 'Role' && d.metadata.name === b.roleRef.name && d.metadata.namespace === b.metadata.namespace,
-    );
-    namespaced.set(b.metadata.namespace, [...(namespaced.get(b.metadata.namespace) ?? []), ...(role?.rules ?? [])]);
-  }
-  return { cluster, namespaced };
-}
-
-function ruleAllows(rules: Rule[], verb: string, resource: string, name: string | undefined): boolean {
-  return rules.some(
-    (r) =>
-      r.apiGroups.some((g) => g === '' || g === '*') &&
-      r.resources.some((x) => x === resource || x === '*') &&
-      r.verbs.some((v) => v === verb || v === '*') &&
-      (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
-  );
-}
-
-/** A self-signed certificate for 127.0.0.1, so the client's CA handling is exercised too. */
-function selfSigned(): { cert: string; key: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-double-tls-'));
-  try {
-    const { cert, key } = selfSignedCert(dir, 'apiserver', 'kube-apiserver-double');
-    return { cert, key };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Who the API server's own bearer tokens belong to. */
+const API_USERS: Record<string, UserInfo> = {
+  [SA_TOKEN]: { user: SA_USER, groups: ['system:serviceaccounts', 'system:serviceaccounts:guestlink', 'system:authenticated'] },
+  [ADMIN_TOKEN]: { user: 'admin', groups: ['system:masters', 'system:authenticated'] },
+};
 
 function mergePatch(target: Obj, patch: Obj): Obj {
   for (const [k, v] of Object.entries(patch)) {
@@ -166,22 +133,35 @@ export class KubeApiDouble {
   private server: http.Server | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly hung = new Set<http.ServerResponse>();
-  private readonly rbac: ReturnType<typeof loadRbac>;
+  readonly rbac: Rbac;
+  /** The cluster CA (always; served over TLS only with `tls`). */
+  readonly clusterCa: ClusterCa;
+  /** CSRs, the signer, TokenReview and SubjectAccessReview. */
+  readonly certificates: CertificatesDouble;
   private rv = 1;
   private nextNode = 0;
 
   constructor(private readonly opts: DoubleOptions = {}) {
     this.terminationMs = opts.terminationMs ?? 20;
     this.readyMs = opts.readyMs ?? 50;
-    this.rbac = loadRbac(opts.rbacFile);
+    this.rbac = Rbac.fromFiles([opts.rbacFile ?? RBAC_FILE, ...(opts.extraRbacFiles ?? [])]);
+    this.clusterCa = new ClusterCa();
+    this.certificates = new CertificatesDouble(
+      this.clusterCa,
+      this.rbac,
+      () => this.rv++,
+      (ms, f) => this.later(ms, f),
+      opts.signer,
+    );
   }
 
   async start(): Promise<this> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     if (this.opts.tls) {
-      const { cert, key } = selfSigned();
-      this.ca = cert;
-      this.server = https.createServer({ cert, key }, handler);
+      const { cert, key } = this.clusterCa.issue('apiserver', '/CN=kube-apiserver', 'serving', 'IP:127.0.0.1,DNS:localhost');
+      this.ca = this.clusterCa.cert;
+      // Client certificates are asked for, not required: bearer tokens work too, as on a real API server.
+      this.server = https.createServer({ cert, key, ca: this.clusterCa.cert, requestCert: true, rejectUnauthorized: false }, handler);
     } else this.server = http.createServer(handler);
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
     const { port } = this.server.address() as AddressInfo;
@@ -194,6 +174,8 @@ export class KubeApiDouble {
     this.timers.clear();
     for (const r of this.hung) r.destroy();
     this.hung.clear();
+    this.certificates.endWatches();
+    this.clusterCa.remove();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections();
@@ -205,7 +187,15 @@ export class KubeApiDouble {
 
   addNode(
     name: string,
-    o: { ready?: boolean; unschedulable?: boolean; annotations?: Record<string, string>; heartbeat?: string } = {},
+    o: {
+      ready?: boolean;
+      unschedulable?: boolean;
+      annotations?: Record<string, string>;
+      heartbeat?: string;
+      /** status.addresses, e.g. [{type: 'InternalIP', address: '127.0.0.1'}]. */
+      addresses?: { type: string; address: string }[];
+      labels?: Record<string, string>;
+    } = {},
   ): Obj {
     const node = {
       apiVersion: 'v1',
@@ -215,7 +205,7 @@ export class KubeApiDouble {
         uid: randomUUID(),
         resourceVersion: String(this.rv++),
         annotations: { ...o.annotations },
-        labels: { 'kubernetes.io/hostname': name },
+        labels: { 'kubernetes.io/hostname': name, ...o.labels },
       },
       spec: o.unschedulable ? { unschedulable: true } : {},
       status: {
@@ -227,6 +217,7 @@ export class KubeApiDouble {
             reason: 'KubeletReady',
           },
         ],
+        ...(o.addresses ? { addresses: o.addresses } : {}),
       },
     };
     this.nodes.set(name, node);
@@ -367,9 +358,11 @@ export class KubeApiDouble {
         return this.reply(req, res, url, 'anonymous', 400, status(400, 'BadRequest', 'the request body is not JSON'));
       }
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const user = token === SA_TOKEN ? SA_USER : token === ADMIN_TOKEN ? 'admin' : undefined;
-      if (!user) return this.reply(req, res, url, 'anonymous', 401, status(401, 'Unauthorized', 'Unauthorized'), body);
-      const [code, out] = this.route(req.method ?? 'GET', url, user, String(req.headers['content-type'] ?? ''), body);
+      const who = token ? API_USERS[token] : this.certificateUser(req);
+      if (!who) return this.reply(req, res, url, 'anonymous', 401, status(401, 'Unauthorized', 'Unauthorized'), body);
+      const user = who.user;
+      if (CertificatesDouble.handles(url.pathname)) return this.routeApis(req, res, url, who, body);
+      const [code, out] = this.route(req.method ?? 'GET', url, who, String(req.headers['content-type'] ?? ''), body);
       const delay = url.pathname.endsWith('/eviction') ? (this.opts.evictionLatencyMs ?? 0) : 0;
       if (delay > 0) this.later(delay, () => this.reply(req, res, url, user, code, out, body));
       else this.reply(req, res, url, user, code, out, body);
@@ -386,26 +379,52 @@ export class KubeApiDouble {
     res.end(data);
   }
 
-  private authorize(
-    user: string,
-    verb: string,
-    resource: string,
-    namespace: string | undefined,
-    name: string | undefined,
-  ): Obj | undefined {
-    if (user === 'admin') return undefined;
-    if (ruleAllows(this.rbac.cluster, verb, resource, name)) return undefined;
-    if (namespace && ruleAllows(this.rbac.namespaced.get(namespace) ?? [], verb, resource, name)) return undefined;
-    const [res, sub] = resource.split('/');
-    const what = `${res}${name ? ` "${name}"` : ''}`;
-    return status(
-      403,
-      'Forbidden',
-      `${what} is forbidden: User "${user}" cannot ${verb} resource "${res}"${sub ? `/${sub}` : ''} in API group "" ${namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'}`,
-    );
+  /** A client certificate from the cluster CA authenticates as the API server does: CN the user, O the groups. */
+  private certificateUser(req: http.IncomingMessage): UserInfo | undefined {
+    const sock = req.socket as import('node:tls').TLSSocket;
+    if (!sock.authorized || typeof sock.getPeerCertificate !== 'function') return undefined;
+    const subject = sock.getPeerCertificate().subject;
+    const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+    const user = list(subject?.CN)[0];
+    return user ? { user, groups: [...list(subject?.O), 'system:authenticated'] } : undefined;
   }
 
-  private route(method: string, url: URL, user: string, contentType: string, body: any): [number, Obj] {
+  /** The verb RBAC checks for an HTTP method (GET on a collection is list, or watch with ?watch=true). */
+  private static verb(method: string, url: URL, name: string | undefined): string {
+    if (method === 'GET') return name ? 'get' : url.searchParams.get('watch') === 'true' ? 'watch' : 'list';
+    return { PATCH: 'patch', POST: 'create', DELETE: 'delete', PUT: 'update' }[method] ?? method.toLowerCase();
+  }
+
+  private authorize(who: UserInfo, a: Attributes): Obj | undefined {
+    if (who.user === 'admin' || this.rbac.allows(who, a)) return undefined;
+    return status(403, 'Forbidden', Rbac.forbidden(who, a));
+  }
+
+  /** /apis/certificates.k8s.io, authentication.k8s.io, authorization.k8s.io (kube-certificates.ts). */
+  private routeApis(req: http.IncomingMessage, res: http.ServerResponse, url: URL, who: UserInfo, body: unknown): void {
+    const p = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const [, apiGroup = '', , resource = '', name, sub] = p;
+    const method = req.method ?? 'GET';
+    const denied = this.authorize(who, {
+      verb: KubeApiDouble.verb(method, url, name),
+      apiGroup,
+      resource: sub ? `${resource}/${sub}` : resource,
+      name,
+    });
+    if (denied) return this.reply(req, res, url, who.user, 403, denied, body);
+    if (this.certificates.watch(url, res)) {
+      this.requests.push({ method, path: url.pathname + url.search, status: 200, user: who.user, at: Date.now() });
+      return;
+    }
+    const answer = this.certificates.route(method, url, who, body);
+    if (answer === 'hang') {
+      this.hung.add(res);
+      return;
+    }
+    this.reply(req, res, url, who.user, answer[0], answer[1], body);
+  }
+
+  private route(method: string, url: URL, who: UserInfo, contentType: string, body: any): [number, Obj] {
     const p = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (p[0] !== 'api' || p[1] !== 'v1') return [404, status(404, 'NotFound', 'the server could not find the requested resource')];
     const rest = p.slice(2);
@@ -416,19 +435,7 @@ export class KubeApiDouble {
     }
     const [resource, name, sub] = rest as [string, string | undefined, string | undefined];
     const full = sub ? `${resource}/${sub}` : resource;
-    const verb =
-      method === 'GET'
-        ? name
-          ? 'get'
-          : 'list'
-        : method === 'PATCH'
-          ? 'patch'
-          : method === 'POST'
-            ? 'create'
-            : method === 'DELETE'
-              ? 'delete'
-              : method.toLowerCase();
-    const denied = this.authorize(user, verb, full, namespace, name);
+    const denied = this.authorize(who, { verb: KubeApiDouble.verb(method, url, name), apiGroup: '', resource: full, name, namespace });
     if (denied) return [403, denied];
 
     if (resource === 'nodes' && name && !sub && !namespace) {
@@ -461,6 +468,20 @@ export class KubeApiDouble {
         node.metadata.resourceVersion = String(this.rv++);
         return [200, node];
       }
+    }
+    if (resource === 'nodes' && !name && method === 'GET' && !namespace) {
+      // Label selectors as kubectl -l writes them: key, !key, key=value, key==value, key!=value, comma-separated.
+      const terms = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean);
+      const matches = (labels: Record<string, string>) =>
+        terms.every((t) => {
+          const m = /^(!?)([^=!]+)(?:(==?|!=)(.*))?$/.exec(t.trim());
+          if (!m) return false;
+          const [, not, key = '', op, value] = m;
+          if (!op) return not ? !(key in labels) : key in labels;
+          return op === '!=' ? labels[key] !== value : labels[key] === value;
+        });
+      const items = [...this.nodes.values()].filter((n) => matches(n.metadata.labels ?? {}));
+      return [200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items }];
     }
     if (resource === 'pods' && !name && method === 'GET') {
       let items = [...this.pods.values()].filter((x) => !namespace || x.metadata.namespace === namespace);
@@ -554,9 +575,17 @@ export class KubeApiDouble {
   }
 }
 
-/** Writes nothing: a kubeconfig text pointing at the double with the service account's token. */
-export function kubeconfigFor(d: KubeApiDouble, token = SA_TOKEN): string {
-  const cluster = d.ca ? `      certificate-authority-data: ${Buffer.from(d.ca).toString('base64')}\n` : '';
+/**
+ * Writes nothing: a kubeconfig text pointing at the double, as the service account (its token) by
+ * default, or as a user with a client certificate from the double's CA (what kubectl users have).
+ */
+export function kubeconfigFor(d: KubeApiDouble, user: string | { cert: string; key: string } = SA_TOKEN, context = 'double'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const cluster = d.ca ? `      certificate-authority-data: ${b64(d.ca)}\n` : '';
+  const creds =
+    typeof user === 'string'
+      ? `      token: ${user}\n`
+      : `      client-certificate-data: ${b64(user.cert)}\n      client-key-data: ${b64(user.key)}\n`;
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -564,14 +593,13 @@ clusters:
     cluster:
       server: ${d.url}
 ${cluster}contexts:
-  - name: double
+  - name: ${context}
     context:
       cluster: double
       user: guestlink
-current-context: double
+current-context: ${context}
 users:
   - name: guestlink
     user:
-      token: ${token}
-`;
+${creds}`;
 }

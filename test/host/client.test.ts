@@ -67,7 +67,7 @@ describe('unix connector', () => {
     try {
       assert.equal(JSON.stringify(await conn.call('guest-ping')), '{}');
       // The socket goes away under the connection (as when QEMU or the agent restarts).
-      (conn as unknown as { client: { close(): void } }).client.close();
+      (conn as unknown as { conn: { client: { close(): void } } }).conn.client.close();
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(JSON.stringify(await conn.call('guest-ping')), '{}');
     } finally {

@@ -38,6 +38,7 @@ const VARIANTS = {
   'talos-serviceaccount': 'overlays/talos-serviceaccount',
   'talos-secret': 'overlays/talos-secret',
   'talos-serviceaccount + device-plugin': 'test-unprivileged',
+  'talos-serviceaccount + management endpoint, self approval': 'test-endpoint',
 } as const;
 
 /** kubernetes-models class for an object, by apiVersion and kind; undefined for kinds it has no schema of. */
@@ -65,6 +66,12 @@ describe('Kubernetes manifests', { skip, timeout: 120_000 }, () => {
     writeFileSync(
       path.join(deploy, 'test-unprivileged/kustomization.yaml'),
       'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/talos-serviceaccount\ncomponents:\n  - ../components/device-plugin\n',
+    );
+    // The management endpoint with self approval (docs/identity.md shows the same).
+    mkdirSync(path.join(deploy, 'test-endpoint'));
+    writeFileSync(
+      path.join(deploy, 'test-endpoint/kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/talos-serviceaccount\ncomponents:\n  - ../components/management-endpoint\n  - ../components/management-endpoint-self-approve\n',
     );
     for (const [name, dir] of Object.entries(VARIANTS)) {
       const yaml = execFileSync('kubectl', ['kustomize', path.join(deploy, dir)], { encoding: 'utf8' });

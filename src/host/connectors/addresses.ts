@@ -8,7 +8,10 @@ export type ParsedAddress =
   | { kind: 'pve'; node: string; vmid: number }
   | { kind: 'libvirt-glob'; glob: string }
   | { kind: 'pve-node'; node: string }
-  | { kind: 'pve-pool'; pool: string };
+  | { kind: 'pve-pool'; pool: string }
+  | { kind: 'tls'; host: string; port: number }
+  | { kind: 'node'; name: string; port?: number }
+  | { kind: 'node-fleet'; selector?: string; port?: number };
 
 export interface AddressForm {
   /** The prefix that selects the connector (also what completion offers). */
@@ -25,6 +28,13 @@ export interface AddressForm {
 
 /** Glob characters make a libvirt name a pattern (matched by libvirt.ts globToRegExp). */
 const GLOB = /[*?[]/;
+
+/** A TCP port written in an address: 1-65535. */
+const port = (text: string | undefined) => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= 65535 ? n : Number.NaN;
+};
 
 /** One form: the address matches `re`, and `build` turns the match into the parsed address (or refuses it). */
 function form(
@@ -65,10 +75,51 @@ export const ADDRESS_FORMS: readonly AddressForm[] = [
     kind: 'pve-node',
     node: m[1] as string,
   })),
+  form(
+    'tls://',
+    'tls://HOST:PORT',
+    false,
+    "a guestlink management endpoint (mutual TLS with the kubeconfig's client certificate)",
+    /^tls:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/,
+    (m) => {
+      const p = port(m[2]);
+      return p === undefined || Number.isNaN(p) ? undefined : { kind: 'tls', host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: p };
+    },
+  ),
+  form(
+    'node://',
+    'node://NODE[:PORT]',
+    false,
+    "the same at a Kubernetes Node's address (port 10280 by default; --kubeconfig, --context)",
+    /^node:\/\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::(\d{1,5}))?$/,
+    (m) => {
+      const p = port(m[3]);
+      if (Number.isNaN(p)) return undefined;
+      return p === undefined ? { kind: 'node', name: m[1] as string } : { kind: 'node', name: m[1] as string, port: p };
+    },
+  ),
   form('pve-pool:', 'pve-pool:POOL', true, 'running VMs of a Proxmox VE pool', /^pve-pool:(.+)$/s, (m) => ({
     kind: 'pve-pool',
     pool: m[1] as string,
   })),
+  // Label values cannot hold ':', so a trailing :PORT is unambiguous.
+  form('node://', 'node://*[:PORT]', true, 'every Kubernetes Node', /^node:\/\/\*(?::(\d{1,5}))?$/, (m) => {
+    const p = port(m[1]);
+    if (Number.isNaN(p)) return undefined;
+    return p === undefined ? { kind: 'node-fleet' } : { kind: 'node-fleet', port: p };
+  }),
+  form(
+    'node-selector:',
+    'node-selector:SELECTOR[:PORT]',
+    true,
+    'the Kubernetes Nodes a label selector picks',
+    /^node-selector:(.+?)(?::(\d{1,5}))?$/s,
+    (m) => {
+      const p = port(m[2]);
+      if (Number.isNaN(p)) return undefined;
+      return { kind: 'node-fleet', selector: m[1] as string, ...(p === undefined ? {} : { port: p }) };
+    },
+  ),
 ];
 
 /** The address parsed by the first form that takes it, or undefined. */

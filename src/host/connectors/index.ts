@@ -3,20 +3,25 @@
 import type { AgentConnection } from '../connection.js';
 import { AddressError } from '../errors.js';
 import { describeForms, parseAddress } from './addresses.js';
+import { type KubeAccess, KubeNodes } from './kube-nodes.js';
 import { LibvirtConnection, type LibvirtOptions, listDomains } from './libvirt.js';
 import { listNodeVms, listPoolVms, PveConnection } from './pve.js';
 import { PveHttp, type PveOptions } from './pve-http.js';
+import { TlsConnection } from './tls.js';
 import { UnixConnection } from './unix.js';
 
 export interface ConnectOptions {
   libvirt?: LibvirtOptions;
   /** Proxmox settings; the token may be absent until a pve address is used (then it is an error). */
   pve?: Partial<PveOptions>;
+  /** The user's kubeconfig for tls:// and node:// addresses (read only when one is used). */
+  kube?: KubeAccess;
 }
 
-/** Opens connections and owns what they share (one HTTPS agent per Proxmox URL); close() ends all. */
+/** Opens connections and owns what they share (one HTTPS agent per Proxmox URL, one Kubernetes client); close() ends all. */
 export class Connector {
   private pveHttp: PveHttp | undefined;
+  private kubeNodes: KubeNodes | undefined;
   private readonly open = new Set<AgentConnection>();
 
   constructor(private readonly opts: ConnectOptions = {}) {}
@@ -27,6 +32,13 @@ export class Connector {
     if (!p.token) throw new AddressError('a pve:// address needs an API token in PVE_TOKEN (USER@REALM!TOKENID=SECRET)');
     this.pveHttp ??= new PveHttp(p as PveOptions);
     return this.pveHttp;
+  }
+
+  private kube(): KubeNodes {
+    if (!this.opts.kube)
+      throw new AddressError('node:// and tls:// addresses need a kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)');
+    this.kubeNodes ??= new KubeNodes(this.opts.kube);
+    return this.kubeNodes;
   }
 
   /** A connection for one VM address (nothing is sent until the first call). */
@@ -45,6 +57,25 @@ export class Connector {
         return new LibvirtConnection(address, p.domain, this.opts.libvirt ?? {});
       case 'pve':
         return new PveConnection(address, p.node, p.vmid, this.pve());
+      case 'tls': {
+        const kube = this.kube();
+        const target = { host: p.host, port: p.port, servername: p.host };
+        return new TlsConnection(
+          address,
+          p.host,
+          async () => target,
+          () => kube.credentials(),
+        );
+      }
+      case 'node': {
+        const kube = this.kube();
+        return new TlsConnection(
+          address,
+          p.name,
+          () => kube.target(p.name, p.port),
+          () => kube.credentials(),
+        );
+      }
     }
     if (address === 'unix:') throw new AddressError(`"${address}": unix: needs a socket path (unix:/run/qga.sock)`);
     if (address.startsWith('libvirt:')) throw new AddressError(`"${address}": libvirt: needs a domain name (globs only in fleet mode)`);
@@ -53,7 +84,8 @@ export class Connector {
 
   /**
    * Expands fleet patterns into single addresses: libvirt:GLOB (running domains), pve://NODE/* (running
-   * VMs on a node), pve-pool:POOL; other addresses pass through unchanged.
+   * VMs on a node), pve-pool:POOL, node://* and node-selector:SELECTOR (Kubernetes Nodes); other
+   * addresses pass through unchanged.
    */
   async expand(addresses: readonly string[]): Promise<string[]> {
     const out: string[] = [];
@@ -66,7 +98,12 @@ export class Connector {
         out.push(...(await listNodeVms(this.pve(), p.node)).map((id) => `pve://${p.node}/${id}`));
       } else if (p?.kind === 'pve-pool') {
         out.push(...(await listPoolVms(this.pve(), p.pool)).map((m) => `pve://${m.node}/${m.vmid}`));
+      } else if (p?.kind === 'node-fleet') {
+        const suffix = p.port === undefined ? '' : `:${p.port}`;
+        out.push(...(await this.kube().list(p.selector)).map((name) => `node://${name}${suffix}`));
       } else if (a === 'pve-pool:') throw new AddressError('pve-pool: needs a pool name');
+      else if (a === 'node-selector:')
+        throw new AddressError('node-selector: needs a label selector (like node-role.kubernetes.io/worker or zone=a)');
       else out.push(a);
     }
     return [...new Set(out)];
@@ -87,5 +124,6 @@ export class Connector {
     for (const c of this.open) c.close();
     this.open.clear();
     this.pveHttp?.close();
+    this.kubeNodes?.close();
   }
 }

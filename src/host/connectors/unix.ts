@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { JsonObject, JsonValue } from '../../protocol/qga/json-value.js';
 import { QgaClient } from '../client.js';
 import type { AgentConnection, CallOptions } from '../connection.js';
+import { LazyClient } from './lazy-client.js';
 
 // Reads: 4 MiB per guest-file-read (~5.6 MB of base64 per reply, far below the 64 MiB JSON limit).
 // Writes: 1 MiB per guest-file-write, because guestlink agents up to 0.1.0 fail on requests with more
@@ -18,8 +19,7 @@ const PIPELINE = 3;
 export class UnixConnection implements AgentConnection {
   readonly limits = { readChunk: READ_CHUNK, writeChunk: WRITE_CHUNK, pipeline: PIPELINE };
   readonly name: string;
-  private client: QgaClient | undefined;
-  private connecting: Promise<QgaClient> | undefined;
+  private readonly conn = new LazyClient((opts) => QgaClient.connectUnix(this.socketPath, opts));
 
   constructor(
     readonly address: string,
@@ -28,21 +28,11 @@ export class UnixConnection implements AgentConnection {
     this.name = path.basename(socketPath).replace(/\.(sock|socket)$/, '');
   }
 
-  private async connected(opts: CallOptions): Promise<QgaClient> {
-    if (this.client && !this.client.closed) return this.client;
-    this.connecting ??= QgaClient.connectUnix(this.socketPath, opts).finally(() => {
-      this.connecting = undefined;
-    });
-    this.client = await this.connecting;
-    return this.client;
-  }
-
   async call(execute: string, args?: JsonObject, opts: CallOptions = {}): Promise<JsonValue> {
-    return (await this.connected(opts)).call(execute, args, opts);
+    return this.conn.call(execute, args, opts);
   }
 
   close(): void {
-    this.client?.close();
-    this.client = undefined;
+    this.conn.close();
   }
 }

@@ -18,7 +18,8 @@ export type CommandGroup =
   | 'freeze'
   | 'storage'
   | 'accounts'
-  | 'hardware';
+  | 'hardware'
+  | 'authenticate';
 
 /**
  * How the audit log records an argument instead of its value: `secret` as "[redacted]"; `bulk` (base64
@@ -344,6 +345,15 @@ export const QGA_COMMANDS = {
   },
   'guest-get-cpustats': { returns: ['GuestCpuStats'], since: '7.1', group: 'hardware', doc: 'Per-CPU times (/proc/stat).' },
   'guest-get-load': { returns: 'GuestLoadAverage', since: '9.1', group: 'info', doc: 'Load averages (/proc/loadavg).' },
+  // guestlink's own: the management endpoint's in-band authentication (docs/identity.md).
+  'guestlink-authenticate': {
+    args: { token: 'str' },
+    since: 'guestlink 0.2.0',
+    group: 'authenticate',
+    allowedWhileFrozen: true,
+    offByDefault: true,
+    doc: 'Management endpoint only (--listen tls:// with --listen-tokens): authenticate this connection with a Kubernetes bearer token for audience --token-audience, checked by a TokenReview; once per connection.',
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 /** Every command name the protocol knows: handler maps, back ends' unsupported lists and policies are typed by it. */
@@ -366,6 +376,8 @@ export const OPT_IN_GROUPS = {
   exec: { enabledBy: '--allow-exec', byAllowRpcs: false },
   file: { enabledBy: '--allow-file-read or --allow-file-write', byAllowRpcs: false },
   accounts: { enabledBy: '--allow-account-changes', byAllowRpcs: true },
+  // Only meaningful on the management endpoint: on the hypervisor's channel there is nobody to authenticate.
+  authenticate: { enabledBy: '--listen-tokens (with --listen)', byAllowRpcs: false },
 } as const satisfies Partial<Record<CommandGroup, { enabledBy: string; byAllowRpcs: boolean }>>;
 
 /** A group some setting can turn on. */
