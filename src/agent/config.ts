@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { parseDuration } from '../kube/duration.js';
+import { parseEndpoint } from '../node/linux/etcd-endpoints.js';
 import { COMMAND_NAMES } from '../protocol/qga/commands.js';
 import { formatKeyFile, parseKeyFile, splitList } from './keyfile.js';
 import { camel, envName, SETTINGS, type SettingSpec } from './settings.js';
@@ -38,6 +39,17 @@ const ConfigSchema = v.object({
   allowFileRead: v.array(absolute),
   allowFileWrite: v.array(absolute),
   fsfreezeTimeout: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  etcdSnapshotDir: v.optional(absolute),
+  etcdSnapshotKeep: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)),
+  etcdSnapshotTimeout: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3600)),
+  etcdSnapshotRequired: v.boolean(),
+  etcdSnapshotMaxBytes: v.pipe(v.number(), v.integer(), v.minValue(1 << 20), v.maxValue(Number.MAX_SAFE_INTEGER)),
+  etcdSnapshotOnDemand: v.boolean(),
+  // Each URL is checked by the etcd code (https, or http to loopback only) when the agent starts.
+  etcdEndpoints: v.array(v.pipe(v.string(), v.minLength(1))),
+  etcdCacert: v.optional(absolute),
+  etcdCert: v.optional(absolute),
+  etcdKey: v.optional(absolute),
   hideVirtualInterfaces: v.boolean(),
   hideInterfacesWithoutAddresses: v.boolean(),
   nodeBackend: v.picklist(['auto', 'talos', 'linux']),
@@ -243,6 +255,14 @@ export function loadConfig(
   // Node cannot open AF_VSOCK sockets, and no maintained package does it: this needs the native addon.
   if (result.output.method === 'vsock-listen')
     throw new ConfigError('method vsock-listen is not supported yet (Node has no AF_VSOCK sockets); use virtio-serial or isa-serial');
+  // etcd's traffic is every Secret of the cluster: plain http only to loopback, refused here at once.
+  for (const url of result.output.etcdEndpoints) {
+    try {
+      parseEndpoint(url);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: etcd-endpoints: ${(err as Error).message}`);
+    }
+  }
   const warnings: string[] = [];
   const known = new Set<string>(COMMAND_NAMES);
   for (const name of [...result.output.blockRpcs, ...result.output.allowRpcs]) {
@@ -250,6 +270,8 @@ export function loadConfig(
   }
   if (result.output.allowExec.includes('*')) warnings.push('allow-exec contains "*": guest-exec may run any program');
   if (result.output.daemon) warnings.push('daemonize (-d) is not supported: guestlink stays in the foreground');
+  if (result.output.etcdSnapshotDir === undefined && (result.output.etcdSnapshotOnDemand || result.output.etcdSnapshotRequired))
+    warnings.push('etcd-snapshot-on-demand and etcd-snapshot-required do nothing without etcd-snapshot-dir');
   return { config: Object.freeze(result.output), action, warnings };
 }
 

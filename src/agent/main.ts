@@ -15,6 +15,7 @@ import { QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
 import type { Transport } from '../transport/types.js';
 import { VERSION } from '../version.js';
 import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
+import { withEtcdSnapshots } from './etcd.js';
 import { createLogger } from './log.js';
 import { serve } from './serve.js';
 import { FileAgentState } from './state.js';
@@ -85,7 +86,8 @@ async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment,
       if ((err as { code?: string }).code === 'TALOS_CONFIG') throw new ConfigError((err as Error).message);
       throw err;
     }
-    for (const w of privilegeWarnings(setup.facts)) log.warn({ talos: 'least-privilege' }, w);
+    for (const w of privilegeWarnings(setup.facts, { etcdSnapshots: config.etcdSnapshotDir !== undefined }))
+      log.warn({ talos: 'least-privilege' }, w);
     const { createTalosBackend } = await import('../node/talos/index.js');
     const node = createTalosBackend({
       target: setup.target,
@@ -185,10 +187,15 @@ function settingsFrom(config: AgentConfig, env: Readonly<Record<string, string |
   return {
     allowExec: config.allowExec,
     execSearchPath: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    allowFileRead: config.allowFileRead,
+    // --etcd-snapshot-on-demand lets guest-file-open read the snapshot directory (and nothing more).
+    allowFileRead:
+      config.etcdSnapshotOnDemand && config.etcdSnapshotDir
+        ? [...config.allowFileRead, `${config.etcdSnapshotDir.replace(/\/+$/, '')}/`]
+        : config.allowFileRead,
     allowFileWrite: config.allowFileWrite,
     fsfreezeHook: config.fsfreezeHook,
     fsfreezeTimeout: config.fsfreezeTimeout,
+    etcdSnapshotRequired: config.etcdSnapshotRequired,
     hideVirtualInterfaces: config.hideVirtualInterfaces,
     hideInterfacesWithoutAddresses: config.hideInterfacesWithoutAddresses,
   };
@@ -200,6 +207,9 @@ function optIns(config: AgentConfig): string[] {
   if (config.allowExec.length > 0) out.push('guest-exec', 'guest-exec-status');
   if (config.allowFileRead.length > 0 || config.allowFileWrite.length > 0)
     out.push(...COMMAND_NAMES.filter((n) => n.startsWith('guest-file-')));
+  // Reading is all `guestlink etcd-snapshot` needs of guest-file-*: write and flush stay off.
+  if (config.etcdSnapshotOnDemand && config.etcdSnapshotDir)
+    out.push('guestlink-etcd-snapshot', 'guest-file-open', 'guest-file-read', 'guest-file-seek', 'guest-file-close');
   return out;
 }
 
@@ -240,7 +250,7 @@ export async function startAgent(
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
   if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
   const channel: Channel = {};
-  const node = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
+  const node = await withKubernetes(config, await withEtcdSnapshots(config, await createNode(config, log, qgaEnv, channel), log), log);
   const policy = new CommandPolicy({
     allowRpcs: config.allowRpcs,
     blockRpcs: config.blockRpcs,

@@ -2,6 +2,7 @@
 import { accountsHandlers } from './accounts.js';
 import type { Handler } from './context.js';
 import { controlHandlers } from './control.js';
+import { etcdHandlers } from './etcd.js';
 import { execHandlers } from './exec.js';
 import { fileHandlers } from './file.js';
 import { freezeHandlers } from './freeze.js';
@@ -24,4 +25,5 @@ export const handlers: Readonly<Record<string, Handler>> = Object.freeze({
   ...powerHandlers,
   ...fileHandlers,
   ...execHandlers,
+  ...etcdHandlers,
 });

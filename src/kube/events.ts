@@ -17,7 +17,9 @@ export type EventReason =
   | 'PowerActionFailed'
   | 'DrainResumed'
   | 'Uncordoned'
-  | 'StillUp';
+  | 'StillUp'
+  | 'EtcdSnapshotTaken'
+  | 'EtcdSnapshotFailed';
 
 let seq = 0;
 

@@ -1,7 +1,7 @@
 // The Talos back end: power, host name, OS, network, filesystems and load through the Talos API;
 // kernel-wide facts through the Linux readers; the rest refused (see UNSUPPORTED).
 import { errors } from '../../protocol/qga/errors.js';
-import type { Accounts, Clock, Hardware, NodeBackend } from '../interfaces.js';
+import type { Accounts, Clock, EtcdSnapshots, Hardware, NodeBackend } from '../interfaces.js';
 import { LinuxClock } from '../linux/clock.js';
 import { LinuxStorage } from '../linux/storage.js';
 import { LinuxSystemInfo } from '../linux/system.js';
@@ -106,4 +106,14 @@ export function createTalosBackend(opts: TalosBackendOptions): NodeBackend & { r
     unsupportedCommands: UNSUPPORTED,
     close: () => client?.close(),
   };
+}
+
+/**
+ * The back end with etcd snapshots. guest-fsfreeze-freeze and -freeze-list then reach the freeze
+ * handler, which takes the snapshot before it is told that Talos cannot freeze (so a Proxmox backup
+ * carries the snapshot even unfrozen); status and thaw stay disabled as before.
+ */
+export function withEtcdSnapshots<T extends NodeBackend>(backend: T, etcdSnapshots: EtcdSnapshots): T {
+  const freeze = new Set(['guest-fsfreeze-freeze', 'guest-fsfreeze-freeze-list']);
+  return { ...backend, etcdSnapshots, unsupportedCommands: backend.unsupportedCommands.filter((c) => !freeze.has(c)) };
 }

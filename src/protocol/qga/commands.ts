@@ -3,7 +3,18 @@
 import type { Members, TypeRef } from './schema.js';
 
 /** Which part of guestlink a command touches; policy and audit key off this. */
-export type CommandGroup = 'control' | 'info' | 'time' | 'power' | 'file' | 'exec' | 'freeze' | 'storage' | 'accounts' | 'hardware';
+export type CommandGroup =
+  | 'control'
+  | 'info'
+  | 'time'
+  | 'power'
+  | 'file'
+  | 'exec'
+  | 'freeze'
+  | 'storage'
+  | 'accounts'
+  | 'hardware'
+  | 'etcd';
 
 export interface CommandSpec {
   /** Arguments in QAPI notation ('*name' optional); absent: takes none. */
@@ -295,6 +306,22 @@ export const QGA_COMMANDS = {
   },
   'guest-get-cpustats': { returns: ['GuestCpuStats'], since: '7.1', group: 'hardware', doc: 'Per-CPU times (/proc/stat).' },
   'guest-get-load': { returns: 'GuestLoadAverage', since: '9.1', group: 'info', doc: 'Load averages (/proc/loadavg).' },
+  // guestlink's own (not in qemu-ga): `since` names the guestlink version.
+  'guestlink-etcd-snapshot': {
+    returns: 'GuestlinkEtcdSnapshot',
+    since: 'guestlink 0.1',
+    group: 'etcd',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Take an etcd snapshot now into --etcd-snapshot-dir (digest and database checked, older ones rotated out); returns its path, revision, size and sha256. Off unless --etcd-snapshot-on-demand, which also lets guest-file-open read that directory (and nothing else) to copy it out.',
+  },
+  'guestlink-etcd-snapshot-status': {
+    returns: 'GuestlinkEtcdSnapshotStatus',
+    since: 'guestlink 0.1',
+    group: 'etcd',
+    allowedWhileFrozen: true,
+    doc: 'Whether etcd snapshots are on, and how the last one (at a freeze or on demand) went: its file, or why it failed. Runs while frozen, so a host can check the backup it is taking.',
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof QGA_COMMANDS;
