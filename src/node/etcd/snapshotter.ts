@@ -32,6 +32,8 @@ export interface SnapshotterOptions {
 }
 
 const DIGEST = 32;
+/** Part of the timeout kept for removing the partial file after the stream is aborted. */
+const CLEANUP_GRACE_MS = 500;
 
 /** Random access to the first `size` bytes of an open file. */
 function fileBytes(fh: { read(b: Buffer, o: number, l: number, p: number): Promise<{ bytesRead: number }> }, size: number): ByteSource {
@@ -86,31 +88,35 @@ export class Snapshotter implements EtcdSnapshots {
     const ac = new AbortController();
     const started = this.now();
     const t0 = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     let received = { bytes: 0 };
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        ac.abort();
-        reject(
-          new EtcdSnapshotError(
-            'ETCD_SNAPSHOT_TIMEOUT',
-            `no etcd snapshot from ${this.src.describe} within ${this.o.timeoutMs / 1000} s (${received.bytes} bytes received): check etcd, or raise --etcd-snapshot-timeout (and the hypervisor's agent timeout)`,
-          ),
-        );
-      }, this.o.timeoutMs);
-    });
+    let timedOut: EtcdSnapshotError | undefined;
     const work = this.work(started, t0, ac.signal, (r) => (received = r));
-    work.catch(() => {}); // when the timeout wins, the work's own failure (its abort) is not news
+    // The stream is aborted a little before the deadline, so that removing the partial file (before
+    // the filesystem is frozen) fits in the bound too; a disk too slow even for that is not waited for.
+    const grace = Math.min(CLEANUP_GRACE_MS, this.o.timeoutMs / 4);
+    const abortTimer = setTimeout(() => {
+      timedOut = new EtcdSnapshotError(
+        'ETCD_SNAPSHOT_TIMEOUT',
+        `no etcd snapshot from ${this.src.describe} within ${this.o.timeoutMs / 1000} s (${received.bytes} bytes received): check etcd, or raise --etcd-snapshot-timeout (and the hypervisor's agent timeout)`,
+      );
+      ac.abort();
+    }, this.o.timeoutMs - grace);
+    let hardTimer: NodeJS.Timeout | undefined;
+    const hardDeadline = new Promise<never>((_, reject) => {
+      hardTimer = setTimeout(() => reject(timedOut), this.o.timeoutMs);
+    });
+    work.catch(() => {}); // past the hard deadline the work's own end is not news
     try {
-      const snap = await Promise.race([work, timedOut]);
+      const snap = await Promise.race([work, hardDeadline]);
       this.outcome = { trigger, at: this.now().toISOString(), snapshot: snap };
       return snap;
     } catch (err) {
-      const e = toSnapshotError(err, this.src.describe);
+      const e = timedOut ?? toSnapshotError(err, this.src.describe);
       this.outcome = { trigger, at: this.now().toISOString(), error: e.message, code: e.code };
       throw e;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(abortTimer);
+      clearTimeout(hardTimer);
     }
   }
 
