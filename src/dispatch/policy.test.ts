@@ -7,10 +7,13 @@ import { CommandPolicy } from './policy.js';
 const FROZEN_OK = ['guest-sync-delimited', 'guest-sync', 'guest-ping', 'guest-info', 'guest-fsfreeze-status', 'guest-fsfreeze-thaw'];
 
 describe('CommandPolicy', () => {
-  it('by default enables everything except guest-exec* and guest-file-*', () => {
+  it('by default enables everything except guest-exec*, guest-file-* and guestlink-etcd-snapshot', () => {
     const p = new CommandPolicy({});
     const off = COMMAND_NAMES.filter((n) => !p.enabled(n, false));
-    assert.deepEqual(off.sort(), COMMAND_NAMES.filter((n) => n.startsWith('guest-exec') || n.startsWith('guest-file-')).sort());
+    assert.deepEqual(
+      off.sort(),
+      COMMAND_NAMES.filter((n) => n.startsWith('guest-exec') || n.startsWith('guest-file-') || n === 'guestlink-etcd-snapshot').sort(),
+    );
     assert.ok(p.enabled('guest-ping', false));
     assert.ok(p.enabled('guest-shutdown', false));
   });
@@ -40,9 +43,9 @@ describe('CommandPolicy', () => {
     assert.ok(!p.configured('guest-get-disks'));
   });
 
-  it("while frozen only qemu-ga's fixed six run", () => {
+  it("while frozen only qemu-ga's fixed six run, and guestlink's read-only etcd snapshot status", () => {
     const p = new CommandPolicy({});
-    assert.deepEqual(COMMAND_NAMES.filter((n) => p.enabled(n, true)).sort(), [...FROZEN_OK].sort());
+    assert.deepEqual(COMMAND_NAMES.filter((n) => p.enabled(n, true)).sort(), [...FROZEN_OK, 'guestlink-etcd-snapshot-status'].sort());
     assert.ok(p.configured('guest-get-time'));
   });
 
