@@ -30,6 +30,7 @@ function configured(ctx: CommandContext): EtcdSnapshots {
   return etcd;
 }
 
+/** The handlers the command index registers. */
 export const etcdHandlers: Record<string, Handler> = {
   'guestlink-etcd-snapshot': async (_args, ctx) => {
     const etcd = configured(ctx);

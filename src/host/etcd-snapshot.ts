@@ -23,6 +23,7 @@ export interface GuestEtcdSnapshot {
   source: string;
 }
 
+/** What a fetch produced: the guest's report and the checked local file. */
 export interface FetchedEtcdSnapshot {
   guest: GuestEtcdSnapshot;
   /** The local file written. */
@@ -86,6 +87,7 @@ export async function checkEtcdDigest(file: string): Promise<void> {
     throw new ChecksumError(`${file}: the database does not match the sha256 etcd appended to it; take the snapshot again`);
 }
 
+/** How long to wait, and progress for the CLI's line. */
 export interface FetchOptions extends CallOptions {
   /** How long the agent may take to make the snapshot (its own --etcd-snapshot-timeout bounds it). */
   snapshotTimeoutMs?: number;

@@ -34,6 +34,7 @@ const root = protobuf.Root.fromJSON({
 const Req = root.lookupType('etcdserverpb.SnapshotRequest');
 const Res = root.lookupType('etcdserverpb.SnapshotResponse');
 
+/** What the double's Snapshot does, set by each test. */
 export type Behaviour =
   /** Streams `data` in `chunk`-byte blobs; remaining_bytes counts down from `announce` (default: the db part's size). */
   | { kind: 'bytes'; data: Buffer; chunk?: number; announce?: number }
@@ -44,6 +45,7 @@ export type Behaviour =
   /** Fails the call with a gRPC status. */
   | { kind: 'fail'; code: grpc.status; details: string };
 
+/** The server; `behaviour` may change between calls. */
 export class EtcdMaintenanceDouble {
   behaviour: Behaviour = { kind: 'hang' };
   /** Calls received; bytes sent in total (to show where a stream was cut). */

@@ -3,11 +3,13 @@
 // openssl, client certificates required) or plain http; ended by its PID. etcdctl (etcd-client)
 // writes the keys and checks the snapshots, independently of guestlink's code.
 // Where etcd is missing: under CI (CI=true) that is a failure, elsewhere the tests skip and say so.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { makeCa, makeLeaf } from '../talos/pki.js';
 
+/** The etcd and etcdctl under test (Debian's etcd-server and etcd-client; a test knob may point elsewhere). */
 export const ETCD = process.env.GUESTLINK_ETCD ?? '/usr/bin/etcd';
 export const ETCDCTL = process.env.GUESTLINK_ETCDCTL ?? '/usr/bin/etcdctl';
 
@@ -20,6 +22,7 @@ export function etcdMissing(): string | undefined {
   return `skipped: ${why}`;
 }
 
+/** The PEM files of a test etcd's TLS (CA, server, client). */
 export interface EtcdTls {
   ca: string;
   serverCert: string;
@@ -28,57 +31,16 @@ export interface EtcdTls {
   clientKey: string;
 }
 
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in `dir` (P-256, one day). */
+/**
+ * A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in `dir` (Ed25519, one
+ * day; made by the openssl CLI as the Talos tests make theirs). etcd requires client certificates of
+ * this CA (--client-cert-auth), as kubeadm configures it.
+ */
 export function makeEtcdPki(dir: string): EtcdTls {
   mkdirSync(dir, { recursive: true });
-  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const key = (name: string) => ssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
-  key('ca');
-  ssl([
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-subj',
-    '/CN=etcd-ca',
-    '-days',
-    '1',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,digitalSignature',
-    '-out',
-    'ca.crt',
-  ]);
-  const leaf = (name: string, cn: string, ext: string) => {
-    key(name);
-    ssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`]);
-    writeFileSync(path.join(dir, `${name}.ext`), ext);
-    ssl([
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    ]);
-  };
-  leaf(
-    'server',
-    'etcd-server',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n',
-  );
-  leaf('client', 'kube-etcd-healthcheck-client', 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
+  makeCa(dir, 'ca');
+  makeLeaf(dir, 'ca', 'server', { orgs: [], server: true });
+  makeLeaf(dir, 'ca', 'client', { orgs: [] });
   const p = (f: string) => path.join(dir, f);
   return {
     ca: p('ca.crt'),
@@ -101,6 +63,7 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A running etcd of the test's own. */
 export interface RealEtcd {
   url: string;
   dataDir: string;

@@ -6,6 +6,7 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSyn
 import os from 'node:os';
 import path from 'node:path';
 
+/** A mounted test filesystem and how to get rid of it. */
 export interface LoopFs {
   dir: string;
   mnt: string;

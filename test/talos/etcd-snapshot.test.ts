@@ -40,6 +40,13 @@ describe('etcd snapshots through the Talos API (double, real snapshot bytes)', {
     doubles.push(d);
     return d;
   };
+  /** An agent on a fresh socket double named `name`, claiming `role`, snapshots into <dir>/var-<name>. */
+  const onSocket = async (name: string, role: string, extra: string[] = []) => {
+    const d = await socketDouble(name);
+    const snaps = path.join(dir, `var-${name}`);
+    const a = await agent(['--talos-socket', d.address.slice(5), '--talos-role', role, '--etcd-snapshot-dir', snaps, ...extra]);
+    return { d, a, snaps };
+  };
   const agent = async (args: string[]) => {
     const p = await startGuestlink(mkdtempSync(path.join(dir, 'agent-')), ['--node-backend', 'talos', '--power', 'auto', ...args]);
     peers.push(p);
@@ -63,9 +70,7 @@ describe('etcd snapshots through the Talos API (double, real snapshot bytes)', {
   });
 
   test('os:operator on the socket: guest-fsfreeze-freeze takes the snapshot, then is refused as unsupported, naming it', async () => {
-    const d = await socketDouble('operator');
-    const snaps = path.join(dir, 'var-operator');
-    const a = await agent(['--talos-socket', d.address.slice(5), '--etcd-snapshot-dir', snaps]);
+    const { d, a, snaps } = await onSocket('operator', 'os:operator');
     const r = await qga(a.socket, 'guest-fsfreeze-freeze', undefined, 10_000);
     assert.ok('error' in r, show(r));
     assert.equal(r.error.class, 'GenericError');
@@ -129,15 +134,7 @@ describe('etcd snapshots through the Talos API (double, real snapshot bytes)', {
   });
 
   test('os:reader: warned at start-up, EtcdSnapshot refused, the freeze is refused as before and the failure is reported', async () => {
-    const d = await socketDouble('reader');
-    const a = await agent([
-      '--talos-socket',
-      d.address.slice(5),
-      '--talos-role',
-      'os:reader',
-      '--etcd-snapshot-dir',
-      path.join(dir, 'var-reader'),
-    ]);
+    const { d, a } = await onSocket('reader', 'os:reader');
     assert.match(a.stderr(), /Talos will refuse EtcdSnapshot/);
     const r = await qga(a.socket, 'guest-fsfreeze-freeze', undefined, 10_000);
     assert.ok('error' in r && /not currently supported/.test(r.error.desc) && !/etcd snapshot was taken/.test(r.error.desc), show(r));
@@ -150,16 +147,7 @@ describe('etcd snapshots through the Talos API (double, real snapshot bytes)', {
   });
 
   test('os:reader with --etcd-snapshot-required: the freeze fails with the reason', async () => {
-    const d = await socketDouble('reader-required');
-    const a = await agent([
-      '--talos-socket',
-      d.address.slice(5),
-      '--talos-role',
-      'os:reader',
-      '--etcd-snapshot-dir',
-      path.join(dir, 'var-reader-req'),
-      '--etcd-snapshot-required',
-    ]);
+    const { a } = await onSocket('reader-required', 'os:reader', ['--etcd-snapshot-required']);
     const r = await qga(a.socket, 'guest-fsfreeze-freeze', undefined, 10_000);
     assert.ok('error' in r && r.error.class === 'GenericError', show(r));
     assert.match(r.error.desc, /nothing was frozen: the etcd snapshot failed and --etcd-snapshot-required is set: .*refused EtcdSnapshot/);

@@ -36,6 +36,7 @@ async function fetch(conn: Parameters<PerVmVerb['one']>[0], ctx: VerbContext, ta
   });
 }
 
+/** The verb: a per-VM verb, so the fleet machinery (patterns, -j, the summary) applies. */
 export const etcdSnapshot: PerVmVerb = {
   kind: 'per-vm',
   name: 'etcd-snapshot',

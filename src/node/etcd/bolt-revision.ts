@@ -164,6 +164,7 @@ async function lastKey(pages: Pages, root: bigint | Buffer): Promise<Buffer | un
   throw new BoltFormatError('key bucket tree is deeper than any real one');
 }
 
+/** What readRevision found: the revision, and the page size (for the log and tests). */
 export interface BoltFacts {
   revision: number;
   pageSize: number;

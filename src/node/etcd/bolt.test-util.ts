@@ -75,6 +75,7 @@ function meta(id: number, pageSize: number, root: number, highWater: number, txi
   return Buffer.concat([header(id, 0x04, 0), m]);
 }
 
+/** How the test database is laid out. */
 export interface BoltShape {
   /** Main revisions of the keys in the `key` bucket (any order; stored sorted). */
   revisions: number[];

@@ -1,6 +1,7 @@
 // The ways an etcd snapshot can fail, each with a stable code (logs, events, tests, the QGA error's
 // origin) and a message that says what to do next.
 
+/** The stable codes, one per way to fail (logs, Node events, guestlink-etcd-snapshot-status). */
 export type EtcdSnapshotErrorCode =
   /** etcd (or the Talos API) could not be reached or refused the connection. */
   | 'ETCD_UNREACHABLE'

@@ -19,6 +19,7 @@ export interface SnapshotSource {
   stream(opts: { deadline: Date; signal: AbortSignal; maxBytes: number }): AsyncIterable<Buffer>;
 }
 
+/** The directory and the bounds of one Snapshotter (from the agent's settings). */
 export interface SnapshotterOptions {
   dir: string;
   /** Snapshots kept (the newest). */
@@ -48,6 +49,7 @@ function fileBytes(fh: { read(b: Buffer, o: number, l: number, p: number): Promi
   };
 }
 
+/** The EtcdSnapshots both back ends hand to the commands: one source, one directory, the checks and bounds. */
 export class Snapshotter implements EtcdSnapshots {
   private inflight: Promise<EtcdSnapshot> | undefined;
   private outcome: EtcdSnapshotOutcome | undefined;

@@ -1,7 +1,7 @@
 // The snapshot directory: created 0700 when missing, refused when it is a symlink, not a directory,
 // not ours or writable by others (a planted entry there is then the agent's own doing). Within it,
-// (libuv opens everything close-on-exec) work goes through a descriptor of the directory (/proc/self/fd/N/name), so swapping the directory
-// for a symlink mid-way changes nothing. Files are written to a fresh temporary name (O_EXCL,
+// work goes through a descriptor of the directory (/proc/self/fd/N/name), so swapping the directory
+// for a symlink mid-way changes nothing (libuv opens every descriptor close-on-exec). Files are written to a fresh temporary name (O_EXCL,
 // O_NOFOLLOW, mode 0600: a snapshot holds every Secret of the cluster), fsynced, renamed into place
 // (a rename replaces a planted symlink, never follows it) and the directory fsynced; only then are
 // older snapshots removed, so a failed attempt never costs a good one.

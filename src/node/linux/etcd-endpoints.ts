@@ -17,6 +17,7 @@ export interface EtcdEndpoint {
   tls: boolean;
 }
 
+/** Everything needed to connect: the endpoints in order and the TLS files. */
 export interface EtcdAccess {
   endpoints: EtcdEndpoint[];
   ca?: string;
@@ -26,6 +27,7 @@ export interface EtcdAccess {
   via: string;
 }
 
+/** A configured endpoint that is refused (not a URL, plain http off loopback): a configuration error. */
 export class EtcdEndpointError extends Error {
   readonly code = 'ETCD_CONFIG';
 }
@@ -58,6 +60,7 @@ export function parseEndpoint(url: string): EtcdEndpoint {
   return { url, target: `${u.hostname}:${port}`, tls };
 }
 
+/** The agent's etcd settings that detection reads. */
 export interface DetectSettings {
   etcdEndpoints: readonly string[];
   etcdCacert?: string;
