@@ -19,9 +19,11 @@ const ALLOWED = {
   kube: ['kube', 'node/interfaces', 'version'],
   host: ['host', 'protocol', 'version'],
   // Cloud-init and ISO 9660 writers: pure data in, bytes out.
-  provision: ['provision', 'version'],
-  cli: ['cli', 'host', 'protocol', 'provision', 'version'],
-  agent: ['agent', 'commands', 'dispatch', 'kube', 'node', 'protocol', 'transport', 'version'],
+  provision: ['provision', 'settings', 'version'],
+  cli: ['cli', 'host', 'protocol', 'provision', 'settings', 'version'],
+  agent: ['agent', 'commands', 'dispatch', 'kube', 'node', 'protocol', 'settings', 'transport', 'version'],
+  // The settings engine: tables in, parsed and checked values out; it knows none of its users.
+  settings: ['settings'],
   version: [],
 };
 // Back ends are reached only through node/interfaces from outside node/.

@@ -8,7 +8,8 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const { QGA_COMMANDS } = await import(path.join(root, 'dist/src/protocol/qga/commands.js'));
 const { QGA_TYPES } = await import(path.join(root, 'dist/src/protocol/qga/types.js'));
 const { memberName, typeName } = await import(path.join(root, 'dist/src/protocol/qga/schema.js'));
-const { SETTINGS, envName } = await import(path.join(root, 'dist/src/agent/settings.js'));
+const { SETTINGS } = await import(path.join(root, 'dist/src/agent/settings.js'));
+const { markdownTable } = await import(path.join(root, 'dist/src/settings/index.js'));
 
 const esc = (s) => String(s).replace(/\|/g, '\\|');
 
@@ -75,15 +76,8 @@ function configDoc() {
     "existing `qemu-ga.conf` works unchanged; guestlink's keys live in `[guestlink]`. Lists take `,` or `;`.",
     'Boolean flags accept `--no-NAME`. `-D` prints the effective configuration in this format.',
     '',
-    '| key | group | flag | environment | default | meaning |',
-    '|---|---|---|---|---|---|',
+    ...markdownTable(SETTINGS, { envPrefix: 'GUESTLINK', groupColumn: true }),
   ];
-  for (const s of SETTINGS) {
-    const flag = `${s.short ? `\`-${s.short}\`, ` : ''}\`--${s.key}\``;
-    const def = s.default === undefined ? '' : Array.isArray(s.default) ? s.default.join(',') : String(s.default);
-    const choices = s.choices ? ` One of: ${s.choices.join(', ')}.` : '';
-    lines.push(`| \`${s.key}\` | ${s.group} | ${flag} | \`${envName(s.key)}\` | ${esc(def)} | ${esc(s.help)}.${choices} |`);
-  }
   return `${lines.join('\n')}\n`;
 }
 

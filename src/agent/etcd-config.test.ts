@@ -40,7 +40,7 @@ describe('etcd snapshot settings', () => {
       () => load(['--etcd-endpoints', 'http://10.0.0.2:2379']),
       (e: Error) => e instanceof ConfigError && /only to loopback/.test(e.message),
     );
-    assert.throws(() => load(['--etcd-snapshot-dir', 'snaps']), /etcd-snapshot-dir: must be an absolute path/);
+    assert.throws(() => load(['--etcd-snapshot-dir', 'snaps']), /etcd-snapshot-dir: "snaps" must be an absolute path/);
     assert.throws(() => load(['--etcd-snapshot-keep', '0']), /etcd-snapshot-keep/);
     assert.throws(() => load(['--etcd-snapshot-timeout', '0']), /etcd-snapshot-timeout/);
   });

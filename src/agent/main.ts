@@ -74,7 +74,7 @@ interface QgaEnvironment {
 /** The node back end the commands act through (generic Linux today; Talos when configured). */
 async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment, channel: Channel): Promise<NodeBackend> {
   // select.ts loads nothing heavy: gRPC and YAML come only with the Talos back end.
-  const { chooseBackend } = await import('../node/talos/select.js');
+  const { chooseBackend } = await import('../node/select.js');
   const choice = chooseBackend(config);
   if (choice.backend === 'talos') {
     const { setupSocket, setupTalosconfig } = await import('../node/talos/setup.js');

@@ -1,21 +1,13 @@
-// Every agent setting in one table: its config-file key, flags, environment variable, type,
-// default and help. Argument parsing, the config file, --dump-conf and --help all derive from it.
+// Every agent setting in one table (the settings engine's spec: src/settings/spec.ts): its key-file
+// key and group, flags, environment variable, type, checks, default and help. Argument parsing, the
+// config file, validation, --dump-conf, --help and docs/configuration.md all derive from it.
+import { parseDuration } from '../kube/duration.js';
+import { parseEndpoint } from '../node/linux/etcd-endpoints.js';
+import { envNameOf, type SettingSpec } from '../settings/index.js';
 
-export type SettingType = 'string' | 'bool' | 'list' | 'int';
-
-export interface SettingSpec {
-  /** Key in the config file (and the name in the resolved config object, camelCased). */
-  key: string;
-  /** '[general]' holds qemu-ga's own keys, so a qemu-ga.conf works unchanged; '[guestlink]' ours. */
-  group: 'general' | 'guestlink';
-  type: SettingType;
-  short?: string;
-  /** -F takes an optional value glued to the flag (-F/path), as in qemu-ga. */
-  optionalValue?: string;
-  default?: string | boolean | number | readonly string[];
-  choices?: readonly string[];
-  help: string;
-}
+/** What a Talos role and a Kubernetes node name look like (the engine already refuses empty strings). */
+const TALOS_ROLE = { re: /^os:[a-z:]+$/, text: 'a Talos role such as os:operator' };
+const NODE_NAME = { re: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, text: 'a Kubernetes node name (lower-case DNS subdomain)' };
 
 export const SETTINGS = [
   {
@@ -38,6 +30,7 @@ export const SETTINGS = [
   { key: 'pidfile', group: 'general', type: 'string', short: 'f', help: 'write the process id to this file' },
   {
     key: 'fsfreeze-hook',
+    absolute: true,
     group: 'general',
     type: 'string',
     short: 'F',
@@ -46,6 +39,7 @@ export const SETTINGS = [
   },
   {
     key: 'statedir',
+    absolute: true,
     group: 'general',
     type: 'string',
     short: 't',
@@ -71,6 +65,7 @@ export const SETTINGS = [
   },
   {
     key: 'block-rpcs',
+    aliases: ['blacklist'],
     group: 'general',
     type: 'list',
     short: 'b',
@@ -87,6 +82,8 @@ export const SETTINGS = [
   },
   {
     key: 'allow-exec',
+    absolute: true,
+    wildcard: '*',
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -94,6 +91,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-file-read',
+    absolute: true,
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -101,6 +99,7 @@ export const SETTINGS = [
   },
   {
     key: 'allow-file-write',
+    absolute: true,
     group: 'guestlink',
     type: 'list',
     default: [],
@@ -108,6 +107,7 @@ export const SETTINGS = [
   },
   {
     key: 'fsfreeze-timeout',
+    min: 0,
     group: 'guestlink',
     type: 'int',
     default: 600,
@@ -115,12 +115,15 @@ export const SETTINGS = [
   },
   {
     key: 'etcd-snapshot-dir',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: 'before every freeze, take an etcd snapshot into this directory (control-plane nodes; created 0700; on Talos under /var, such as /var/lib/guestlink/etcd-snapshots); unset: off',
   },
   {
     key: 'etcd-snapshot-keep',
+    min: 1,
+    max: 1000,
     group: 'guestlink',
     type: 'int',
     default: 3,
@@ -128,6 +131,8 @@ export const SETTINGS = [
   },
   {
     key: 'etcd-snapshot-timeout',
+    min: 1,
+    max: 3600,
     group: 'guestlink',
     type: 'int',
     // libvirt gives the whole freeze 5 s (qemu_agent.c QEMU_AGENT_WAIT_TIME); this leaves 2 s to freeze.
@@ -143,6 +148,7 @@ export const SETTINGS = [
   },
   {
     key: 'etcd-snapshot-max-bytes',
+    min: 1 << 20,
     group: 'guestlink',
     type: 'int',
     // etcd's documented ceiling for --quota-backend-bytes is 8 GiB: no real database is larger.
@@ -159,23 +165,42 @@ export const SETTINGS = [
   {
     key: 'etcd-endpoints',
     group: 'guestlink',
+    // etcd's traffic is every Secret of the cluster: plain http only to loopback, refused at start-up.
+    check: (v) => {
+      for (const url of v as readonly string[]) {
+        try {
+          parseEndpoint(url);
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }
+      return undefined;
+    },
     type: 'list',
     default: [],
     help: "etcd client URLs (https://, or http:// to loopback only); default: from kubeadm's /etc/kubernetes/manifests/etcd.yaml, or k3s's/RKE2's embedded etcd on 127.0.0.1:2379; none found: a worker, snapshots off",
   },
   {
     key: 'etcd-cacert',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: "CA of etcd's server certificate (default: kubeadm /etc/kubernetes/pki/etcd/ca.crt; k3s/RKE2 server/tls/etcd/server-ca.crt)",
   },
   {
     key: 'etcd-cert',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: "etcd client certificate (default: kubeadm's healthcheck-client.crt; k3s/RKE2 server/tls/etcd/client.crt)",
   },
-  { key: 'etcd-key', group: 'guestlink', type: 'string', help: 'key of --etcd-cert (default: beside the detected certificate)' },
+  {
+    key: 'etcd-key',
+    absolute: true,
+    group: 'guestlink',
+    type: 'string',
+    help: 'key of --etcd-cert (default: beside the detected certificate)',
+  },
   {
     key: 'hide-virtual-interfaces',
     group: 'guestlink',
@@ -200,6 +225,7 @@ export const SETTINGS = [
   },
   {
     key: 'talos-socket',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     default: '/system/run/machined/machine.sock',
@@ -207,6 +233,7 @@ export const SETTINGS = [
   },
   {
     key: 'talosconfig',
+    absolute: true,
     group: 'guestlink',
     type: 'string',
     help: 'talosconfig for apid over mTLS (DaemonSet mode); auto also finds /var/run/secrets/talos.dev/config',
@@ -225,6 +252,7 @@ export const SETTINGS = [
   },
   {
     key: 'talos-role',
+    pattern: TALOS_ROLE,
     group: 'guestlink',
     type: 'string',
     default: 'os:operator',
@@ -240,6 +268,9 @@ export const SETTINGS = [
   },
   {
     key: 'talos-timeout',
+    // Bounded so a hypervisor (libvirt waits 5 s by default, Proxmox pings with 3 s) gets an answer.
+    min: 1,
+    max: 120,
     group: 'guestlink',
     type: 'int',
     // Below libvirt's 5 s agent timeout, so a failure reaches the host as an error, not a timeout.
@@ -256,6 +287,8 @@ export const SETTINGS = [
   },
   {
     key: 'max-request-bytes',
+    min: 1024,
+    max: 64 << 20,
     group: 'guestlink',
     type: 'int',
     default: 64 << 20,
@@ -277,6 +310,7 @@ export const SETTINGS = [
   },
   {
     key: 'node-name',
+    pattern: NODE_NAME,
     group: 'guestlink',
     type: 'string',
     help: "this machine's Kubernetes Node name; default: $NODE_NAME (downward API spec.nodeName), else the host name",
@@ -291,6 +325,11 @@ export const SETTINGS = [
   },
   {
     key: 'drain-timeout',
+    // Kept as written (dump-conf prints it back); 1 s to 1 h: past an hour no hypervisor still waits.
+    check: (v) => {
+      const ms = parseDuration(String(v));
+      return ms !== undefined && ms >= 1000 && ms <= 3_600_000 ? undefined : 'must be a duration from 1s to 1h, like 50s or 9m30s';
+    },
     group: 'guestlink',
     type: 'string',
     default: '50s',
@@ -316,12 +355,30 @@ export const SETTINGS = [
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
 
-/** `fsfreeze-hook` -> `fsfreezeHook`. */
-export function camel(key: string): string {
-  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
+/** Command-line requests that are not settings (qemu-ga's -h, -V, -D, -c). */
+export const AGENT_ACTIONS = [
+  {
+    key: 'config',
+    short: 'c',
+    type: 'string',
+    action: 'config',
+    arg: 'PATH',
+    noEnv: true,
+    help: 'read a qemu-ga style key file ([general] and [guestlink] groups)',
+  },
+  {
+    key: 'dump-conf',
+    short: 'D',
+    type: 'bool',
+    action: 'dump-conf',
+    noEnv: true,
+    help: 'print the effective configuration as a key file and exit',
+  },
+  { key: 'version', short: 'V', type: 'bool', action: 'version', noEnv: true, help: 'print the version and exit' },
+  { key: 'help', short: 'h', type: 'bool', action: 'help', noEnv: true, help: 'this text' },
+] as const satisfies readonly SettingSpec[];
 
 /** `fsfreeze-hook` -> `GUESTLINK_FSFREEZE_HOOK`. */
 export function envName(key: string): string {
-  return `GUESTLINK_${key.toUpperCase().replace(/-/g, '_')}`;
+  return envNameOf('GUESTLINK', key);
 }

@@ -166,7 +166,7 @@ function expandHome(p: string, env: Readonly<Record<string, string | undefined>>
 }
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org) fixes the image's timestamps; otherwise now. */
-function imageDate(env: Readonly<Record<string, string | undefined>>): Date {
+export function imageDate(env: Readonly<Record<string, string | undefined>>): Date {
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch === undefined) return new Date();
   if (!/^\d{1,12}$/.test(epoch)) throw new CloudInitSettingError(`SOURCE_DATE_EPOCH "${epoch}": seconds since 1970 are expected`);
@@ -177,7 +177,7 @@ function imageDate(env: Readonly<Record<string, string | undefined>>): Date {
  * Writes a file readable by its owner only (the seed may hold a password hash), through a temporary
  * name in the same directory and a rename, so a reader never sees half a file.
  */
-function writePrivate(target: string, data: string | Buffer): void {
+export function writePrivate(target: string, data: string | Buffer): void {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });

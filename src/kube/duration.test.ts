@@ -15,7 +15,7 @@ test('durations as kubectl --timeout writes them, and bare seconds', () => {
 test('formatDuration reads back as the same duration', () => {
   for (const ms of [0, 999, 1000, 50_000, 90_000, 570_000, 3_600_000, 3_661_000]) {
     const text = formatDuration(ms);
-    assert.equal(ms < 1000 ? parseDuration(text) : parseDuration(text), ms, text);
+    assert.equal(parseDuration(text), ms, text);
   }
   assert.equal(formatDuration(570_000), '9m30s');
 });

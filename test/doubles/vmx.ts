@@ -5,7 +5,7 @@
 // NIC info XDR) so tests can check both the bytes and what vSphere would show. Failures are injected
 // on demand: a TCLO send that fails every Nth call, a channel that will not open, forced RPCI replies.
 import type { Channel } from '../../src/protocol/vmware/channel.js';
-import { decodeGuestNicProto, type GuestNicProto } from '../../src/protocol/vmware/nicinfo-xdr.js';
+import { readNicInfo, type SeenNicInfo } from './nicinfo-reader.js';
 
 export interface PlayedCommand {
   command: string | Buffer;
@@ -30,7 +30,8 @@ export interface VmxGuestState {
   toolsVersionType?: number;
   capabilities: Set<string>;
   guestInfo: Map<number, string>;
-  nicInfo?: GuestNicProto;
+  /** The last NIC info, read by the double's own XDR reader (doubles/nicinfo-reader.ts). */
+  nicInfo?: SeenNicInfo;
   nicInfoKind?: number;
   guestinfoVars: Map<string, string>;
   stateChanges: { ok: boolean; state: number }[];
@@ -233,7 +234,7 @@ export class VmxDouble {
       const value = message.subarray(mm[0].length);
       if (kind === 9 || kind === 10) {
         try {
-          this.state.nicInfo = decodeGuestNicProto(value);
+          this.state.nicInfo = readNicInfo(value);
           this.state.nicInfoKind = kind;
         } catch (err) {
           return no(`Invalid NIC info: ${(err as Error).message}`);

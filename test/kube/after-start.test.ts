@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { afterStart } from '../../src/kube/after-start.js';
 import { LIFECYCLE_ANNOTATION, type LifecycleRecord } from '../../src/kube/cordon.js';
 import { Recorder } from '../../src/kube/events.js';
-import { harness, RecordingPower, reasons, until } from './setup.js';
+import { harness, nodeReads, RecordingPower, reasons, until } from './setup.js';
 
 function record(r: Partial<LifecycleRecord>): Record<string, string> {
   const full: LifecycleRecord = {
@@ -41,10 +41,10 @@ test('after a reboot: uncordons once this boot reports Ready, and removes the re
   });
   t.after(() => h.close());
   const done = run();
-  await new Promise((r) => setTimeout(r, 200));
+  await nodeReads(h.double, 'n1');
   assert.equal(node.spec.unschedulable, true, 'not before the kubelet of this boot says Ready');
   h.double.setNodeReady('n1', false);
-  await new Promise((r) => setTimeout(r, 100));
+  await nodeReads(h.double, 'n1');
   assert.equal(node.spec.unschedulable, true, 'not while NotReady');
   h.double.setNodeReady('n1', true);
   assert.equal(await done, 'uncordoned');
@@ -152,7 +152,7 @@ test('the Node not registered yet (404) and the API down at first: keeps checkin
     log: h.log,
     pollMs: 20,
   });
-  await new Promise((r) => setTimeout(r, 150));
+  await nodeReads(h.double, 'n1');
   h.double.addNode('n1', { unschedulable: true, annotations: record({}) });
   assert.equal(await done, 'uncordoned');
 });
@@ -178,7 +178,7 @@ test('a new drain starting before the node is Ready again is not undone, and kee
     log: h.log,
     pollMs: 20,
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await nodeReads(h.double, 'n1');
   // The hypervisor asks again while the node is still coming up.
   const drain = power.shutdown('powerdown');
   await until(() => JSON.parse(node.metadata.annotations[LIFECYCLE_ANNOTATION]).bootId === 'boot-1');

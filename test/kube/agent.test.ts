@@ -151,7 +151,7 @@ test('start-up refuses a kubeconfig it cannot use, with the reason', () => {
 test('bad drain settings are refused at start-up', () => {
   const r = spawnSync(process.execPath, [AGENT_BIN, '--drain-timeout', '5 minutes', '--dump-conf'], { encoding: 'utf8', timeout: 15_000 });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /drain-timeout: must be a duration from 1s to 1h, like 50s or 9m30s/);
+  assert.match(r.stderr, /--drain-timeout: "5 minutes" must be a duration from 1s to 1h, like 50s or 9m30s/);
   const ok = spawnSync(
     process.execPath,
     [AGENT_BIN, '-c', '/dev/null', '--drain-timeout', '9m30s', '--drain-on-timeout', 'abort', '--dump-conf'],

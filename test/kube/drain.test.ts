@@ -30,7 +30,14 @@ function cluster30(h: Awaited<ReturnType<typeof harness>>) {
   for (let i = 0; i < 2; i++) d.addPod({ name: `job-${i}`, node: 'n1', owner: { kind: 'Job', name: 'nightly' }, phase: 'Succeeded' });
   const leaving = d.addPod({ name: 'leaving', node: 'n1', owner: { kind: 'ReplicaSet', name: 'old-rs' } });
   leaving.metadata.deletionTimestamp = new Date().toISOString();
-  setTimeout(() => d.pods.delete('default/leaving'), 150);
+  // It finishes terminating once the drain has listed it (a timer alone raced with a slow list under load).
+  const listed = () => d.requests.some((r) => r.method === 'GET' && r.path.startsWith('/api/v1/pods') && r.status === 200);
+  const gone = setInterval(() => {
+    if (!listed()) return;
+    d.pods.delete('default/leaving');
+    clearInterval(gone);
+  }, 10);
+  gone.unref();
   // Some pods elsewhere, which the drain must not touch.
   d.addPod({ name: 'web-other', node: 'n2', owner: { kind: 'ReplicaSet', name: 'web-abc' }, labels: { app: 'web' } });
 }

@@ -91,3 +91,15 @@ export async function until(f: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 export const reasons = (d: KubeApiDouble) => d.events.map((e) => e.reason as string);
+
+/**
+ * Resolves once the double has answered `times` more GETs of Node `name` from now on: a check after it
+ * knows the poller really looked (a fixed sleep would pass even if the poller never ran). Fails the test
+ * when the reads do not come.
+ */
+export async function nodeReads(d: KubeApiDouble, name: string, times = 2): Promise<void> {
+  const path = `/api/v1/nodes/${name}`;
+  const count = () => d.requests.filter((r) => r.method === 'GET' && r.path === path).length;
+  const start = count();
+  if (!(await until(() => count() >= start + times))) throw new Error(`the poller did not read Node ${name} ${times} times`);
+}

@@ -170,6 +170,13 @@ describe('cloud-init 22.4 accepts what guestlink renders', { skip: HAVE_CLOUD_IN
     assert.match(netplan.text, /set-name: lan0/);
   });
 
+  it('a MAC of digits only (a base-60 integer to YAML 1.1) reaches cloud-init as the MAC', async () => {
+    const out = await render('mac-digits', ['--hostname', 'node5', '--net', 'dhcp', '--net-mac', '52:54:00:12:34:56']);
+    const r = netConvert(path.join(out, 'network-config'), 'debian', 'networkd');
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.text, /MACAddress=52:54:00:12:34:56/);
+  });
+
   it('network-config dhcp: networkd gets DHCP=ipv4', async () => {
     const out = await render('dhcp', ['--hostname', 'node4', '--net', 'dhcp', '--net-dns', '192.0.2.53']);
     const r = netConvert(path.join(out, 'network-config'), 'debian', 'networkd');

@@ -48,7 +48,7 @@ test('TestServiceRun: reset, ping, Set_Option, Capabilities_Register, broadcastI
   for (const r of vmx.rpcis) assert.equal(r.reply.toString(), '1 ', `VMX accepted ${r.text.slice(0, 40)}`);
   assert.equal(vmx.state.toolsVersion, 2147483647);
   assert.equal(vmx.state.guestinfoVars.get('ip'), '192.168.1.10');
-  assert.equal(vmx.state.nicInfo?.v3?.nics[0]?.macAddress, '00:50:56:aa:bb:cc');
+  assert.equal(vmx.state.nicInfo?.nics[0]?.mac, '00:50:56:aa:bb:cc');
 });
 
 test('poll back-off: 0 after a command, then 10, 20, 40, 80, 100 ms and no more', async (t) => {
@@ -258,10 +258,10 @@ test('NIC info: at most 16 NICs, CNI and container interfaces, loopback and MAC-
   await fe.start();
   vmx.play('reset');
   await vmx.until(() => vmx.state.nicInfo !== undefined);
-  const nics = vmx.state.nicInfo?.v3?.nics ?? [];
+  const nics = vmx.state.nicInfo?.nics ?? [];
   assert.equal(nics.length, 16);
   assert.deepEqual(
-    nics.map((n) => n.macAddress),
+    nics.map((n) => n.mac),
     many.slice(0, 16).map((i) => i.hardwareAddress),
   );
   assert.equal(vmx.state.nicInfoKind, 10);

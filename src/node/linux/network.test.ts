@@ -112,12 +112,9 @@ describe('LinuxNetwork on a fixture tree', () => {
 });
 
 describe('LinuxNetwork on this machine', () => {
-  it('lists lo first with 127.0.0.1 and answers in a few milliseconds', async () => {
-    const t = performance.now();
+  it('lists lo first with 127.0.0.1', async () => {
     const list = await new LinuxNetwork().interfaces();
-    const ms = performance.now() - t;
     assert.equal(list[0]?.name, 'lo');
     assert.ok(list[0]?.addresses.some((a) => a.address === '127.0.0.1' && a.prefix === 8));
-    assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { SERVICE_ACCOUNT_CONFIG } from './select.js';
+import { SERVICE_ACCOUNT_CONFIG } from '../select.js';
 import { type FileDeps, setupSocket, setupTalosconfig } from './setup.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'guestlink-talos-setup-'));

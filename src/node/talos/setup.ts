@@ -1,10 +1,10 @@
 // Turns the settings and the chosen way in into a connection target, plus the facts the
 // least-privilege check needs. No gRPC here: this runs before the client is created.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { SERVICE_ACCOUNT_CONFIG } from '../select.js';
 import type { TalosTarget } from './client.js';
 import type { PrivilegeFacts } from './privilege.js';
 import { mountOf } from './privilege.js';
-import { SERVICE_ACCOUNT_CONFIG } from './select.js';
 import { certificateRoles, endpointTarget, parseTalosconfig, TalosConfigError } from './talosconfig.js';
 
 export interface TalosSettings {

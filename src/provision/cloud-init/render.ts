@@ -8,7 +8,10 @@ import { kubesoloRuncmd } from './kubesolo.js';
 
 // lineWidth 0: never fold long lines (SSH keys, hashes, commands) — folded scalars are legal YAML but
 // make the files hard to read and diff.
-const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0 } as const;
+// version 1.1: cloud-init reads with PyYAML, a YAML 1.1 parser, so strings that 1.1 would take for
+// something else are quoted: a MAC such as 52:54:00:12:34:56 is a base-60 integer there, yes/no/on/off
+// are booleans.
+const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, version: '1.1' } as const;
 
 const SUDO_RULE = { nopasswd: 'ALL=(ALL) NOPASSWD:ALL', password: 'ALL=(ALL) ALL' } as const;
 

@@ -1,5 +1,5 @@
-// Which node back end and which way into Talos, from the settings and what exists on this machine.
-// Imports nothing heavy (no gRPC, no YAML), so deciding costs nothing when the answer is "linux".
+// Which node back end (linux or talos) and which way into Talos, from the settings and what exists on this
+// machine. Imports nothing heavy (no gRPC, no YAML), so deciding costs nothing when the answer is "linux".
 import { existsSync } from 'node:fs';
 
 /** Where a Talos ServiceAccount's Secret is conventionally mounted in a pod (endpoint talos.default:50000). */

@@ -1,0 +1,114 @@
+// One command-line parser for every table: long options (--name, --name=value, --name value,
+// --no-name for booleans), short ones alone or in clusters (-vr, -mvirtio-serial, -m virtio-serial),
+// qemu-ga's optional glued value (-F, -F/path), repeated list flags, positionals and `--`.
+// Written by hand because node:util parseArgs cannot express an optional glued value or --no-NAME.
+import { convert } from './convert.js';
+import { SettingError, type SettingSpec, type SettingValue } from './spec.js';
+
+export interface ParsedArgs {
+  /** Converted values by setting key, in the order the flags appeared (lists: all occurrences joined). */
+  values: Map<string, SettingValue>;
+  /** Action flags seen (--help, --config PATH): true, or the value they took. */
+  actions: Map<string, string | true>;
+  /** Arguments that are not options, before `--`. */
+  positionals: string[];
+  /** Everything after `--`. */
+  rest: string[];
+  sawTerminator: boolean;
+}
+
+export interface ParseOptions {
+  /** Positionals are refused when false (the agent takes none). Default true. */
+  positionals?: boolean;
+}
+
+/** The flag name a spec is given by (its `flag`, else its key). */
+export const flagOf = (spec: SettingSpec): string => spec.flag ?? spec.key;
+
+/** Lookup tables for one settings table, built once. */
+export class FlagIndex {
+  readonly byFlag = new Map<string, SettingSpec>();
+  readonly byShort = new Map<string, SettingSpec>();
+
+  constructor(readonly table: readonly SettingSpec[]) {
+    for (const s of table) {
+      if (this.byFlag.has(flagOf(s))) throw new Error(`settings table: flag --${flagOf(s)} defined twice`);
+      this.byFlag.set(flagOf(s), s);
+      if (s.short) {
+        if (this.byShort.has(s.short)) throw new Error(`settings table: flag -${s.short} defined twice`);
+        this.byShort.set(s.short, s);
+      }
+    }
+  }
+}
+
+/** Parses `argv` against the table in `index`; throws SettingError naming the offending argument. */
+export function parseArgv(index: FlagIndex, argv: readonly string[], opts: ParseOptions = {}): ParsedArgs {
+  const out: ParsedArgs = { values: new Map(), actions: new Map(), positionals: [], rest: [], sawTerminator: false };
+  const take = (spec: SettingSpec, raw: string | true, from: string) => {
+    if (spec.action !== undefined) {
+      out.actions.set(spec.action, raw);
+      return;
+    }
+    const value = convert(spec, raw === true ? true : raw, from);
+    const before = out.values.get(spec.key);
+    // Repeated list flags add up (--arg a --arg b); any other repeated flag: the last one wins.
+    if (spec.type === 'list' && Array.isArray(before)) out.values.set(spec.key, [...before, ...(value as string[])]);
+    else {
+      out.values.delete(spec.key);
+      out.values.set(spec.key, value);
+    }
+  };
+  const needValue = (flag: string, next: string | undefined): string => {
+    if (next === undefined) throw new SettingError(`option ${flag} needs a value`);
+    return next;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      out.sawTerminator = true;
+      out.rest = argv.slice(i + 1);
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+      const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+      const plain = index.byFlag.get(name);
+      const negated = !plain && name.startsWith('no-') ? index.byFlag.get(name.slice(3)) : undefined;
+      if (negated && negated.type === 'bool' && negated.action === undefined && inline === undefined) {
+        take(negated, 'false', `--${name}`);
+        continue;
+      }
+      const spec = plain;
+      if (!spec) throw new SettingError(`unknown option --${name}`);
+      const flag = `--${name}`;
+      if (spec.type === 'bool') take(spec, inline ?? true, flag);
+      else if (spec.optionalValue !== undefined) take(spec, inline ?? spec.optionalValue, flag);
+      else take(spec, inline ?? needValue(flag, argv[++i]), flag);
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      if (opts.positionals === false) throw new SettingError(`unexpected argument "${arg}"`);
+      out.positionals.push(arg);
+      continue;
+    }
+    // A cluster of short options: -vr, -mvirtio-serial, -m virtio-serial, -F/path.
+    for (let j = 1; j < arg.length; j++) {
+      const ch = arg[j] as string;
+      const glued = arg.slice(j + 1);
+      const spec = index.byShort.get(ch);
+      if (!spec) throw new SettingError(`unknown option -${ch}`);
+      // Errors name the long form too: "-m (--method): ..." says which setting was wrong.
+      const from = `-${ch} (--${flagOf(spec)})`;
+      if (spec.type === 'bool') {
+        take(spec, true, from);
+        continue;
+      }
+      if (spec.optionalValue !== undefined) take(spec, glued !== '' ? glued : spec.optionalValue, from);
+      else take(spec, glued !== '' ? glued : needValue(from, argv[++i]), from);
+      break;
+    }
+  }
+  return out;
+}

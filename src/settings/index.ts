@@ -1,0 +1,15 @@
+// The settings engine: one declarative table per program (agent, host CLI, cloud-init) from which
+// the parsers, validation, --help, the generated docs and completion all derive.
+import { type Layer, merge } from './sources.js';
+import type { SettingSpec, SettingsOf } from './spec.js';
+
+export { FlagIndex, flagOf, type ParsedArgs, parseArgv } from './argv.js';
+export { convert, splitList } from './convert.js';
+export { completionWords, defaultText, flagText, helpLines, markdownTable } from './render.js';
+export { envNameOf, type Layer, merge, readEnv, readMapping } from './sources.js';
+export { camel, SettingError, type SettingSpec, type SettingsOf, type SettingValue } from './spec.js';
+
+/** The table's defaults under the layers (later wins), typed from the table and frozen. */
+export function resolve<T extends readonly SettingSpec[]>(table: T, ...layers: Layer[]): SettingsOf<T> {
+  return Object.freeze(merge(table, ...layers)) as unknown as SettingsOf<T>;
+}
