@@ -367,7 +367,10 @@ const fleetRows = await runFleetBench();
 // The management endpoint over mutual TLS (bench/endpoint.mjs), with qemu-ga on a unix socket for scale.
 const { runEndpointBench, endpointTable } = await import('./endpoint.mjs');
 const endpointResult = await runEndpointBench();
-const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}\n\n${endpointTable(endpointResult)}`;
+// The etcd snapshot the freeze takes first (docs/backup.md): needs root and etcd-server, else says why.
+const { runEtcdFreezeBench, etcdFreezeTable } = await import('./etcd-freeze.mjs');
+const etcdRows = await runEtcdFreezeBench();
+const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}\n\n${endpointTable(endpointResult)}\n\n${etcdFreezeTable(etcdRows)}`;
 
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds after ${WARMUP_PINGS} unmeasured ones each${pinned ? ', the client on CPU 0 and both agents on CPU 1 while pinging' : ''}; unix socket, one client.`;
 console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);

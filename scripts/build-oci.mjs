@@ -106,8 +106,9 @@ export function populateAgentRootfs(dir, sea) {
     mkdirSync(d, { recursive: true, mode: 0o755 });
   // Mount points, present so a runtime with a read-only rootfs (Talos extension services,
   // readOnlyRootFilesystem) need not create them: the DaemonSet and the extension mount the
-  // virtio port, the state directory, the machined socket and the host's os-release there.
-  for (const d of ['dev', 'proc', 'sys', 'etc', 'run/guestlink', 'system/run/machined'])
+  // virtio port, the state directory, the machined socket and the host's os-release there, and the
+  // etcd snapshot directory (docs/backup.md).
+  for (const d of ['dev', 'proc', 'sys', 'etc', 'run/guestlink', 'system/run/machined', 'var/lib/guestlink/etcd-snapshots'])
     mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
   writeFileSync(path.join(dir, 'etc/os-release'), '', { mode: 0o644 });
   copyFileSync(sea.exe, path.join(bin, 'guestlink'));

@@ -150,6 +150,8 @@ export function loadConfig(
   for (const name of config.allowExecEnv.filter(neverAllowedEnv))
     warnings.push(`allow-exec-env: ${name} changes how programs load code or run; it is never allowed and is ignored`);
   if (config.daemon) warnings.push('daemonize (-d) is not supported: guestlink stays in the foreground');
+  if (config.etcdSnapshotDir === undefined && (config.etcdSnapshotOnDemand || config.etcdSnapshotRequired))
+    warnings.push('etcd-snapshot-on-demand and etcd-snapshot-required do nothing without etcd-snapshot-dir');
   return { config, action, warnings };
 }
 

@@ -21,6 +21,7 @@ import { jsonLimits, maxMessageCharge } from '../protocol/qga/json-stream.js';
 import type { Transport } from '../transport/types.js';
 import { VERSION } from '../version.js';
 import { type AgentConfig, ConfigError, dumpConfig, helpText, loadConfig } from './config.js';
+import { withEtcdSnapshots } from './etcd.js';
 import { createLogger } from './log.js';
 import { connectionRefusal, serve } from './serve.js';
 import { appendPrivate, FileAgentState } from './state.js';
@@ -98,7 +99,8 @@ async function createNode(config: AgentConfig, log: Logger, env: QgaEnvironment,
       if ((err as { code?: string }).code === 'TALOS_CONFIG') throw new ConfigError((err as Error).message);
       throw err;
     }
-    for (const w of privilegeWarnings(setup.facts)) log.warn({ talos: 'least-privilege' }, w);
+    for (const w of privilegeWarnings(setup.facts, { etcdSnapshots: config.etcdSnapshotDir !== undefined }))
+      log.warn({ talos: 'least-privilege' }, w);
     const { createTalosBackend } = await import('../node/talos/index.js');
     const node = createTalosBackend({
       target: setup.target,
@@ -204,11 +206,16 @@ function settingsFrom(config: AgentConfig): CommandSettings {
     execSearchPath: config.execPath,
     // Never-allowed names were warned about at start-up; leaving them out here keeps them out for good.
     allowExecEnv: config.allowExecEnv.filter((name) => !neverAllowedEnv(name)),
-    allowFileRead: config.allowFileRead,
+    // --etcd-snapshot-on-demand lets guest-file-open read the snapshot directory (and nothing more).
+    allowFileRead:
+      config.etcdSnapshotOnDemand && config.etcdSnapshotDir
+        ? [...config.allowFileRead, `${config.etcdSnapshotDir.replace(/\/+$/, '')}/`]
+        : config.allowFileRead,
     allowFileWrite: config.allowFileWrite,
     allowFileHardlinks: config.allowFileHardlinks,
     fsfreezeHook: config.fsfreezeHook,
     fsfreezeTimeout: config.fsfreezeTimeout,
+    etcdSnapshotRequired: config.etcdSnapshotRequired,
     hideVirtualInterfaces: config.hideVirtualInterfaces,
     hideInterfacesWithoutAddresses: config.hideInterfacesWithoutAddresses,
   };
@@ -216,11 +223,13 @@ function settingsFrom(config: AgentConfig): CommandSettings {
 
 /** The groups whose off-by-default commands the configuration turns on (OPT_IN_GROUPS in the table). */
 function optInGroups(config: AgentConfig): OptInGroup[] {
+  const etcdOnDemand = config.etcdSnapshotOnDemand && config.etcdSnapshotDir !== undefined;
   const on: Record<OptInGroup, boolean> = {
     exec: config.allowExec.length > 0,
     file: config.allowFileRead.length > 0 || config.allowFileWrite.length > 0,
     accounts: config.allowAccountChanges,
     authenticate: config.listen !== undefined && config.listenTokens,
+    etcd: etcdOnDemand,
   };
   return (Object.keys(on) as OptInGroup[]).filter((g) => on[g]);
 }
@@ -262,7 +271,11 @@ export async function startAgent(
   if (env.TZ !== undefined) qgaEnv.tz = env.TZ;
   if (env.QGA_OS_RELEASE) qgaEnv.osReleasePath = env.QGA_OS_RELEASE;
   const channel: Channel = {};
-  const { node, kube } = await withKubernetes(config, await createNode(config, log, qgaEnv, channel), log);
+  const { node, kube } = await withKubernetes(
+    config,
+    await withEtcdSnapshots(config, await createNode(config, log, qgaEnv, channel), log),
+    log,
+  );
   // The management endpoint (--listen): its authorize step goes into the dispatcher; nothing loads without it.
   const endpoint = config.listen ? await (await import('./endpoint.js')).prepareEndpoint(config, kube, node, log) : undefined;
   const policy = new CommandPolicy({

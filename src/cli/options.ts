@@ -18,7 +18,7 @@ export interface OptionSpec {
   help: string;
 }
 
-const FLEET_VERBS = ['ping', 'info', 'osinfo', 'ips', 'fsinfo', 'time', 'exec', 'call', 'shutdown', 'reboot'] as const;
+const FLEET_VERBS = ['ping', 'info', 'osinfo', 'ips', 'fsinfo', 'time', 'exec', 'call', 'shutdown', 'reboot', 'etcd-snapshot'] as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', short: 'o', type: 'string', choices: OUTPUT_FORMATS, arg: 'FORMAT', help: 'output format (default table)' },
@@ -101,8 +101,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     short: 'f',
     type: 'string',
     arg: 'FILE',
-    verbs: ['kubeconfig'],
-    help: 'write the kubeconfig here (mode 0600) instead of stdout',
+    verbs: ['kubeconfig', 'etcd-snapshot'],
+    help: 'kubeconfig: write it here (mode 0600) instead of stdout; etcd-snapshot: the file, or the directory (default .)',
   },
   { name: 'merge', type: 'boolean', verbs: ['kubeconfig'], help: 'merge into --file (default $KUBECONFIG or ~/.kube/config)' },
   {

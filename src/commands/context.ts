@@ -57,6 +57,8 @@ export interface CommandSettings {
   fsfreezeHook?: string;
   /** Seconds after which a freeze is undone by the agent itself; 0 turns the watchdog off. */
   fsfreezeTimeout: number;
+  /** A failed etcd snapshot fails the freeze (nothing is frozen) instead of being reported only. */
+  etcdSnapshotRequired?: boolean;
   /** Leave CNI/virtual interfaces out of guest-network-get-interfaces. */
   hideVirtualInterfaces: boolean;
   /** Leave interfaces without any IP address out of guest-network-get-interfaces. */

@@ -4,6 +4,7 @@
 import type { FreezeHookRunner } from '../node/interfaces.js';
 import { errors } from '../protocol/qga/errors.js';
 import type { AgentState, CommandContext, GroupHandlers } from './context.js';
+import { snapshotBeforeFreeze, withSnapshotNote } from './freeze-etcd.js';
 import { FreezeWatchdog } from './freeze-watchdog.js';
 
 /** What freeze and thaw need of a command context (the watchdog has no session). */
@@ -53,8 +54,10 @@ export class FreezeController {
 
   /** guest-fsfreeze-freeze(-list): returns how many filesystems were frozen. */
   freeze(ctx: FreezeContext, command: string, mountpoints?: readonly string[]): Promise<number> {
+    let etcd: Awaited<ReturnType<typeof snapshotBeforeFreeze>>;
     return this.serial(async () => {
       if (ctx.state.frozen) throw errors.commandDisabled(command, errors.frozen());
+      etcd = await snapshotBeforeFreeze(ctx, command);
       await this.hook(ctx, 'freeze');
       const mounts = await ctx.node.storage.freezableMounts();
       const wanted = mountpoints ? new Set(mountpoints) : undefined;
@@ -83,6 +86,8 @@ export class FreezeController {
       // No logging from here until the thaw: the log file may be on a frozen filesystem (qemu-ga
       // disables its logging while frozen for the same reason).
       return frozen.length;
+    }).catch((err: unknown) => {
+      throw withSnapshotNote(err, etcd);
     });
   }
 

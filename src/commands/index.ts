@@ -9,6 +9,7 @@ import { accountsHandlers } from './accounts.js';
 import { authenticateHandlers } from './authenticate.js';
 import type { Handler } from './context.js';
 import { controlHandlers } from './control.js';
+import { etcdHandlers } from './etcd.js';
 import { makeExecHandlers } from './exec.js';
 import type { ExecTable } from './exec-table.js';
 import { makeFileHandlers } from './file.js';
@@ -46,6 +47,7 @@ export function createHandlers(state: HandlerState): Handlers {
     ...makeFileHandlers(state.files),
     ...makeExecHandlers(state.exec),
     ...authenticateHandlers,
+    ...etcdHandlers,
   } satisfies Handlers;
   return Object.freeze(all);
 }

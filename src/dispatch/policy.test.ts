@@ -7,12 +7,16 @@ import { CommandPolicy } from './policy.js';
 const FROZEN_OK = ['guest-sync-delimited', 'guest-sync', 'guest-ping', 'guest-info', 'guest-fsfreeze-status', 'guest-fsfreeze-thaw'];
 
 describe('CommandPolicy', () => {
-  it('by default enables everything except guest-exec*, guest-file-*, the account changes and guestlink-authenticate', () => {
+  it('by default enables everything except guest-exec*, guest-file-*, the account changes, guestlink-authenticate and guestlink-etcd-snapshot', () => {
     const p = new CommandPolicy({});
     const off = COMMAND_NAMES.filter((n) => !p.enabled(n, false));
     const ACCOUNT_CHANGES = ['guest-set-user-password', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
     const optIn = (n: string) =>
-      n.startsWith('guest-exec') || n.startsWith('guest-file-') || ACCOUNT_CHANGES.includes(n) || n === 'guestlink-authenticate';
+      n.startsWith('guest-exec') ||
+      n.startsWith('guest-file-') ||
+      ACCOUNT_CHANGES.includes(n) ||
+      n === 'guestlink-authenticate' ||
+      n === 'guestlink-etcd-snapshot';
     assert.deepEqual(off.sort(), COMMAND_NAMES.filter(optIn).sort());
     assert.ok(p.enabled('guest-ping', false));
     assert.ok(p.enabled('guest-shutdown', false));
@@ -64,9 +68,9 @@ describe('CommandPolicy', () => {
     assert.ok(!p.configured('guest-get-disks'));
   });
 
-  it("while frozen only qemu-ga's fixed six run", () => {
+  it("while frozen only qemu-ga's fixed six run, and guestlink's read-only etcd snapshot status", () => {
     const p = new CommandPolicy({});
-    assert.deepEqual(COMMAND_NAMES.filter((n) => p.enabled(n, true)).sort(), [...FROZEN_OK].sort());
+    assert.deepEqual(COMMAND_NAMES.filter((n) => p.enabled(n, true)).sort(), [...FROZEN_OK, 'guestlink-etcd-snapshot-status'].sort());
     assert.ok(p.configured('guest-get-time'));
   });
 

@@ -23,10 +23,13 @@ export class CommandPolicy {
   constructor(opts: PolicyOptions) {
     const allow = opts.allowRpcs && opts.allowRpcs.length > 0 ? new Set(opts.allowRpcs) : undefined;
     const groups = new Set<string>(opts.optInGroups ?? []);
+    // Commands of other groups that an opted-in group brings along (OPT_IN_GROUPS' alsoEnables).
+    const along = new Set<string>((opts.optInGroups ?? []).flatMap((g) => alsoEnables(g)));
     for (const name of COMMAND_NAMES) {
       const spec = findCommand(name);
       if (allow && !allow.has(name)) this.disabled.add(name);
-      if (spec?.offByDefault && !groups.has(spec.group) && !(allow?.has(name) && optInByAllowRpcs(spec.group))) this.disabled.add(name);
+      const optedIn = groups.has(spec?.group ?? '') || along.has(name) || (allow?.has(name) && optInByAllowRpcs(spec?.group ?? ''));
+      if (spec?.offByDefault && !optedIn) this.disabled.add(name);
     }
     for (const name of opts.blockRpcs ?? []) this.disabled.add(name);
     for (const name of opts.unsupported ?? []) this.disabled.add(name);
@@ -51,4 +54,9 @@ export class CommandPolicy {
 
 function optInByAllowRpcs(group: string): boolean {
   return Object.hasOwn(OPT_IN_GROUPS, group) && OPT_IN_GROUPS[group as OptInGroup].byAllowRpcs;
+}
+
+function alsoEnables(group: OptInGroup): readonly string[] {
+  const g = OPT_IN_GROUPS[group];
+  return 'alsoEnables' in g ? g.alsoEnables : [];
 }

@@ -24,7 +24,10 @@ export type EventReason =
   | 'CertificateIssued'
   | 'CertificateDenied'
   | 'CertificateFailed'
-  | 'CertificateExpired';
+  | 'CertificateExpired'
+  // etcd snapshots at the freeze (node/etcd).
+  | 'EtcdSnapshotTaken'
+  | 'EtcdSnapshotFailed';
 
 let seq = 0;
 

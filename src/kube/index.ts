@@ -9,6 +9,7 @@ import { readBootId } from './cordon.js';
 import type { KubeSettings } from './detect.js';
 import { parseDuration } from './duration.js';
 import { KubeError } from './errors.js';
+import { withEtcdEvents } from './etcd-events.js';
 import { Recorder } from './events.js';
 import { type Identity, resolveIdentity } from './identity.js';
 import { type DrainPolicy, KubePower, type LifecycleOptions, type TimeoutPolicy } from './power.js';
@@ -95,7 +96,7 @@ export async function enableKubernetes(
     stopped: () => stopped,
   }).catch((err: Error) => log.warn({ kube: 'AfterStart', err: err.message }, 'after-start check failed'));
   return {
-    backend: withPower(backend, power),
+    backend: withEtcdEvents(withPower(backend, power), recorder),
     power,
     api,
     identity: id,

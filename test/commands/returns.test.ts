@@ -15,7 +15,7 @@ import { parseExecRule } from '../../src/commands/exec-rules.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { CommandPolicy } from '../../src/dispatch/policy.js';
 import { DryRunPower } from '../../src/node/dry-run/power.js';
-import type { NodeBackend } from '../../src/node/interfaces.js';
+import type { EtcdSnapshotOutcome, EtcdSnapshots, NodeBackend } from '../../src/node/interfaces.js';
 import { LinuxAccounts } from '../../src/node/linux/accounts.js';
 import { createLinuxBackend } from '../../src/node/linux/index.js';
 import { createTalosBackend } from '../../src/node/talos/index.js';
@@ -81,6 +81,8 @@ const REQUESTS: Record<CommandName, JsonObject | undefined> = {
   'guest-get-load': undefined,
   // Answered only with a principal (the management endpoint's); the session below has one.
   'guestlink-authenticate': { token: 't' },
+  'guestlink-etcd-snapshot': undefined,
+  'guestlink-etcd-snapshot-status': undefined,
   'guest-fsfreeze-status': undefined,
   'guest-fsfreeze-freeze': undefined,
   'guest-fsfreeze-thaw': undefined,
@@ -109,6 +111,29 @@ function sparingThisMachine(node: NodeBackend): NodeBackend {
       setMemoryBlocks: async (blocks) => blocks.map((b) => ({ physIndex: b.physIndex, response: 'success' as const })),
     },
     accounts: Object.assign(Object.create(node.accounts) as typeof node.accounts, { setPassword: async () => {} }),
+    etcdSnapshots: recordedEtcdSnapshots(),
+  };
+}
+
+/** A snapshot source that records instead of reaching an etcd (test/linux/etcd-freeze takes real ones). */
+function recordedEtcdSnapshots(): EtcdSnapshots {
+  let last: EtcdSnapshotOutcome | undefined;
+  return {
+    dir: path.join(dir, 'etcd'),
+    source: 'recorded',
+    take: async (trigger) => {
+      const snapshot = {
+        path: path.join(dir, 'etcd/etcd-20261202T000000Z-rev42.db'),
+        revision: 42,
+        size: 20512,
+        sha256: 'a'.repeat(64),
+        takenAt: new Date().toISOString(),
+        durationMs: 3,
+      };
+      last = { trigger, at: snapshot.takenAt, snapshot };
+      return snapshot;
+    },
+    last: () => last,
   };
 }
 
@@ -116,7 +141,7 @@ function sparingThisMachine(node: NodeBackend): NodeBackend {
 async function checkEveryReply(node: NodeBackend): Promise<string[]> {
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const log = pino({ level: 'fatal' }, sink);
-  const groups: OptInGroup[] = ['exec', 'file', 'accounts', 'authenticate'];
+  const groups: OptInGroup[] = ['exec', 'file', 'accounts', 'authenticate', 'etcd'];
   const dispatcher = new Dispatcher({
     version: 'test',
     handlers: testHandlers(),
@@ -217,7 +242,8 @@ describe('every reply matches its `returns` in the table', () => {
       rebootMode: 'default',
     });
     try {
-      const checked = await checkEveryReply(talos);
+      // The Talos EtcdSnapshot source itself is tested in test/talos/etcd-snapshot; here the reply's shape.
+      const checked = await checkEveryReply({ ...talos, etcdSnapshots: recordedEtcdSnapshots() });
       assert.ok(
         checked.includes('guest-network-get-interfaces') && checked.includes('guest-get-fsinfo') && checked.includes('guest-shutdown'),
       );

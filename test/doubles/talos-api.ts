@@ -4,7 +4,8 @@
 // api/common/common.proto, and of cosi-project/runtime api/v1alpha1/{resource,state}.proto; the
 // roles each call needs (Reboot/Shutdown: os:admin, os:operator; reads: also os:reader); and the two
 // ways in: the machined unix socket (insecure, roles from `talos-role` metadata) and apid over mTLS
-// (roles from the client certificate's Subject Organization, `node` metadata naming the target).
+// (roles from the client certificate's Subject Organization, `node` metadata naming the target);
+// EtcdSnapshot streams common.Data chunks of a snapshot the test supplies, on control-plane nodes only.
 //
 // Its messages are encoded with protobufjs reflection from the descriptor below, independently of the
 // agent's hand-built codec, so a field-number slip on our side cannot be mirrored here.
@@ -25,6 +26,7 @@ const SCHEMA = {
         Metadata: {
           fields: { hostname: scalar('string', 1), error: scalar('string', 2), status: scalar('google.rpc.Status', 3) },
         },
+        Data: { fields: { metadata: scalar('common.Metadata', 1), bytes: scalar('bytes', 2) } },
       },
     },
     machine: {
@@ -78,6 +80,7 @@ const SCHEMA = {
         },
         Mounts: { fields: { metadata: scalar('common.Metadata', 1), stats: scalar('MountStat', 2, 'repeated') } },
         MountsResponse: { fields: { messages: scalar('Mounts', 1, 'repeated') } },
+        EtcdSnapshotRequest: { fields: {} },
       },
     },
     cosi: {
@@ -115,6 +118,8 @@ export const ROLES_PER_CALL: Record<string, readonly string[]> = {
   LoadAvg: ['os:admin', 'os:operator', 'os:reader'],
   Memory: ['os:admin', 'os:operator', 'os:reader'],
   Mounts: ['os:admin', 'os:operator', 'os:reader'],
+  // machined.go: role.MakeSet(role.Admin, role.Operator, role.EtcdBackup); os:reader is refused.
+  EtcdSnapshot: ['os:admin', 'os:operator', 'os:etcd:backup'],
   Get: ['os:admin', 'os:operator', 'os:reader'],
   List: ['os:admin', 'os:operator', 'os:reader'],
 };
@@ -146,6 +151,12 @@ export interface TalosDoubleState {
   resources: DoubleResource[];
   /** Milliseconds to wait before answering, by call name (to test deadlines). */
   delayMs: Partial<Record<string, number>>;
+  /** What EtcdSnapshot streams (an etcd snapshot file: database + sha256); undefined: etcd is down. */
+  etcdSnapshot?: Buffer;
+  /** machine.Type as Talos names it: controlplane, init (etcd runs) or worker (EtcdSnapshot is Unimplemented). */
+  machineType: string;
+  /** Chunk size of the EtcdSnapshot stream (Talos's chunker reads 4 KiB at a time by default). */
+  etcdChunkBytes: number;
 }
 
 export type TalosDoubleListen = { kind: 'unix'; path: string } | { kind: 'mtls'; ca: Buffer; cert: Buffer; key: Buffer; host?: string };
@@ -159,6 +170,8 @@ export class TalosApiDouble {
     mounts: [],
     resources: [],
     delayMs: {},
+    machineType: 'controlplane',
+    etcdChunkBytes: 4096,
   };
   private readonly server = new grpc.Server();
   /** The target the agent should use (unix:... or 127.0.0.1:port). */
@@ -239,6 +252,7 @@ export class TalosApiDouble {
       LoadAvg: this.def(s, 'LoadAvg', 'machine.Empty', 'machine.LoadAvgResponse'),
       Memory: this.def(s, 'Memory', 'machine.Empty', 'machine.MemoryResponse'),
       Mounts: this.def(s, 'Mounts', 'machine.Empty', 'machine.MountsResponse'),
+      EtcdSnapshot: this.def(s, 'EtcdSnapshot', 'machine.EtcdSnapshotRequest', 'common.Data', true),
     } as unknown as grpc.ServiceDefinition;
   }
 
@@ -279,7 +293,35 @@ export class TalosApiDouble {
       LoadAvg: this.unary('LoadAvg', () => ({ messages: [{ load1: st.load[0], load5: st.load[1], load15: st.load[2] }] })),
       Memory: this.unary('Memory', () => ({ messages: [{ meminfo: { memtotal: 4028440, memfree: 1024000, memavailable: 3000000 } }] })),
       Mounts: this.unary('Mounts', () => ({ messages: [{ stats: st.mounts }] })),
+      EtcdSnapshot: (call: grpc.ServerWritableStream<Record<string, unknown>, object>) => this.etcdSnapshot(call),
     };
+  }
+
+  /** machined's EtcdSnapshot: control plane only (CheckControlplane), then the snapshot in chunks. */
+  private etcdSnapshot(call: grpc.ServerWritableStream<Record<string, unknown>, object>): void {
+    const refused = this.admit('EtcdSnapshot', call, call.request);
+    if (refused) return void call.emit('error', refused);
+    const st = this.state;
+    if (st.machineType !== 'controlplane' && st.machineType !== 'init')
+      return void call.emit('error', {
+        code: grpc.status.UNIMPLEMENTED,
+        details: 'etcd snapshot is only available on control plane nodes',
+      });
+    const snap = st.etcdSnapshot;
+    if (!snap)
+      return void call.emit('error', { code: grpc.status.UNKNOWN, details: 'failed to create etcd client: context deadline exceeded' });
+    let at = 0;
+    const more = () => {
+      while (at < snap.length) {
+        const chunk = snap.subarray(at, at + st.etcdChunkBytes);
+        at += chunk.length;
+        if (!call.write({ bytes: chunk })) return void call.once('drain', more);
+      }
+      call.end();
+    };
+    const delay = st.delayMs.EtcdSnapshot;
+    if (delay) setTimeout(more, delay).unref();
+    else more();
   }
 
   private resource(r: DoubleResource) {

@@ -39,6 +39,7 @@ const VARIANTS = {
   'talos-secret': 'overlays/talos-secret',
   'talos-serviceaccount + device-plugin': 'test-unprivileged',
   'talos-serviceaccount + management endpoint, self approval': 'test-endpoint',
+  'talos-serviceaccount + etcd-snapshots': 'test-etcd-snapshots',
 } as const;
 
 /** kubernetes-models class for an object, by apiVersion and kind; undefined for kinds it has no schema of. */
@@ -72,6 +73,11 @@ describe('Kubernetes manifests', { skip, timeout: 120_000 }, () => {
     writeFileSync(
       path.join(deploy, 'test-endpoint/kustomization.yaml'),
       'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/talos-serviceaccount\ncomponents:\n  - ../components/management-endpoint\n  - ../components/management-endpoint-self-approve\n',
+    );
+    mkdirSync(path.join(deploy, 'test-etcd-snapshots'));
+    writeFileSync(
+      path.join(deploy, 'test-etcd-snapshots/kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/talos-serviceaccount\ncomponents:\n  - ../components/etcd-snapshots\n',
     );
     for (const [name, dir] of Object.entries(VARIANTS)) {
       const yaml = execFileSync('kubectl', ['kustomize', path.join(deploy, dir)], { encoding: 'utf8' });
@@ -125,13 +131,15 @@ describe('Kubernetes manifests', { skip, timeout: 120_000 }, () => {
       assert.ok(c.args.includes('--talos-node=$(HOST_IP)'));
       assert.ok(c.args.includes('--kube=in-cluster'));
       assert.equal(c.securityContext.readOnlyRootFilesystem, true);
-      // Host paths: only the virtio port names and os-release; nothing writable on the host.
+      // Host paths: only the virtio port names and os-release; nothing writable on the host, but the
+      // etcd snapshot directory where that component is added (the agent writes its snapshots there).
+      const writable = name.includes('etcd-snapshots') ? ['/var/lib/guestlink/etcd-snapshots'] : [];
       const hostPaths = pod.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => v.hostPath.path);
-      for (const p of hostPaths) assert.ok(['/dev/virtio-ports', '/etc/os-release'].includes(p), `unexpected hostPath ${p}`);
+      for (const p of hostPaths) assert.ok(['/dev/virtio-ports', '/etc/os-release', ...writable].includes(p), `unexpected hostPath ${p}`);
       for (const m of c.volumeMounts) {
         const v = pod.volumes.find((x: Obj) => x.name === m.name);
         assert.ok(v, `mount ${m.name} has no volume`);
-        if (v.hostPath) assert.equal(m.readOnly, true, `${m.name} is a writable host path`);
+        if (v.hostPath && !writable.includes(v.hostPath.path)) assert.equal(m.readOnly, true, `${m.name} is a writable host path`);
       }
     });
 
@@ -181,6 +189,17 @@ describe('Kubernetes manifests', { skip, timeout: 120_000 }, () => {
     assert.equal(c.securityContext.seccompProfile.type, 'RuntimeDefault');
     assert.equal(c.resources.limits['squat.ai/qemu-guest-agent'], '1');
     assert.ok(!c.volumeMounts.some((m: Obj) => m.mountPath === '/dev/virtio-ports'));
+  });
+
+  test('etcd-snapshots: the flag, and the node directory (EPHEMERAL) mounted writable', () => {
+    const pod = daemonSet('talos-serviceaccount + etcd-snapshots').spec.template.spec;
+    const c = pod.containers[0];
+    assert.ok(c.args.includes('--etcd-snapshot-dir=/var/lib/guestlink/etcd-snapshots'));
+    const vol = pod.volumes.find((v: Obj) => v.name === 'etcd-snapshots');
+    assert.deepEqual(vol.hostPath, { path: '/var/lib/guestlink/etcd-snapshots', type: 'DirectoryOrCreate' });
+    const m = c.volumeMounts.find((x: Obj) => x.name === 'etcd-snapshots');
+    assert.equal(m.mountPath, '/var/lib/guestlink/etcd-snapshots');
+    assert.notEqual(m.readOnly, true);
   });
 
   test('the guestlink namespace admits the pod: Pod Security level privileged', () => {

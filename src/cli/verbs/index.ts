@@ -3,6 +3,7 @@ import { call } from './call.js';
 import { commands } from './commands.js';
 import { completionVerb } from './completion.js';
 import { cp } from './cp.js';
+import { etcdSnapshot } from './etcd-snapshot.js';
 import { exec } from './exec.js';
 import { kubeconfig } from './kubeconfig.js';
 import { reboot, shutdown } from './power.js';
@@ -20,6 +21,7 @@ export const VERBS: readonly Verb[] = [
   exec,
   cp,
   kubeconfig,
+  etcdSnapshot,
   shutdown,
   reboot,
   call,

@@ -8,6 +8,8 @@ export interface TalosApi {
   unary(method: string, request: Buffer): Promise<ProtoMessage[]>;
   get(namespace: string, type: string, id: string): Promise<CosiResource | undefined>;
   list(namespace: string, type: string): Promise<CosiResource[]>;
+  /** A server-streaming machine API call (EtcdSnapshot); absent where streams are not offered (unit-test fakes). */
+  stream?(method: string, request: Buffer, opts: { deadline: Date; signal: AbortSignal }): AsyncIterable<ProtoMessage>;
 }
 
 /** The first answering node's message; apid answers with one per targeted node and we target one. */

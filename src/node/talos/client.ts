@@ -24,6 +24,7 @@ export interface TalosClientOptions {
 const NEEDED: Record<string, string> = {
   Reboot: 'os:operator or os:admin',
   Shutdown: 'os:operator or os:admin',
+  EtcdSnapshot: 'os:etcd:backup, os:operator or os:admin',
 };
 
 const pass = (b: Buffer): Buffer => b;
@@ -192,6 +193,32 @@ export class TalosClient {
           });
         }),
     );
+  }
+
+  /**
+   * A server-streaming machine API call's messages, in order, until the stream ends; `signal`
+   * cancels it. Never retried: a stream that has begun cannot be resumed, and its own deadline
+   * (not --talos-timeout) bounds it. Node errors in a message's metadata are thrown.
+   */
+  async *stream(method: string, request: Buffer, opts: { deadline: Date; signal: AbortSignal }): AsyncGenerator<ProtoMessage> {
+    const startedAt = Date.now();
+    const call = this.client.makeServerStreamRequest(method, pass, pass, request, this.metadata(), { deadline: opts.deadline });
+    const cancel = () => call.cancel();
+    opts.signal.addEventListener('abort', cancel, { once: true });
+    try {
+      for await (const raw of call as AsyncIterable<Buffer>) {
+        const m = ProtoMessage.decode(raw);
+        const error = metadataError(m);
+        if (error !== undefined) throw genericError(`Talos API ${shortName(method)} failed on the node: ${error}`, 'TALOS_FAILED');
+        yield m;
+      }
+    } catch (err) {
+      const e = err as grpc.ServiceError;
+      throw typeof e.code === 'number' ? this.toError(method, e, 1, startedAt) : err;
+    } finally {
+      opts.signal.removeEventListener('abort', cancel);
+      call.cancel();
+    }
   }
 
   close(): void {

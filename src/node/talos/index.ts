@@ -5,7 +5,7 @@ import { loadNative } from '../../native/addon.js';
 import type { CommandName } from '../../protocol/qga/commands.js';
 import { errors } from '../../protocol/qga/errors.js';
 import { createFileAccess } from '../files/file-access.js';
-import type { Accounts, Clock, FileAccess, Hardware, NodeBackend } from '../interfaces.js';
+import type { Accounts, Clock, EtcdSnapshots, FileAccess, Hardware, NodeBackend } from '../interfaces.js';
 import { LinuxClock } from '../linux/clock.js';
 import { LinuxStorage } from '../linux/storage.js';
 import { LinuxSystemInfo } from '../linux/system.js';
@@ -114,4 +114,14 @@ export function createTalosBackend(opts: TalosBackendOptions): NodeBackend & { r
     unsupportedCommands: UNSUPPORTED,
     close: () => client?.close(),
   };
+}
+
+/**
+ * The back end with etcd snapshots. guest-fsfreeze-freeze and -freeze-list then reach the freeze
+ * handler, which takes the snapshot before it is told that Talos cannot freeze (so a Proxmox backup
+ * carries the snapshot even unfrozen); status and thaw stay disabled as before.
+ */
+export function withEtcdSnapshots<T extends NodeBackend>(backend: T, etcdSnapshots: EtcdSnapshots): T {
+  const freeze = new Set(['guest-fsfreeze-freeze', 'guest-fsfreeze-freeze-list']);
+  return { ...backend, etcdSnapshots, unsupportedCommands: backend.unsupportedCommands.filter((c) => !freeze.has(c)) };
 }

@@ -11,6 +11,7 @@ export const METHODS = {
   memory: '/machine.MachineService/Memory',
   loadAvg: '/machine.MachineService/LoadAvg',
   mounts: '/machine.MachineService/Mounts',
+  etcdSnapshot: '/machine.MachineService/EtcdSnapshot',
   cosiGet: '/cosi.resource.State/Get',
   cosiList: '/cosi.resource.State/List',
 } as const;
@@ -127,4 +128,9 @@ export function decodeResourceReply(m: ProtoMessage): CosiResource | undefined {
     id: md?.string(3) ?? '',
     yamlSpec: r.message(2)?.string(2) ?? '',
   };
+}
+
+/** common.Data { Metadata metadata = 1; bytes bytes = 2 }: one chunk of EtcdSnapshot's stream. */
+export function decodeDataChunk(m: ProtoMessage): Buffer {
+  return m.bytes(2) ?? Buffer.alloc(0);
 }

@@ -19,8 +19,18 @@ export interface PrivilegeFacts {
  */
 const PRIVATE_FS = new Set(['tmpfs', 'ramfs']);
 
-export function privilegeWarnings(f: PrivilegeFacts): string[] {
+/** What the agent was asked to do besides power and reads (roles some calls need on top). */
+export interface PrivilegeNeeds {
+  /** --etcd-snapshot-dir is set: EtcdSnapshot needs os:etcd:backup, os:operator or os:admin. */
+  etcdSnapshots?: boolean;
+}
+
+export function privilegeWarnings(f: PrivilegeFacts, needs: PrivilegeNeeds = {}): string[] {
   const out: string[] = [];
+  if (needs.etcdSnapshots && !f.roles.some((r) => r === 'os:operator' || r === 'os:etcd:backup' || r === 'os:admin'))
+    out.push(
+      `Talos credentials (${f.source}) carry ${f.roles.length ? f.roles.join(', ') : 'no role'}: Talos will refuse EtcdSnapshot, so no etcd snapshot will be taken at a freeze (it needs os:etcd:backup or os:operator)`,
+    );
   if (f.roles.includes('os:admin'))
     out.push(
       `Talos credentials (${f.source}) carry os:admin; guestlink needs only os:operator: issue credentials with roles [os:operator] (ServiceAccount spec.roles, talosctl config new --roles os:operator, or --talos-role os:operator)`,

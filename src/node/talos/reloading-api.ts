@@ -58,6 +58,10 @@ export class ReloadingTalosApi implements TalosApi {
     return this.current().list(namespace, type);
   }
 
+  stream(method: string, request: Buffer, opts: { deadline: Date; signal: AbortSignal }): AsyncIterable<ProtoMessage> {
+    return this.current().stream(method, request, opts);
+  }
+
   close(): void {
     this.client.close();
   }

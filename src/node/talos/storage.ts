@@ -66,8 +66,12 @@ export class TalosStorage implements Storage {
     return this.linux.disks();
   }
 
+  /**
+   * Refused: the freeze commands reach this only when etcd snapshots turned them on (see
+   * withEtcdSnapshots), and the host must then still hear that nothing was frozen.
+   */
   async freezableMounts(): Promise<string[]> {
-    return [];
+    throw errors.unsupported('fsfreeze on Talos (Talos has no freeze API; the backup is crash-consistent)');
   }
 
   async freeze(_mountpoint: string): Promise<boolean> {

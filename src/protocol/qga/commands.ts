@@ -19,7 +19,8 @@ export type CommandGroup =
   | 'storage'
   | 'accounts'
   | 'hardware'
-  | 'authenticate';
+  | 'authenticate'
+  | 'etcd';
 
 /**
  * How the audit log records an argument instead of its value: `secret` as "[redacted]"; `bulk` (base64
@@ -354,6 +355,22 @@ export const QGA_COMMANDS = {
     offByDefault: true,
     doc: 'Management endpoint only (--listen tls:// with --listen-tokens): authenticate this connection with a Kubernetes bearer token for audience --token-audience, checked by a TokenReview; once per connection.',
   },
+  // guestlink's own: consistent control-plane backups (docs/backup.md).
+  'guestlink-etcd-snapshot': {
+    returns: 'GuestlinkEtcdSnapshot',
+    since: 'guestlink 0.2.0',
+    group: 'etcd',
+    mutating: true,
+    offByDefault: true,
+    doc: 'Take an etcd snapshot now into --etcd-snapshot-dir (digest and database checked, older ones rotated out); returns its path, revision, size and sha256. Off unless --etcd-snapshot-on-demand, which also lets guest-file-open read that directory (and nothing else) to copy it out.',
+  },
+  'guestlink-etcd-snapshot-status': {
+    returns: 'GuestlinkEtcdSnapshotStatus',
+    since: 'guestlink 0.2.0',
+    group: 'etcd',
+    allowedWhileFrozen: true,
+    doc: 'Whether etcd snapshots are on, and how the last one (at a freeze or on demand) went: its file, or why it failed. Runs while frozen, so a host can check the backup it is taking.',
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 /** Every command name the protocol knows: handler maps, back ends' unsupported lists and policies are typed by it. */
@@ -378,7 +395,14 @@ export const OPT_IN_GROUPS = {
   accounts: { enabledBy: '--allow-account-changes', byAllowRpcs: true },
   // Only meaningful on the management endpoint: on the hypervisor's channel there is nobody to authenticate.
   authenticate: { enabledBy: '--listen-tokens (with --listen)', byAllowRpcs: false },
-} as const satisfies Partial<Record<CommandGroup, { enabledBy: string; byAllowRpcs: boolean }>>;
+  // `guestlink etcd-snapshot` copies the snapshot out with these: they come on with the group (their read
+  // list then holds only the snapshot directory), while guest-file-write and -flush stay off.
+  etcd: {
+    enabledBy: '--etcd-snapshot-on-demand',
+    byAllowRpcs: false,
+    alsoEnables: ['guest-file-open', 'guest-file-read', 'guest-file-seek', 'guest-file-close'],
+  },
+} as const satisfies Partial<Record<CommandGroup, { enabledBy: string; byAllowRpcs: boolean; alsoEnables?: readonly string[] }>>;
 
 /** A group some setting can turn on. */
 export type OptInGroup = keyof typeof OPT_IN_GROUPS;

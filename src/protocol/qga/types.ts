@@ -244,4 +244,20 @@ export const QGA_TYPES: TypeTable = {
     doc: 'Load averages (qemu 9.1).',
     members: { load1m: 'number', load5m: 'number', load15m: 'number' },
   },
+  // guestlink's own types (its etcd snapshot commands).
+  GuestlinkEtcdSnapshot: {
+    kind: 'struct',
+    doc: 'A verified etcd snapshot in the guest (the sha256 is of the whole file, which ends with the digest etcd appends).',
+    members: { path: 'str', revision: 'int', size: 'int', sha256: 'str', 'taken-at': 'str', 'duration-ms': 'int', source: 'str' },
+  },
+  GuestlinkEtcdSnapshotOutcome: {
+    kind: 'struct',
+    doc: 'The last snapshot attempt: trigger "freeze" or "command", when it ended, the snapshot or why not.',
+    members: { trigger: 'str', at: 'str', ok: 'bool', '*snapshot': 'GuestlinkEtcdSnapshot', '*error': 'str', '*code': 'str' },
+  },
+  GuestlinkEtcdSnapshotStatus: {
+    kind: 'struct',
+    doc: 'Whether etcd snapshots are on (a control-plane node with --etcd-snapshot-dir), where, and the last attempt.',
+    members: { enabled: 'bool', '*dir': 'str', '*source': 'str', '*last': 'GuestlinkEtcdSnapshotOutcome' },
+  },
 };
