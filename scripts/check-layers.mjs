@@ -17,7 +17,8 @@ const ALLOWED = {
   node: ['node', 'protocol'],
   // Kubernetes awareness wraps a back end's Power; it sees only the node interfaces.
   kube: ['kube', 'node/interfaces', 'version'],
-  host: ['host', 'protocol', 'version'],
+  // The rolling reboot (host/rollout) reads the cluster with kube's REST client and kubeconfig reader.
+  host: ['host', 'kube', 'protocol', 'version'],
   // Cloud-init and ISO 9660 writers: pure data in, bytes out.
   provision: ['provision', 'version'],
   cli: ['cli', 'host', 'protocol', 'provision', 'version'],

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
 import { OUTPUT_FORMATS } from './output.js';
+import { ROLLOUT_OPTIONS } from './rollout/options.js';
 
 export interface OptionSpec {
   name: string;
@@ -97,6 +98,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'set-current', type: 'boolean', verbs: ['kubeconfig'], help: 'with --merge: make it the current context' },
   { name: 'mode', type: 'string', choices: ['powerdown', 'halt'], arg: 'MODE', verbs: ['shutdown'], help: 'powerdown (default) or halt' },
+  ...ROLLOUT_OPTIONS,
   { name: 'help', short: 'h', type: 'boolean', help: 'show help' },
   { name: 'version', type: 'boolean', help: 'show the version' },
 ];

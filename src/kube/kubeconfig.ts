@@ -42,8 +42,18 @@ function material(o: Obj, key: string, dir: string): Buffer | undefined {
   }
 }
 
+/**
+ * Runs a user's exec credential plugin (client.authentication.k8s.io) and returns what it gave.
+ * Only the host CLI passes one (the user's own kubeconfig, run as the user, as kubectl does); the
+ * agent passes none, so a config file cannot make it run a program.
+ */
+export type ExecHandler = (
+  exec: Obj,
+  ctx: { user: string; dir: string; server: string; ca?: Buffer; insecureSkipTlsVerify?: boolean },
+) => Pick<Connection, 'token' | 'cert' | 'key'>;
+
 /** A Connection for the current context of the merged kubeconfig files (a KUBECONFIG-style list). */
-export async function loadKubeconfig(paths: string): Promise<Connection & { context: string }> {
+export async function loadKubeconfig(paths: string, opts: { exec?: ExecHandler } = {}): Promise<Connection & { context: string }> {
   const files = paths.split(path.delimiter).filter((p) => p !== '');
   const clusters = new Map<string, Named<Obj>>();
   const users = new Map<string, Named<Obj>>();
@@ -98,6 +108,19 @@ export async function loadKubeconfig(paths: string): Promise<Connection & { cont
     throw new KubeError('KUBE_CONFIG', `kubeconfig ${paths}: user "${userName}" of context "${current}" is not defined`);
   if (user) {
     const u = user.value;
+    if (u.exec && opts.exec && !u['auth-provider'] && typeof u.exec === 'object') {
+      Object.assign(
+        conn,
+        opts.exec(u.exec as Obj, {
+          user: user.name,
+          dir: user.dir,
+          server,
+          ...(Buffer.isBuffer(conn.ca) ? { ca: conn.ca } : {}),
+          ...(conn.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+        }),
+      );
+      return conn;
+    }
     if (u.exec || u['auth-provider'])
       throw new KubeError(
         'KUBE_CONFIG',

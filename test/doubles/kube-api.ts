@@ -13,6 +13,9 @@
 //   its replacement at once on another schedulable node, a StatefulSet after the old pod is gone
 //   (same name, new UID); replacements become Ready after `readyMs`; nothing lands on a cordoned node.
 // - events: create in a namespace.
+// - nodes carry status.nodeInfo.bootID, addresses and optionally the control-plane role label;
+//   test/doubles/kube-workloads.ts adds (through `routes`) node lists, /readyz, apps/v1 workloads
+//   and policy/v1 PodDisruptionBudgets with their status, and a kubelet's reports.
 // - authentication by bearer token (401 otherwise) and authorization by the RBAC rules in
 //   deploy/kubernetes/rbac.yaml (403 with the API server's message for anything else), so the
 //   tests prove the shipped manifest is both enough and no more than what is used.
@@ -82,6 +85,15 @@ export interface DoubleOptions {
   evictionLatencyMs?: number;
 }
 
+/**
+ * An extra route (test/doubles/kube-workloads.ts adds lists, /readyz, apps/v1 and policy/v1): tried
+ * before the built-in ones; undefined passes the request on. A string answer is sent as text/plain.
+ */
+export type Route = (r: { method: string; url: URL; user: string; body: unknown }) => [number, Obj | string] | undefined;
+
+/** Decides for a user of `tokens` (rules of their own, API group aware); true allows. */
+export type Authorizer = (verb: string, group: string, resource: string, name: string | undefined) => boolean;
+
 export const SA_TOKEN = 'guestlink-sa-token';
 export const SA_USER = 'system:serviceaccount:guestlink:guestlink';
 export const ADMIN_TOKEN = 'admin-token';
@@ -137,7 +149,8 @@ function mergePatch(target: Obj, patch: Obj): Obj {
   return target;
 }
 
-function status(code: number, reason: string, message: string, details?: Obj): Obj {
+/** A metav1.Status as the API server sends with errors. */
+export function status(code: number, reason: string, message: string, details?: Obj): Obj {
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -159,6 +172,12 @@ export class KubeApiDouble {
   readonly requests: RequestRecord[] = [];
   /** While true, requests are accepted and never answered (an API server that hangs). */
   hang = false;
+  /** More bearer tokens: token -> user name (their rules in `authorizers`). */
+  readonly tokens = new Map<string, string>();
+  /** Per-user authorization for the users of `tokens`; a user without one gets the service account's rules. */
+  readonly authorizers = new Map<string, Authorizer>();
+  /** Extra routes, tried first (see Route). */
+  readonly routes: Route[] = [];
   url = '';
   ca: string | undefined;
   terminationMs: number;
@@ -205,7 +224,18 @@ export class KubeApiDouble {
 
   addNode(
     name: string,
-    o: { ready?: boolean; unschedulable?: boolean; annotations?: Record<string, string>; heartbeat?: string } = {},
+    o: {
+      ready?: boolean;
+      unschedulable?: boolean;
+      annotations?: Record<string, string>;
+      heartbeat?: string;
+      /** Labelled node-role.kubernetes.io/control-plane, as kubeadm, k3s and Talos label them. */
+      controlPlane?: boolean;
+      /** status.nodeInfo.bootID (default: a random one, as a kubelet reads /proc/sys/kernel/random/boot_id). */
+      bootId?: string;
+      /** status.addresses of type InternalIP. */
+      addresses?: string[];
+    } = {},
   ): Obj {
     const node = {
       apiVersion: 'v1',
@@ -215,7 +245,7 @@ export class KubeApiDouble {
         uid: randomUUID(),
         resourceVersion: String(this.rv++),
         annotations: { ...o.annotations },
-        labels: { 'kubernetes.io/hostname': name },
+        labels: { 'kubernetes.io/hostname': name, ...(o.controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}) },
       },
       spec: o.unschedulable ? { unschedulable: true } : {},
       status: {
@@ -227,6 +257,13 @@ export class KubeApiDouble {
             reason: 'KubeletReady',
           },
         ],
+        addresses: [...(o.addresses ?? []).map((a) => ({ type: 'InternalIP', address: a })), { type: 'Hostname', address: name }],
+        nodeInfo: {
+          bootID: o.bootId ?? randomUUID(),
+          machineID: randomUUID().replace(/-/g, ''),
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+        },
       },
     };
     this.nodes.set(name, node);
@@ -240,6 +277,14 @@ export class KubeApiDouble {
     n.status.conditions = [
       { type: 'Ready', status: ready ? 'True' : 'False', lastHeartbeatTime: new Date().toISOString(), reason: 'KubeletReady' },
     ];
+    n.metadata.resourceVersion = String(this.rv++);
+  }
+
+  /** The kubelet of a new boot reporting its boot id (status.nodeInfo.bootID). */
+  setBootId(name: string, bootId: string): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    n.status.nodeInfo = { ...n.status.nodeInfo, bootID: bootId };
     n.metadata.resourceVersion = String(this.rv++);
   }
 
@@ -295,11 +340,11 @@ export class KubeApiDouble {
     this.timers.add(t);
   }
 
-  private matches(pod: Obj, labels: Record<string, string>): boolean {
+  matches(pod: Obj, labels: Record<string, string>): boolean {
     return Object.entries(labels).every(([k, v]) => pod.metadata.labels?.[k] === v);
   }
 
-  private ready(pod: Obj): boolean {
+  ready(pod: Obj): boolean {
     return !pod.metadata.deletionTimestamp && pod.status.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True');
   }
 
@@ -367,41 +412,60 @@ export class KubeApiDouble {
         return this.reply(req, res, url, 'anonymous', 400, status(400, 'BadRequest', 'the request body is not JSON'));
       }
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const user = token === SA_TOKEN ? SA_USER : token === ADMIN_TOKEN ? 'admin' : undefined;
+      const user = token === SA_TOKEN ? SA_USER : token === ADMIN_TOKEN ? 'admin' : token ? this.tokens.get(token) : undefined;
       if (!user) return this.reply(req, res, url, 'anonymous', 401, status(401, 'Unauthorized', 'Unauthorized'), body);
-      const [code, out] = this.route(req.method ?? 'GET', url, user, String(req.headers['content-type'] ?? ''), body);
+      const method = req.method ?? 'GET';
+      let answer: [number, Obj | string] | undefined;
+      for (const r of this.routes) if ((answer = r({ method, url, user, body }))) break;
+      const [code, out] = answer ?? this.route(method, url, user, String(req.headers['content-type'] ?? ''), body);
       const delay = url.pathname.endsWith('/eviction') ? (this.opts.evictionLatencyMs ?? 0) : 0;
       if (delay > 0) this.later(delay, () => this.reply(req, res, url, user, code, out, body));
       else this.reply(req, res, url, user, code, out, body);
     });
   }
 
-  private reply(req: http.IncomingMessage, res: http.ServerResponse, url: URL, user: string, code: number, out: Obj, body?: unknown): void {
+  private reply(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    user: string,
+    code: number,
+    out: Obj | string,
+    body?: unknown,
+  ): void {
     const rec: RequestRecord = { method: req.method ?? '', path: url.pathname + url.search, status: code, user, at: Date.now() };
     if (req.headers['content-type']) rec.contentType = req.headers['content-type'];
     if (body !== undefined) rec.body = body;
     this.requests.push(rec);
-    const data = JSON.stringify(out);
-    res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
+    const data = typeof out === 'string' ? out : JSON.stringify(out);
+    const type = typeof out === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+    res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(data) });
     res.end(data);
   }
 
-  private authorize(
+  /** undefined when allowed, else the API server's 403 Status. `group`: the API group ("" for core). */
+  authorize(
     user: string,
     verb: string,
     resource: string,
     namespace: string | undefined,
     name: string | undefined,
+    group = '',
   ): Obj | undefined {
     if (user === 'admin') return undefined;
-    if (ruleAllows(this.rbac.cluster, verb, resource, name)) return undefined;
-    if (namespace && ruleAllows(this.rbac.namespaced.get(namespace) ?? [], verb, resource, name)) return undefined;
+    const own = this.authorizers.get(user);
+    if (own) {
+      if (own(verb, group, resource, name)) return undefined;
+    } else {
+      if (ruleAllows(this.rbac.cluster, verb, resource, name)) return undefined;
+      if (namespace && ruleAllows(this.rbac.namespaced.get(namespace) ?? [], verb, resource, name)) return undefined;
+    }
     const [res, sub] = resource.split('/');
     const what = `${res}${name ? ` "${name}"` : ''}`;
     return status(
       403,
       'Forbidden',
-      `${what} is forbidden: User "${user}" cannot ${verb} resource "${res}"${sub ? `/${sub}` : ''} in API group "" ${namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'}`,
+      `${what} is forbidden: User "${user}" cannot ${verb} resource "${res}"${sub ? `/${sub}` : ''} in API group "${group}" ${namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'}`,
     );
   }
 

@@ -1,0 +1,41 @@
+// The rollout verb's exit codes (docs/rollout.md and docs/cli.md list the same), and the mapping
+// from what ended it.
+import { AddressError, AgentUnreachableError } from '../../host/errors.js';
+import { KubeError, RolloutError } from '../../host/rollout/errors.js';
+import { UsageError } from '../args.js';
+
+export const ROLLOUT_EXIT = {
+  /** Every planned node rebooted, back, uncordoned, and the cluster settled (or --dry-run: it could start now). */
+  ok: 0,
+  /** Bad options, or a VM that could not be matched to exactly one Node; nothing was started. */
+  usage: 2,
+  /** The API server or a hypervisor API could not be reached (or answered nonsense) before anything started. */
+  unreachable: 3,
+  /** A gate did not pass: the cluster was not healthy before a batch, or did not settle after one. */
+  gate: 10,
+  /** A node failed: its agent refused the reboot, it did not come back within --node-timeout, or it was not drained. */
+  node: 11,
+  /** The state file cannot be used: damaged, a symlink, another cluster's, unfinished without --resume, or in use. */
+  state: 12,
+  /** Interrupted (Ctrl-C) at a safe point, or at once on the second one; resumable. */
+  interrupted: 130,
+} as const;
+
+const BY_CODE: Record<RolloutError['code'], number> = {
+  ROLLOUT_USAGE: ROLLOUT_EXIT.usage,
+  ROLLOUT_MATCH: ROLLOUT_EXIT.usage,
+  ROLLOUT_API: ROLLOUT_EXIT.unreachable,
+  ROLLOUT_GATE: ROLLOUT_EXIT.gate,
+  ROLLOUT_NODE: ROLLOUT_EXIT.node,
+  ROLLOUT_STATE: ROLLOUT_EXIT.state,
+  ROLLOUT_INTERRUPTED: ROLLOUT_EXIT.interrupted,
+};
+
+/** The exit code for an error code recorded in a state file, or an error that ended the verb. */
+export function rolloutExit(err: unknown): number {
+  if (typeof err === 'string') return BY_CODE[err as RolloutError['code']] ?? ROLLOUT_EXIT.node;
+  if (err instanceof RolloutError) return BY_CODE[err.code];
+  if (err instanceof UsageError || err instanceof AddressError) return ROLLOUT_EXIT.usage;
+  if (err instanceof AgentUnreachableError || err instanceof KubeError) return ROLLOUT_EXIT.unreachable;
+  return ROLLOUT_EXIT.unreachable;
+}
