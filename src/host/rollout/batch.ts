@@ -14,6 +14,11 @@ import { NodeWatch } from './node-watch.js';
 import type { NodeState } from './state.js';
 import type { NodeView } from './views.js';
 
+/** Between two looks at a rebooting node (ms): a cordon lasts at least the drain and the boot, many seconds. */
+export const DEFAULT_POLL_MS = 1000;
+/** Every this many polls, all Nodes are listed (to see a node outside the batch going down). */
+const STRANGER_EVERY = 5;
+
 /** Asks the agent to reboot; the answer (if any) is fed to the watch. Returns the connection to close later. */
 function requestReboot(o: RunOptions, n: NodeState, watch: NodeWatch): AgentConnection {
   const conn = o.connector.connect(n.vm);
@@ -100,6 +105,7 @@ export async function rebootBatch(o: RunOptions, toRequest: NodeState[], toWatch
     conns.push(requestReboot(o, n, watches.get(n) as NodeWatch));
   }
   let failure: RolloutError | undefined;
+  let round = 0;
   try {
     while (watches.size > 0) {
       if (o.interrupt.now)
@@ -107,25 +113,32 @@ export async function rebootBatch(o: RunOptions, toRequest: NodeState[], toWatch
           'ROLLOUT_INTERRUPTED',
           `stopped at once while ${[...watches.keys()].map((n) => printable(n.node)).join(', ')} ${watches.size > 1 ? 'were' : 'was'} rebooting; left as they are`,
         );
-      let views: NodeView[] | undefined;
+      // Each watched Node every poll (cheap), the whole list every STRANGER_EVERY polls (for the
+      // check on the others).
       let apiError: string | undefined;
+      const views = new Map<NodeState, NodeView | undefined>();
       try {
-        views = await o.cluster.nodes();
+        if (round++ % STRANGER_EVERY === 0) {
+          const list = await o.cluster.nodes();
+          const odd = stranger(list, mine, before);
+          if (odd) throw new RolloutError('ROLLOUT_NODE', odd);
+          for (const n of watches.keys())
+            views.set(
+              n,
+              list.find((v) => v.name === n.node),
+            );
+        } else {
+          const got = await Promise.all([...watches.keys()].map((n) => o.cluster.node(n.node)));
+          for (const [i, n] of [...watches.keys()].entries()) views.set(n, got[i]);
+        }
       } catch (err) {
+        if (err instanceof RolloutError && err.code === 'ROLLOUT_NODE') throw err;
         apiError = (err as Error).message;
       }
       const t = Date.now();
-      if (views) {
-        const odd = stranger(views, mine, before);
-        if (odd) throw new RolloutError('ROLLOUT_NODE', odd);
-      }
       for (const [n, w] of watches) {
-        const r = views
-          ? w.observe(
-              views.find((v) => v.name === n.node),
-              t,
-            )
-          : w.timeoutCheck(t, apiError);
+        if (apiError) w.blind();
+        const r = apiError ? w.timeoutCheck(t, apiError) : w.observe(views.get(n), t);
         const since = Date.parse(n.requestedAt ?? '') || t;
         if (r.kind === 'continue') {
           phaseOf(o, n, w.phase, since, w.detail);
@@ -133,10 +146,11 @@ export async function rebootBatch(o: RunOptions, toRequest: NodeState[], toWatch
         }
         watches.delete(n);
         if (r.kind === 'done') {
-          phaseOf(o, n, 'uncordoned', since);
+          phaseOf(o, n, 'uncordoned', since, w.warning);
           n.status = 'rebooted';
           n.bootIdAfter = r.bootIdAfter;
           n.ms = t - since;
+          if (w.warning) n.error = `warning: ${w.warning}`;
         } else {
           phaseOf(o, n, 'failed', since, r.message);
           n.status = 'failed';
@@ -145,7 +159,7 @@ export async function rebootBatch(o: RunOptions, toRequest: NodeState[], toWatch
         }
         o.store.save();
       }
-      if (watches.size > 0) await o.interrupt.sleep(o.pollMs ?? 2000);
+      if (watches.size > 0) await o.interrupt.sleep(o.pollMs ?? DEFAULT_POLL_MS);
     }
   } finally {
     for (const c of conns) c.close();

@@ -61,7 +61,11 @@ export class Cluster {
   private async list(path: string, kind: string): Promise<unknown[]> {
     const out: unknown[] = [];
     let cont: string | undefined;
+    let pages = 0;
     do {
+      // A server that keeps sending continue tokens with short pages must not keep us here forever.
+      if (++pages > MAX_OBJECTS / PAGE_SIZE + 1)
+        throw new RolloutError('ROLLOUT_API', `${path}: more than ${pages - 1} pages; the API server keeps asking to continue`);
       const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
       if (cont) q.set('continue', cont);
       const body = await this.rest.call<unknown>('GET', `${path}?${q}`, { timeoutMs: this.callTimeoutMs, maxBytes: MAX_ANSWER_BYTES });

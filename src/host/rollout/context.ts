@@ -15,7 +15,7 @@ export interface RunOptions {
   nodeTimeoutMs: number;
   /** For the post-gate after each batch, and for a later batch's pre-gate to pass. */
   settleTimeoutMs: number;
-  /** Between two looks at the API (default 2000). */
+  /** Between two looks at a rebooting node (default 1000; gates poll at twice that). */
   pollMs?: number;
   interrupt: Interrupt;
   emit: (ev: RolloutEvent) => void;

@@ -40,6 +40,14 @@ test('a new boot id without any cordon seen: rebooted undrained, fails', () => {
   assert.match((r as { message: string }).message, /without being cordoned and drained first/);
 });
 
+test('with the API out of sight meanwhile, an unseen cordon is a warning, not a failure', () => {
+  const w = start();
+  w.observe(view(), T0 + 1);
+  w.blind();
+  assert.equal(w.observe(view({ bootId: 'boot-2' }), T0 + 2).kind, 'done');
+  assert.match(w.warning ?? '', /no cordon was seen before the reboot, but the API server was out of reach/);
+});
+
 test('a node cordoned by someone else before (--ignore-cordoned) is done once the record is gone, cordon kept', () => {
   const w = start({ cordonedBefore: true });
   w.observe(view({ unschedulable: true, lifecycle: { ...rec, cordoned: false } }), T0 + 1);

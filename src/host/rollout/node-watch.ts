@@ -30,6 +30,10 @@ export class NodeWatch {
   detail = '';
   /** The phase a failure happened in. */
   failedIn: Phase | undefined;
+  /** Something the user should know although the node is fine (reported with the node's result). */
+  warning: string | undefined;
+  /** The API was out of reach at some point before the new boot id was seen. */
+  private blindSpot = false;
   private cordonSeen = false;
   private recordSeen = false;
   private booted: string | undefined;
@@ -47,6 +51,11 @@ export class NodeWatch {
     this.replyError = desc;
   }
 
+  /** The API could not be read this time: what happened meanwhile may go unseen. */
+  blind(): void {
+    if (!this.booted) this.blindSpot = true;
+  }
+
   /** The request may not have reached the agent (unreachable, timed out in transit). */
   undelivered(why: string, now: number): void {
     this.undeliveredAt ??= now;
@@ -61,10 +70,15 @@ export class NodeWatch {
     }
     if (n.bootId && n.bootId !== this.s.bootIdBefore && !this.booted) {
       this.booted = n.bootId;
-      if (!this.cordonSeen && !this.s.cordonedBefore && !n.unschedulable)
-        return this.fail(
-          `Node ${name} rebooted (boot id ${printable(this.s.bootIdBefore, 40)} -> ${printable(n.bootId, 40)}) without being cordoned and drained first: is its agent's Kubernetes lifecycle on (--kube, --kubeconfig, or the DaemonSet)? Stopping before the next node`,
-        );
+      if (!this.cordonSeen && !this.s.cordonedBefore && !n.unschedulable) {
+        // Only a conclusion when the API was in sight all along: with a gap (the API server was on
+        // the node that rebooted), the cordon may have come and gone unseen.
+        if (!this.blindSpot)
+          return this.fail(
+            `Node ${name} rebooted (boot id ${printable(this.s.bootIdBefore, 40)} -> ${printable(n.bootId, 40)}) without being cordoned and drained first: is its agent's Kubernetes lifecycle on (--kube, --kubeconfig, or the DaemonSet)? Stopping before the next node`,
+          );
+        this.warning = `no cordon was seen before the reboot, but the API server was out of reach for a while, so it may have come and gone unseen`;
+      }
     }
     if (n.unschedulable) this.cordonSeen = true;
     if (n.lifecycle && n.lifecycle.bootId === this.s.bootIdBefore) this.recordSeen = true;

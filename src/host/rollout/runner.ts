@@ -4,7 +4,7 @@
 // its result into the exit code and prints the resume command.
 import os from 'node:os';
 import { formatDuration } from '../../kube/duration.js';
-import { notRebooted, rebootBatch } from './batch.js';
+import { DEFAULT_POLL_MS, notRebooted, rebootBatch } from './batch.js';
 import type { ClusterSnapshot } from './cluster.js';
 import { phaseOf, type RunOptions } from './context.js';
 import { RolloutError } from './errors.js';
@@ -81,7 +81,7 @@ async function gate(
     }
     if (kind === 'pre' ? o.interrupt.level > 0 : o.interrupt.now)
       throw interrupted(`while waiting for the ${kind}-gate of batch ${batch + 1}`);
-    await o.interrupt.sleep(o.pollMs ?? 2000);
+    await o.interrupt.sleep(o.pollMs ?? 2 * DEFAULT_POLL_MS);
     if (kind === 'pre' ? o.interrupt.level > 0 : o.interrupt.now)
       throw interrupted(`while waiting for the ${kind}-gate of batch ${batch + 1}`);
   }
