@@ -4,7 +4,7 @@
 // Polling, not watches: a poll survives an API server that restarts (a control-plane node
 // rebooting) with no reconnect logic, and one list every couple of seconds is cheap next to a
 // reboot that takes minutes.
-import { KubeError } from '../../kube/errors.js';
+import { KubeError, statusError } from '../../kube/errors.js';
 import type { RestClient } from '../../kube/rest.js';
 import { RolloutError } from './errors.js';
 import { printable } from './names.js';
@@ -100,8 +100,7 @@ export class Cluster {
   async readyz(): Promise<Readyz> {
     const res = await this.rest.request('GET', '/readyz', { timeoutMs: this.callTimeoutMs, maxBytes: 1 << 20 });
     if (res.status === 200) return { ok: true, detail: 'ok' };
-    if (res.status === 401 || res.status === 403)
-      throw new KubeError('KUBE_STATUS', `GET /readyz: HTTP ${res.status}: the credentials were refused`, res.status);
+    if (res.status === 401 || res.status === 403) throw statusError('GET', '/readyz', res.status, res.body);
     const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
     const failing = text
       .split('\n')

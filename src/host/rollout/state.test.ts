@@ -1,7 +1,18 @@
 // The state file: round trip, atomic replacement, mode 0600, the default path (XDG), and the
 // refusals (symlink, damaged, oversized, not a rollout state, another live rollout's).
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -125,6 +136,41 @@ test('an unreadable state file is an error, not a fresh start', {
   chmodSync(file, 0);
   assert.throws(() => readState(file), isState);
   chmodSync(file, 0o600);
+});
+
+test("a state file others could have written is refused: group/world-writable, or another user's", () => {
+  const file = path.join(dir, 'shared.json');
+  writeState(file, sampleState());
+  chmodSync(file, 0o666);
+  assert.throws(
+    () => readState(file),
+    (e: Error) => isState(e) && /can be written by others \(mode 666\)/.test(e.message),
+  );
+  chmodSync(file, 0o600);
+  assert.equal(readState(file)?.id, 'r-1');
+  if (process.getuid?.() === 0) {
+    chownSync(file, 4242, 4242);
+    assert.throws(
+      () => readState(file),
+      (e: Error) => isState(e) && /belongs to another user \(uid 4242\)/.test(e.message),
+    );
+  }
+});
+
+test('a plan naming something no rollout would plan is refused (a node name or VM address out of shape)', () => {
+  for (const [node, vm] of [
+    ['../../etc', 'libvirt:x'],
+    ['w1', 'tcp:evil:22'],
+    ['W1\x1b', 'libvirt:x'],
+  ]) {
+    const file = path.join(dir, 'odd.json');
+    writeFileSync(file, JSON.stringify(sampleState({ nodes: [{ ...sampleState().nodes[0], node, vm } as never] })), { mode: 0o600 });
+    assert.throws(
+      () => readState(file),
+      (e: Error) => isState(e) && /names a node or VM that no rollout would have planned/.test(e.message),
+      node,
+    );
+  }
 });
 
 test('ownerAlive: a running state of a live process on this host, not of a dead one or another host', () => {

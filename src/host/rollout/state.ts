@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as v from 'valibot';
 import { RolloutError } from './errors.js';
-import { printable } from './names.js';
+import { isNodeName, printable } from './names.js';
 
 export const STATE_VERSION = 1;
 /** A state file larger than this is refused unread (a plan of thousands of nodes is ~1 MB). */
@@ -119,6 +119,13 @@ export function readState(file: string): RolloutState | undefined {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw stateError(file, 'is not a regular file');
+    // As ssh treats its files: a plan someone else could have written is not followed (it names
+    // the VMs to reboot).
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid)
+      throw stateError(file, `belongs to another user (uid ${st.uid}); refusing to act on a plan someone else wrote`);
+    if ((st.mode & 0o022) !== 0)
+      throw stateError(file, `can be written by others (mode ${(st.mode & 0o777).toString(8)}); refusing it: chmod go-w it if it is yours`);
     if (st.size > MAX_STATE_BYTES) throw stateError(file, `is ${st.size} bytes, more than a rollout state can be (${MAX_STATE_BYTES})`);
     const buf = Buffer.alloc(st.size);
     let off = 0;
@@ -146,6 +153,12 @@ export function readState(file: string): RolloutState | undefined {
       `is not a guestlink rollout state${where ? ` (${printable(where, 80)}: ${printable(issue?.message, 200)})` : ''}; look at it, then remove it to start over`,
     );
   }
+  for (const n of parsed.output.nodes)
+    if (!isNodeName(n.node) || !/^(unix:.|libvirt:|pve:\/\/)/.test(n.vm))
+      throw stateError(
+        file,
+        `names a node or VM that no rollout would have planned (${printable(n.node, 80)} on ${printable(n.vm, 120)}); look at it, then remove it to start over`,
+      );
   return parsed.output;
 }
 
