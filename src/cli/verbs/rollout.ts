@@ -20,7 +20,16 @@ export const rollout: StandaloneVerb = {
       throw new UsageError(`rollout needs reboot or status: guestlink ${rollout.usage}`);
     } catch (err) {
       const code = rolloutExit(err);
-      const message = err instanceof Error && err.name === 'RolloutError' ? err.message : describeError(err).message;
+      // The rollout's own messages are escaped where they are made; others (virsh's, Proxmox's) may
+      // carry a guest's or a server's text: escaped here, line by line.
+      const { printable } = await import('../../host/rollout/names.js');
+      const message =
+        err instanceof Error && err.name === 'RolloutError'
+          ? err.message
+          : describeError(err)
+              .message.split('\n')
+              .map((l) => printable(l, 2000))
+              .join('\n');
       ctx.io.stderr.write(`guestlink: ${message}\n${code === 2 ? 'Try: guestlink --help, docs/rollout.md\n' : ''}`);
       return code;
     }
