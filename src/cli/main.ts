@@ -33,7 +33,8 @@ ${opts}
 
 Exit codes: 0 ok; 1 the agent returned an error; 2 usage error; 3 agent unreachable, auth or timeout;
 4 fleet: some VMs failed; 5 checksum mismatch; 6 not possible through this connector;
-exec: the program's status (128+N for signal N), 255 when guestlink failed. See docs/cli.md.
+exec: the program's status (128+N for signal N), 255 when guestlink failed.
+rollout: 10 a gate did not pass, 11 a node failed, 12 state file unusable, 130 interrupted. See docs/cli.md.
 `;
 }
 
