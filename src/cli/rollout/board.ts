@@ -12,6 +12,7 @@ interface Line {
   detail: string;
 }
 
+/** The live per-node lines on stderr. */
 export class Board {
   private readonly lines = new Map<string, Line>();
   private gate = '';

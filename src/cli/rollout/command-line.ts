@@ -6,6 +6,7 @@ import { type Order, parseDuration, parseNodeMap } from '../../host/rollout/inde
 import { UsageError } from '../args.js';
 import type { VerbContext } from '../verbs/types.js';
 
+/** The rollout options, checked and defaulted. */
 export interface RolloutArgs {
   targets: string[];
   kubeconfig: string;
@@ -34,6 +35,7 @@ function duration(v: unknown, name: string, dflt: string): number {
   return ms;
 }
 
+/** Reads and checks the options (UsageError for bad ones). */
 export function rolloutArgs(ctx: VerbContext, targets: string[]): RolloutArgs {
   const v = ctx.values;
   const mu = v['max-unavailable'] === undefined ? '1' : String(v['max-unavailable']);

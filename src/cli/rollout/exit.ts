@@ -4,6 +4,7 @@ import { AddressError, AgentUnreachableError } from '../../host/errors.js';
 import { KubeError, RolloutError } from '../../host/rollout/errors.js';
 import { UsageError } from '../args.js';
 
+/** The rollout's exit codes. */
 export const ROLLOUT_EXIT = {
   /** Every planned node rebooted, back, uncordoned, and the cluster settled (or --dry-run: it could start now). */
   ok: 0,

@@ -5,6 +5,7 @@ import type { OptionSpec } from '../options.js';
 
 const R = ['rollout'] as const;
 
+/** The rollout verb's entries of the CLI option table. */
 export const ROLLOUT_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'kubeconfig',

@@ -50,6 +50,7 @@ function dryRun(ctx: VerbContext, a: RolloutArgs, p: Prepared, header: string): 
   return gate && !gate.ok ? ROLLOUT_EXIT.gate : ROLLOUT_EXIT.ok;
 }
 
+/** `rollout reboot`: returns the exit code. */
 export async function rolloutReboot(ctx: VerbContext, targets: string[]): Promise<number> {
   const a = rolloutArgs(ctx, targets);
   if (a.resume && (ctx.values.order !== undefined || ctx.values['max-unavailable'] !== undefined))

@@ -3,6 +3,7 @@
 import { type Check, formatDuration, type NodeSummary, type Plan, printable, type RolloutState } from '../../host/rollout/index.js';
 import { table } from '../output.js';
 
+/** The plan as a table (with each node's status when resuming). */
 export function planTable(plan: Plan, status?: ReadonlyMap<string, string>): string {
   const rows = plan.batches.flatMap((b, i) =>
     b.map((t) => [
@@ -17,6 +18,7 @@ export function planTable(plan: Plan, status?: ReadonlyMap<string, string>): str
   return table(['BATCH', 'NODE', 'VM', 'ROLE', 'MATCHED BY', ...(status ? ['STATUS'] : [])], rows);
 }
 
+/** What the gates check, for the dry run. */
 export function gatesText(): string {
   return `Gates:
   before each batch: API /readyz ok; every Node Ready; no Node cordoned by someone else; no guestlink drain under way;
@@ -26,10 +28,12 @@ export function gatesText(): string {
 `;
 }
 
+/** A gate's checks, one line each. */
 export function checksText(checks: readonly Check[]): string {
   return checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${printable(c.detail, 600)}\n`).join('');
 }
 
+/** The summary at the end of a run. */
 export function summaryTable(nodes: readonly NodeSummary[]): string {
   return table(
     ['NODE', 'VM', 'ROLE', 'STATUS', 'TIME', 'BOOT ID (BEFORE -> AFTER)'],
@@ -46,6 +50,7 @@ export function summaryTable(nodes: readonly NodeSummary[]): string {
   );
 }
 
+/** A recorded rollout, for `rollout status`. */
 export function statusText(file: string, s: RolloutState, nodes: readonly NodeSummary[]): string {
   const done = s.nodes.filter((n) => n.status === 'done').length;
   return `rollout ${s.id} of ${printable(s.server)} (context ${printable(s.context)})

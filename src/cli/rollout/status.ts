@@ -24,6 +24,7 @@ function files(ctx: VerbContext): string[] {
     .map((n) => path.join(dir, n));
 }
 
+/** `rollout status`: returns the exit code. */
 export async function rolloutStatus(ctx: VerbContext, rest: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError('rollout status takes no VMs: guestlink rollout status [--state FILE]');
   const list = files(ctx);

@@ -5,6 +5,7 @@ import { UsageError } from '../args.js';
 import { describeError } from '../exit-codes.js';
 import type { StandaloneVerb } from './types.js';
 
+/** The verb table's entry. */
 export const rollout: StandaloneVerb = {
   kind: 'standalone',
   name: 'rollout',

@@ -47,6 +47,7 @@ export interface ClusterSnapshot {
   pdbs: PdbView[];
 }
 
+/** The rollout's reads of one cluster, over the kube REST client. */
 export class Cluster {
   constructor(
     readonly rest: RestClient,

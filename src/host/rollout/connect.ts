@@ -8,6 +8,7 @@ import { Cluster } from './cluster.js';
 import { RolloutError } from './errors.js';
 import { execCredentials } from './exec-credential.js';
 
+/** The client and what the kubeconfig said (for messages and the state file). */
 export interface ClusterConnection {
   cluster: Cluster;
   context: string;

@@ -6,6 +6,7 @@ import type { Phase, RolloutEvent } from './events.js';
 import type { Interrupt } from './interrupt.js';
 import type { NodeState, StateStore } from './state.js';
 
+/** Everything one run of the rollout needs. */
 export interface RunOptions {
   cluster: Cluster;
   connector: Connector;

@@ -4,6 +4,7 @@
 /** The Kubernetes client's errors, for callers that may not import kube/ themselves (the CLI). */
 export { KubeError } from '../../kube/errors.js';
 
+/** Stable codes: the CLI's exit code is chosen by them. */
 export type RolloutErrorCode =
   /** Bad options or an impossible plan; nothing was started. */
   | 'ROLLOUT_USAGE'
@@ -20,6 +21,7 @@ export type RolloutErrorCode =
   /** Stopped by SIGINT at a safe point (or at once, on the second one); resumable. */
   | 'ROLLOUT_INTERRUPTED';
 
+/** A rollout failure with its code, and the node and phase it concerns when one. */
 export class RolloutError extends Error {
   constructor(
     readonly code: RolloutErrorCode,

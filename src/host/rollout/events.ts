@@ -18,6 +18,7 @@ export type Phase =
   | 'failed'
   | 'skipped';
 
+/** One node's line in the summary and in the end event. */
 export interface NodeSummary {
   node: string;
   vm: string;
@@ -31,6 +32,7 @@ export interface NodeSummary {
   error?: string;
 }
 
+/** Every event the runner emits (the JSON stream's objects, without `at`). */
 export type RolloutEvent =
   | {
       event: 'plan';

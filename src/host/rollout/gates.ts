@@ -10,12 +10,14 @@ import { printable } from './names.js';
 import type { Target } from './plan.js';
 import type { NodeView, PdbView, WorkloadView } from './views.js';
 
+/** One check of a gate, with what it saw. */
 export interface Check {
   name: string;
   ok: boolean;
   detail: string;
 }
 
+/** A gate passes when every check does. */
 export interface GateResult {
   ok: boolean;
   checks: Check[];
@@ -108,6 +110,7 @@ export function preGate(
   return { ok: checks.every((c) => c.ok), checks };
 }
 
+/** After a batch: every Node Ready, workloads and budgets healthy again (the baseline excused). */
 export function postGate(s: ClusterSnapshot, base: Baseline): GateResult {
   const excused = new Set(base.unhealthy);
   const checks = [apiReady(s), nodesReady(s.nodes)];

@@ -10,11 +10,13 @@ import type { Phase } from './events.js';
 import { printable } from './names.js';
 import type { NodeView } from './views.js';
 
+/** What one look at the Node decided. */
 export type WatchResult = { kind: 'continue' } | { kind: 'done'; bootIdAfter: string } | { kind: 'failed'; message: string };
 
 /** How long after a failed delivery of the reboot request we wait for any sign of it before giving up. */
 export const UNDELIVERED_GRACE_MS = 120_000;
 
+/** What is known when the reboot is requested. */
 export interface WatchStart {
   node: string;
   bootIdBefore: string;
@@ -25,6 +27,7 @@ export interface WatchStart {
   nodeTimeoutMs: number;
 }
 
+/** One node's reboot, judged from successive looks at its Node. */
 export class NodeWatch {
   phase: Phase = 'requested';
   detail = '';

@@ -10,7 +10,9 @@ import { RolloutError } from './errors.js';
 import { printable } from './names.js';
 import type { NodeView } from './views.js';
 
+/** The orders --order takes. */
 export const ORDERS = ['workers-first', 'control-planes-first', 'given'] as const;
+/** One of ORDERS. */
 export type Order = (typeof ORDERS)[number];
 
 /** One VM matched to its Node. */
@@ -23,6 +25,7 @@ export interface Target {
   matchedBy: 'host-name' | 'node-map';
 }
 
+/** The batches in order, and what to warn about. */
 export interface Plan {
   order: Order;
   maxUnavailable: number;
@@ -31,6 +34,7 @@ export interface Plan {
   warnings: string[];
 }
 
+/** --order and --max-unavailable. */
 export interface PlanOptions {
   order: Order;
   maxUnavailable: number;

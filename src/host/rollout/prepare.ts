@@ -15,6 +15,7 @@ import { printable } from './names.js';
 import { makePlan, type Order, type Plan, type Target } from './plan.js';
 import { ownerAlive, type RolloutState, readState, StateStore } from './state.js';
 
+/** What the CLI gives the preparation. */
 export interface PrepareInput {
   /** The targets as the user gave them (patterns included). */
   targets: string[];
@@ -32,6 +33,7 @@ export interface PrepareInput {
   concurrency: number;
 }
 
+/** A rollout ready to run (or to show, with --dry-run). */
 export interface Prepared {
   store: StateStore;
   plan: Plan;
@@ -55,6 +57,7 @@ function progress(s: RolloutState): string {
   return `${s.nodes.filter((n) => n.status === 'done').length} of ${s.nodes.length} nodes done, ${s.result}`;
 }
 
+/** Everything before the first reboot; changes nothing anywhere (the state is written by the runner). */
 export async function prepareRollout(i: PrepareInput): Promise<Prepared> {
   const existing = readState(i.statePath);
   const file = printable(i.statePath);

@@ -23,6 +23,7 @@ export function batchesOf(s: RolloutState): NodeState[][] {
   return out.filter(Boolean);
 }
 
+/** Each node's summary, for the end event, the table and `rollout status`. */
 export function summaries(s: RolloutState): NodeSummary[] {
   return s.nodes.map((n) => ({
     node: n.node,

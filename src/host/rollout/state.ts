@@ -24,11 +24,13 @@ import * as v from 'valibot';
 import { RolloutError } from './errors.js';
 import { isNodeName, printable } from './names.js';
 
+/** The state file format's version (a newer file is refused, not misread). */
 export const STATE_VERSION = 1;
 /** A state file larger than this is refused unread (a plan of thousands of nodes is ~1 MB). */
 export const MAX_STATE_BYTES = 16 << 20;
 
 const NODE_STATUSES = ['pending', 'rebooting', 'rebooted', 'done', 'failed'] as const;
+/** Where a node stands in the state file. */
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 const str = (max = 4096) => v.pipe(v.string(), v.maxLength(max));
@@ -72,7 +74,9 @@ const StateSchema = v.strictObject({
   nodes: v.array(NodeStateSchema),
 });
 
+/** One node of the state file. */
 export type NodeState = v.InferOutput<typeof NodeStateSchema>;
+/** The state file's content. */
 export type RolloutState = v.InferOutput<typeof StateSchema>;
 
 /** $XDG_STATE_HOME/guestlink (else ~/.local/state/guestlink), per the XDG base directory spec. */

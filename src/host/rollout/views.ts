@@ -30,6 +30,7 @@ export interface NodeView {
   addresses: string[];
 }
 
+/** The workloads the post-gate counts. */
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 
 /** A workload's ready count against what it wants. */
@@ -81,6 +82,7 @@ export function listItems(body: unknown, kind: string): { items: unknown[]; cont
   return { items: body.items, ...(cont ? { continue: cont } : {}) };
 }
 
+/** The NodeView of an API Node object; throws ROLLOUT_API for garbage. */
 export function parseNode(raw: unknown): NodeView {
   const { name, obj } = meta(raw, 'a Node');
   if (!isNodeName(name)) throw garbage('a Node', `its name "${printable(name, 80)}" is not a valid Node name`);
@@ -128,6 +130,7 @@ export function parseWorkload(kind: WorkloadKind, raw: unknown): WorkloadView {
   return { kind, key: key(m), desired, ready: count(status, 'readyReplicas', what) };
 }
 
+/** The PdbView of a policy/v1 PodDisruptionBudget; throws ROLLOUT_API for garbage. */
 export function parsePdb(raw: unknown): PdbView {
   const m = meta(raw, 'a PodDisruptionBudget');
   const what = `PodDisruptionBudget ${printable(key(m), 120)}`;
