@@ -376,5 +376,11 @@ const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus()
 console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
 if (opt.write) {
   const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine (itself a VM on a shared host) vary from run to run for both agents:\nwaking a halted vCPU costs more than an agent's own work. The ping rows pin the client and the agents to\nseparate CPUs and measure after a warm-up, which keeps placement and the JIT out of the ratio; still,\ncompare ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;
-  writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
+  // Sections measured elsewhere (the rolling reboot's TCG figures come from test/e2e/rollout.test.ts)
+  // follow this marker and are kept as they are.
+  const KEEP = '<!-- measured by tests, kept by bench/run.mjs --write -->';
+  const docPath = path.join(root, 'docs/benchmarks.md');
+  const old = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
+  const kept = old.includes(KEEP) ? `\n${old.slice(old.indexOf(KEEP))}` : '';
+  writeFileSync(docPath, `${doc}${kept}`);
 }

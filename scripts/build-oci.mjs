@@ -6,7 +6,7 @@
 //   DIR/guestlink                    OCI layout, ref TAG: the agent image for the DaemonSet
 //   DIR/guestlink-talos-extension    OCI layout, ref TAG: the Talos system extension
 //
-// Push with skopeo, e.g. `skopeo copy oci:dist/oci/guestlink:0.1.0 docker://ghcr.io/OWNER/guestlink:0.1.0`.
+// Push with skopeo, e.g. `skopeo copy oci:dist/oci/guestlink:0.2.0 docker://ghcr.io/OWNER/guestlink:0.2.0`.
 //
 // Decisions (and why):
 // - umoci, not buildah: nothing here runs inside the image (no RUN step), so all that is needed is

@@ -38,6 +38,14 @@ export const EXIT_CODES = {
     code: 8,
     summary: 'the guest sent more than a bound allows (--max-bytes, the size cp was told, a reply limit); nothing was written',
   },
+  // rollout (docs/rollout.md#exit-codes); 2 and 3 mean there what they mean everywhere.
+  gate: { code: 10, summary: 'rollout: a gate did not pass (the cluster was not healthy before a batch, or did not settle after one)' },
+  node: {
+    code: 11,
+    summary: 'rollout: a node failed (its agent refused the reboot, it was not drained, or it did not come back in --node-timeout)',
+  },
+  state: { code: 12, summary: "rollout: the state file cannot be used (damaged, a symlink, another cluster's, in use)" },
+  interrupted: { code: 130, summary: 'rollout: interrupted (Ctrl-C) at a safe point; --resume continues' },
   execFailed: {
     code: 255,
     summary: "exec: guestlink itself failed (otherwise the program's own status is passed through, 128+N for signal N)",

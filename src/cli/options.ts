@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
 import { OUTPUT_FORMATS } from './output.js';
+import { ROLLOUT_OPTIONS } from './rollout/options.js';
 
 export interface OptionSpec {
   name: string;
@@ -40,13 +41,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'kubeconfig',
     type: 'string',
     arg: 'PATH',
-    help: 'kubeconfig for tls:// and node:// addresses: client certificate, CA, API server (default KUBECONFIG, else ~/.kube/config)',
+    help: 'kubeconfig for tls:// and node:// addresses (client certificate, CA, API server) and for rollout (the cluster); default KUBECONFIG, else ~/.kube/config',
   },
   {
     name: 'context',
     type: 'string',
     arg: 'NAME',
-    help: "kubeconfig context for tls:// and node:// (default: the kubeconfig's current one)",
+    help: "kubeconfig context for tls://, node:// and rollout (default: the kubeconfig's current one)",
   },
   { name: 'insecure', type: 'boolean', help: 'do not verify the Proxmox VE TLS certificate (lab use only)' },
   { name: 'concurrency', short: 'j', type: 'string', arg: 'N', verbs: FLEET_VERBS, help: 'fleet mode: VMs handled at once (default 10)' },
@@ -127,6 +128,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'kubeconfig: the largest file read (default 1MiB); cp: the largest download (default: the size the guest reports + 64KiB, 1GiB when it reports none)',
   },
   { name: 'mode', type: 'string', choices: ['powerdown', 'halt'], arg: 'MODE', verbs: ['shutdown'], help: 'powerdown (default) or halt' },
+  ...ROLLOUT_OPTIONS,
   { name: 'help', short: 'h', type: 'boolean', help: 'show help' },
   { name: 'version', type: 'boolean', help: 'show the version' },
 ];

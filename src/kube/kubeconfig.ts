@@ -42,8 +42,25 @@ function material(o: Obj, key: string, dir: string): Buffer | undefined {
   }
 }
 
-/** A Connection for the current context (or `context`) of the merged kubeconfig files (a KUBECONFIG-style list). */
-export async function loadKubeconfig(paths: string, context?: string): Promise<Connection & { context: string }> {
+/**
+ * Runs a user's exec credential plugin (client.authentication.k8s.io) and returns what it gave.
+ * Only the host CLI passes one (the user's own kubeconfig, run as the user, as kubectl does); the
+ * agent passes none, so a config file cannot make it run a program.
+ */
+export type ExecHandler = (
+  exec: Obj,
+  ctx: { user: string; dir: string; server: string; ca?: Buffer; insecureSkipTlsVerify?: boolean },
+) => Pick<Connection, 'token' | 'cert' | 'key'>;
+
+export interface LoadOptions {
+  /** This context instead of the files' current-context (kubectl --context). */
+  context?: string;
+  /** Runs exec credential plugins; absent, a user with one is refused. */
+  exec?: ExecHandler;
+}
+
+/** A Connection for the current context (or `opts.context`) of the merged kubeconfig files (a KUBECONFIG-style list). */
+export async function loadKubeconfig(paths: string, opts: LoadOptions = {}): Promise<Connection & { context: string }> {
   const files = paths.split(path.delimiter).filter((p) => p !== '');
   const clusters = new Map<string, Named<Obj>>();
   const users = new Map<string, Named<Obj>>();
@@ -77,7 +94,7 @@ export async function loadKubeconfig(paths: string, context?: string): Promise<C
     current ??= str(doc, 'current-context');
   }
   if (read === 0) throw new KubeError('KUBE_CONFIG', `none of the kubeconfig files exist: ${paths}`);
-  if (context) current = context;
+  if (opts.context) current = opts.context;
   if (!current) throw new KubeError('KUBE_CONFIG', `kubeconfig ${paths} has no current-context`);
   const ctx = contexts.get(current)?.value;
   if (!ctx) throw new KubeError('KUBE_CONFIG', `kubeconfig ${paths}: context "${current}" is not defined`);
@@ -100,6 +117,19 @@ export async function loadKubeconfig(paths: string, context?: string): Promise<C
     throw new KubeError('KUBE_CONFIG', `kubeconfig ${paths}: user "${userName}" of context "${current}" is not defined`);
   if (user) {
     const u = user.value;
+    if (u.exec && opts.exec && !u['auth-provider'] && typeof u.exec === 'object') {
+      Object.assign(
+        conn,
+        opts.exec(u.exec as Obj, {
+          user: user.name,
+          dir: user.dir,
+          server,
+          ...(Buffer.isBuffer(conn.ca) ? { ca: conn.ca } : {}),
+          ...(conn.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+        }),
+      );
+      return conn;
+    }
     if (u.exec || u['auth-provider'])
       throw new KubeError(
         'KUBE_CONFIG',

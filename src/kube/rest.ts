@@ -34,6 +34,8 @@ export interface RequestOptions {
   contentType?: string;
   /** Give up after this long (ms): connect, send and receive included. */
   timeoutMs: number;
+  /** Refuse an answer larger than this many bytes (KUBE_UNREACHABLE); absent: no limit (the agent's own small calls). */
+  maxBytes?: number;
 }
 
 /** One event of a watch stream: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR (object is then a Status). */
@@ -97,7 +99,12 @@ export class RestClient {
       };
       const req = mod.request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (opts.maxBytes !== undefined && size > opts.maxBytes) fail(new Error(`answer larger than ${opts.maxBytes} bytes`));
+          else chunks.push(c);
+        });
         res.on('error', fail);
         res.on('end', () => {
           if (settled) return;

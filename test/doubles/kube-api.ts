@@ -13,6 +13,9 @@
 //   its replacement at once on another schedulable node, a StatefulSet after the old pod is gone
 //   (same name, new UID); replacements become Ready after `readyMs`; nothing lands on a cordoned node.
 // - events: create in a namespace.
+// - nodes carry status.nodeInfo.bootID, addresses and optionally the control-plane role label;
+//   test/doubles/kube-workloads.ts adds (through `routes`) node lists, /readyz, apps/v1 workloads
+//   and policy/v1 PodDisruptionBudgets with their status, and a kubelet's reports.
 // - authentication by bearer token (401 otherwise) and authorization by the RBAC rules in
 //   deploy/kubernetes/rbac.yaml and any extra manifests (403 with the API server's message for
 //   anything else), so the tests prove the shipped manifests are enough (kube-rbac.ts).
@@ -84,6 +87,15 @@ export interface DoubleOptions {
   evictionLatencyMs?: number;
 }
 
+/**
+ * An extra route (test/doubles/kube-workloads.ts adds lists, /readyz, apps/v1 and policy/v1): tried
+ * before the built-in ones; undefined passes the request on. A string answer is sent as text/plain.
+ */
+export type Route = (r: { method: string; url: URL; user: string; body: unknown }) => [number, Obj | string] | undefined;
+
+/** Decides for a user of `tokens` (rules of their own, API group aware); true allows. */
+export type Authorizer = (verb: string, group: string, resource: string, name: string | undefined) => boolean;
+
 export const SA_TOKEN = 'guestlink-sa-token';
 export const SA_USER = 'system:serviceaccount:guestlink:guestlink';
 export const ADMIN_TOKEN = 'admin-token';
@@ -104,7 +116,8 @@ function mergePatch(target: Obj, patch: Obj): Obj {
   return target;
 }
 
-function status(code: number, reason: string, message: string, details?: Obj): Obj {
+/** A metav1.Status as the API server sends with errors. */
+export function status(code: number, reason: string, message: string, details?: Obj): Obj {
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -126,6 +139,12 @@ export class KubeApiDouble {
   readonly requests: RequestRecord[] = [];
   /** While true, requests are accepted and never answered (an API server that hangs). */
   hang = false;
+  /** More bearer tokens: token -> user name (their rules in `authorizers`). */
+  readonly tokens = new Map<string, string>();
+  /** Per-user authorization for the users of `tokens`; a user without one gets the service account's rules. */
+  readonly authorizers = new Map<string, Authorizer>();
+  /** Extra routes, tried first (see Route). */
+  readonly routes: Route[] = [];
   url = '';
   ca: string | undefined;
   terminationMs: number;
@@ -192,9 +211,13 @@ export class KubeApiDouble {
       unschedulable?: boolean;
       annotations?: Record<string, string>;
       heartbeat?: string;
-      /** status.addresses, e.g. [{type: 'InternalIP', address: '127.0.0.1'}]. */
-      addresses?: { type: string; address: string }[];
+      /** status.addresses: an address alone is an InternalIP; e.g. '127.0.0.1' or {type: 'ExternalIP', address: '192.0.2.1'}. */
+      addresses?: (string | { type: string; address: string })[];
       labels?: Record<string, string>;
+      /** Labelled node-role.kubernetes.io/control-plane, as kubeadm, k3s and Talos label them. */
+      controlPlane?: boolean;
+      /** status.nodeInfo.bootID (default: a random one, as a kubelet reads /proc/sys/kernel/random/boot_id). */
+      bootId?: string;
     } = {},
   ): Obj {
     const node = {
@@ -205,7 +228,11 @@ export class KubeApiDouble {
         uid: randomUUID(),
         resourceVersion: String(this.rv++),
         annotations: { ...o.annotations },
-        labels: { 'kubernetes.io/hostname': name, ...o.labels },
+        labels: {
+          'kubernetes.io/hostname': name,
+          ...(o.controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+          ...o.labels,
+        },
       },
       spec: o.unschedulable ? { unschedulable: true } : {},
       status: {
@@ -217,7 +244,16 @@ export class KubeApiDouble {
             reason: 'KubeletReady',
           },
         ],
-        ...(o.addresses ? { addresses: o.addresses } : {}),
+        addresses: [
+          ...(o.addresses ?? []).map((a) => (typeof a === 'string' ? { type: 'InternalIP', address: a } : a)),
+          { type: 'Hostname', address: name },
+        ],
+        nodeInfo: {
+          bootID: o.bootId ?? randomUUID(),
+          machineID: randomUUID().replace(/-/g, ''),
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+        },
       },
     };
     this.nodes.set(name, node);
@@ -231,6 +267,14 @@ export class KubeApiDouble {
     n.status.conditions = [
       { type: 'Ready', status: ready ? 'True' : 'False', lastHeartbeatTime: new Date().toISOString(), reason: 'KubeletReady' },
     ];
+    n.metadata.resourceVersion = String(this.rv++);
+  }
+
+  /** The kubelet of a new boot reporting its boot id (status.nodeInfo.bootID). */
+  setBootId(name: string, bootId: string): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    n.status.nodeInfo = { ...n.status.nodeInfo, bootID: bootId };
     n.metadata.resourceVersion = String(this.rv++);
   }
 
@@ -286,11 +330,11 @@ export class KubeApiDouble {
     this.timers.add(t);
   }
 
-  private matches(pod: Obj, labels: Record<string, string>): boolean {
+  matches(pod: Obj, labels: Record<string, string>): boolean {
     return Object.entries(labels).every(([k, v]) => pod.metadata.labels?.[k] === v);
   }
 
-  private ready(pod: Obj): boolean {
+  ready(pod: Obj): boolean {
     return !pod.metadata.deletionTimestamp && pod.status.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True');
   }
 
@@ -358,24 +402,39 @@ export class KubeApiDouble {
         return this.reply(req, res, url, 'anonymous', 400, status(400, 'BadRequest', 'the request body is not JSON'));
       }
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const who = token ? API_USERS[token] : this.certificateUser(req);
+      const extra = token ? this.tokens.get(token) : undefined;
+      const who = token
+        ? (API_USERS[token] ?? (extra ? { user: extra, groups: ['system:authenticated'] } : undefined))
+        : this.certificateUser(req);
       if (!who) return this.reply(req, res, url, 'anonymous', 401, status(401, 'Unauthorized', 'Unauthorized'), body);
       const user = who.user;
       if (CertificatesDouble.handles(url.pathname)) return this.routeApis(req, res, url, who, body);
-      const [code, out] = this.route(req.method ?? 'GET', url, who, String(req.headers['content-type'] ?? ''), body);
+      const method = req.method ?? 'GET';
+      let answer: [number, Obj | string] | undefined;
+      for (const r of this.routes) if ((answer = r({ method, url, user, body }))) break;
+      const [code, out] = answer ?? this.route(method, url, who, String(req.headers['content-type'] ?? ''), body);
       const delay = url.pathname.endsWith('/eviction') ? (this.opts.evictionLatencyMs ?? 0) : 0;
       if (delay > 0) this.later(delay, () => this.reply(req, res, url, user, code, out, body));
       else this.reply(req, res, url, user, code, out, body);
     });
   }
 
-  private reply(req: http.IncomingMessage, res: http.ServerResponse, url: URL, user: string, code: number, out: Obj, body?: unknown): void {
+  private reply(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    user: string,
+    code: number,
+    out: Obj | string,
+    body?: unknown,
+  ): void {
     const rec: RequestRecord = { method: req.method ?? '', path: url.pathname + url.search, status: code, user, at: Date.now() };
     if (req.headers['content-type']) rec.contentType = req.headers['content-type'];
     if (body !== undefined) rec.body = body;
     this.requests.push(rec);
-    const data = JSON.stringify(out);
-    res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
+    const data = typeof out === 'string' ? out : JSON.stringify(out);
+    const type = typeof out === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+    res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(data) });
     res.end(data);
   }
 
@@ -389,13 +448,43 @@ export class KubeApiDouble {
     return user ? { user, groups: [...list(subject?.O), 'system:authenticated'] } : undefined;
   }
 
+  /** undefined when allowed, else the API server's 403 Status. `group`: the API group ("" for core). */
+  authorize(
+    user: string,
+    verb: string,
+    resource: string,
+    namespace: string | undefined,
+    name: string | undefined,
+    group = '',
+  ): Obj | undefined {
+    if (user === 'admin') return undefined;
+    const own = this.authorizers.get(user);
+    if (own) {
+      if (own(verb, group, resource, name)) return undefined;
+    } else {
+      // Everyone else by the RBAC table, as the identity the API server knows them by.
+      const who = Object.values(API_USERS).find((u) => u.user === user) ?? { user, groups: ['system:authenticated'] };
+      if (this.rbac.allows(who, { verb, apiGroup: group, resource, name, namespace })) return undefined;
+    }
+    const [res, sub] = resource.split('/');
+    const what = `${res}${name ? ` "${name}"` : ''}`;
+    return status(
+      403,
+      'Forbidden',
+      `${what} is forbidden: User "${user}" cannot ${verb} resource "${res}"${sub ? `/${sub}` : ''} in API group "${group}" ${namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'}`,
+    );
+  }
+
   /** The verb RBAC checks for an HTTP method (GET on a collection is list, or watch with ?watch=true). */
   private static verb(method: string, url: URL, name: string | undefined): string {
     if (method === 'GET') return name ? 'get' : url.searchParams.get('watch') === 'true' ? 'watch' : 'list';
     return { PATCH: 'patch', POST: 'create', DELETE: 'delete', PUT: 'update' }[method] ?? method.toLowerCase();
   }
 
-  private authorize(who: UserInfo, a: Attributes): Obj | undefined {
+  private authorizeRequest(who: UserInfo, a: Attributes): Obj | undefined {
+    // A user of `tokens` with rules of their own (`authorizers`) is decided by them, as in authorize().
+    const own = this.authorizers.get(who.user);
+    if (own) return own(a.verb, a.apiGroup, a.resource, a.name) ? undefined : status(403, 'Forbidden', Rbac.forbidden(who, a));
     if (who.user === 'admin' || this.rbac.allows(who, a)) return undefined;
     return status(403, 'Forbidden', Rbac.forbidden(who, a));
   }
@@ -405,7 +494,7 @@ export class KubeApiDouble {
     const p = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const [, apiGroup = '', , resource = '', name, sub] = p;
     const method = req.method ?? 'GET';
-    const denied = this.authorize(who, {
+    const denied = this.authorizeRequest(who, {
       verb: KubeApiDouble.verb(method, url, name),
       apiGroup,
       resource: sub ? `${resource}/${sub}` : resource,
@@ -435,7 +524,13 @@ export class KubeApiDouble {
     }
     const [resource, name, sub] = rest as [string, string | undefined, string | undefined];
     const full = sub ? `${resource}/${sub}` : resource;
-    const denied = this.authorize(who, { verb: KubeApiDouble.verb(method, url, name), apiGroup: '', resource: full, name, namespace });
+    const denied = this.authorizeRequest(who, {
+      verb: KubeApiDouble.verb(method, url, name),
+      apiGroup: '',
+      resource: full,
+      name,
+      namespace,
+    });
     if (denied) return [403, denied];
 
     if (resource === 'nodes' && name && !sub && !namespace) {

@@ -9,6 +9,7 @@ import { kubeconfig } from './kubeconfig.js';
 import { reboot, shutdown } from './power.js';
 import { fsinfo, info, ips, osinfo, ping, time } from './query.js';
 import { RAW_VERBS } from './raw.js';
+import { rollout } from './rollout.js';
 import type { Verb } from './types.js';
 
 export const VERBS: readonly Verb[] = [
@@ -24,6 +25,7 @@ export const VERBS: readonly Verb[] = [
   etcdSnapshot,
   shutdown,
   reboot,
+  rollout,
   call,
   commands,
   completionVerb(() => [...VERBS.map((v) => v.name), ...Object.keys(RAW_VERBS)]),

@@ -40,7 +40,10 @@ export class KubeNodes {
   private connection(): Promise<Connection> {
     this.loading ??= import('../../kube/kubeconfig.js').then(async ({ loadKubeconfig }) => {
       try {
-        const { context: _c, ...conn } = await loadKubeconfig(this.access.kubeconfig, this.access.context);
+        const { context: _c, ...conn } = await loadKubeconfig(
+          this.access.kubeconfig,
+          this.access.context === undefined ? {} : { context: this.access.context },
+        );
         return conn;
       } catch (err) {
         throw new AddressError(`${(err as Error).message} (node:// and tls:// addresses use it; --kubeconfig, --context)`);

@@ -3,7 +3,8 @@
 # the host's / read-only over virtio-9p (tag "hostroot") with a tmpfs overlay, so the guest runs the
 # agent straight from the checkout, then runs the guest command given base64-encoded on the kernel
 # command line (glcmd64=...). It also starts a probe on the virtio-serial port
-# org.guestlink.probe that answers "stat" with the agent's fd count and CPU ticks (no guest-exec needed).
+# org.guestlink.probe that answers "stat" with the agent's fd count and CPU ticks and "boot-id" with the
+# boot id (no guest-exec needed).
 #
 # usage: build-initramfs.sh OUT.cpio.gz [KERNEL_VERSION]
 # needs: busybox (static), cpio, gzip, kmod (modprobe), and /lib/modules/KERNEL_VERSION.
@@ -116,7 +117,7 @@ printf '%s\n' '#!/run/glvm/busybox sh' 'a=poweroff' \
   'for x in "$@"; do case "$x" in -r) a=reboot;; -H) a=halt;; -P) a=poweroff;; esac; done' \
   'echo "GLVM: shutdown shim: $a" >/dev/console' 'exec /run/glvm/busybox $a -f' > /sbin/shutdown
 $BB chmod 755 /sbin/shutdown
-# The probe: one line in ("stat", or "kill-TERM" to signal the agent first), one line out with the
+# The probe: one line in ("stat", "kill-TERM" to signal the agent first, or "boot-id"), one line out with the
 # agent's fd count and CPU ticks, or "pid=" once it is gone.
 # It reads /proc for the pid in /run/glvm/agent.pid (the guest command's pid: commands should exec the
 # agent); read() returns 0 while no host is attached, hence the sleep.
@@ -125,6 +126,11 @@ if [ -e /dev/virtio-ports/org.guestlink.probe ]; then
     exec 3<>/dev/virtio-ports/org.guestlink.probe
     while :; do
       if read -r req <&3; then
+        # "boot-id": this boot's /proc/sys/kernel/random/boot_id (what a kubelet reports as the Node's bootID).
+        if [ "$req" = boot-id ]; then
+          echo "boot_id=$($BB cat /proc/sys/kernel/random/boot_id) uptime=$($BB cut -d' ' -f1 /proc/uptime) req=$req" >&3
+          continue
+        fi
         pid=$($BB cat /run/glvm/agent.pid 2>/dev/null)
         case "$req" in kill-TERM) [ -n "$pid" ] && kill -TERM "$pid";; esac
         if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
