@@ -11,15 +11,20 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SEA_DIR = path.join(REPO_ROOT, '.tmp', 'package-sea');
 export const SEA_EXE = path.join(SEA_DIR, 'guestlink');
+/** The arm64 executable's directory (build-sea's rule: another architecture goes to DIR-ARCH). */
+export const SEA_DIR_ARM64 = `${SEA_DIR}-arm64`;
 export const PACKAGE_VERSION: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
 
 export interface SeaBuild {
+  arch: 'x64' | 'arm64';
   exe: string;
   addon?: string;
   rebuilt: boolean;
   /** Wall time of the build script, ms (bundle, addon, blob, copy+strip, inject when rebuilt). */
   ms: number;
   times: Record<string, number>;
+  /** Whether the blob carries V8's code cache (made by the target's own Node, under qemu-user for arm64). */
+  codeCache: boolean;
 }
 
 function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -39,22 +44,27 @@ function runScript(script: string, args: string[]): Promise<{ code: number | nul
   });
 }
 
-/** Runs scripts/build-sea.mjs into SEA_DIR (a no-op when nothing changed). */
-export async function buildSea(): Promise<SeaBuild> {
-  const r = await runScript('build-sea.mjs', ['--out', SEA_DIR, '--quiet']);
+/** Runs scripts/build-sea.mjs into SEA_DIR, or SEA_DIR_ARM64 for arm64 (a no-op when nothing changed). */
+export async function buildSea(arch: 'x64' | 'arm64' = 'x64'): Promise<SeaBuild> {
+  const dir = arch === 'x64' ? SEA_DIR : SEA_DIR_ARM64;
+  const r = await runScript('build-sea.mjs', ['--arch', arch, '--out', dir, '--quiet']);
   if (r.code !== 0) throw new Error(`build-sea failed (exit ${r.code}):\n${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-  return { exe: out.exe, addon: out.addon, rebuilt: out.rebuilt, ms: r.ms, times: out.times };
+  return { arch, exe: out.exe, addon: out.addon, rebuilt: out.rebuilt, ms: r.ms, times: out.times, codeCache: out.codeCache };
 }
 
 export interface OciBuild {
   tag: string;
-  agent: { layout: string; ms: number };
-  extension: { layout: string; ms: number };
+  /** "linux/amd64", "linux/arm64" */
+  platforms: string[];
+  /** The shared libraries shipped for each architecture (x64, arm64). */
+  libraries: Record<string, string[]>;
+  agent: { layout: string; digest: string; ms: number };
+  extension: { layout: string; digest: string; ms: number };
   ms: number;
 }
 
-/** Runs scripts/build-oci.mjs into `out` (both images), with the executable from SEA_DIR. */
+/** Runs scripts/build-oci.mjs into `out` (both images, both platforms), with the executables from SEA_DIR and SEA_DIR_ARM64. */
 export async function buildOci(out: string): Promise<OciBuild> {
   const r = await runScript('build-oci.mjs', ['--out', out, '--sea-out', SEA_DIR, '--quiet']);
   if (r.code !== 0) throw new Error(`build-oci failed (exit ${r.code}):\n${r.stderr}`);
