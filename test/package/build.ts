@@ -1,7 +1,7 @@
 // Builds the packages under test once per run: the single executable (scripts/build-sea.mjs) into
 // .tmp/package-sea and, on request, the OCI images (scripts/build-oci.mjs). The build scripts are
 // incremental and rename their outputs atomically, so test files running in parallel may all ask.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -69,6 +69,12 @@ export async function buildOci(out: string): Promise<OciBuild> {
   const r = await runScript('build-oci.mjs', ['--out', out, '--sea-out', SEA_DIR, '--quiet']);
   if (r.code !== 0) throw new Error(`build-oci failed (exit ${r.code}):\n${r.stderr}`);
   return { ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}'), ms: r.ms };
+}
+
+/** The pinned Node binary of an architecture (scripts/sea-targets.mjs; fetched when missing). */
+export function seaNodeBinary(arch: 'x64' | 'arm64'): string {
+  const script = `import { seaNode } from ${JSON.stringify(path.join(REPO_ROOT, 'scripts/sea-targets.mjs'))}; console.log(seaNode(${JSON.stringify(arch)}).bin);`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
 }
 
 /** Why a tool-based test cannot run here, or undefined. */
