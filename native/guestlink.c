@@ -2,7 +2,10 @@
 // ioctls, clock_gettime/clock_settime, reboot, edge-triggered readiness of an fd without signals), and
 // what the VMware front end needs and JavaScript cannot do: the CPUID hypervisor vendor, the VMware backdoor's `in` instruction
 // (only once CPUID says VMware: on any other machine the instruction faults), and AF_VSOCK sockets.
-// Plain N-API (C), built by node-gyp from binding.gyp.
+// Plain N-API (C), built by node-gyp from binding.gyp; cross-built for arm64 by scripts/build-sea.mjs.
+// The VMware parts are x86-only by nature (CPUID, the backdoor's `in` instruction, iopl; vsock to the
+// VMX only serves them): on any other architecture they are not compiled and not exported, and the
+// agent's --vmware says why (src/transport/vmware/select.ts, vmwareUnavailableReason).
 // Every failure throws an Error whose message is strerror(errno) and whose code is the errno name, except
 // fdRead/fdWrite, which return -errno (a non-blocking drain ends in EAGAIN every time).
 #define _GNU_SOURCE
@@ -19,10 +22,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <linux/vm_sockets.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define GUESTLINK_VMWARE 1
+#include <linux/vm_sockets.h>
+#else
+#define GUESTLINK_VMWARE 0
+#endif
 
 #define CHECK(call)                                                                  \
   do {                                                                               \
@@ -362,12 +371,12 @@ static napi_value str_error(napi_env env, napi_callback_info info) {
 }
 
 
-// ---- VMware: hypervisor detection, backdoor, vsock ----
+// ---- VMware: hypervisor detection, backdoor, vsock (x86 only) ----
+#if GUESTLINK_VMWARE
 
 // Writes the 12-byte CPUID hypervisor vendor (leaf 0x40000000) into out and returns 1, or returns 0 when
-// CPUID leaf 1 does not set the hypervisor-present bit (ECX bit 31) or the machine is not x86.
+// CPUID leaf 1 does not set the hypervisor-present bit (ECX bit 31).
 static int hypervisor_vendor(char out[13]) {
-#if defined(__x86_64__) || defined(__i386__)
   uint32_t a = 1, b, c = 0, d;
   __asm__ __volatile__("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
   if (!(c & (1u << 31))) return 0;
@@ -379,10 +388,6 @@ static int hypervisor_vendor(char out[13]) {
   memcpy(out + 8, &d, 4);
   out[12] = 0;
   return 1;
-#else
-  (void)out;
-  return 0;
-#endif
 }
 
 // hypervisorVendor() -> the CPUID vendor string ("VMwareVMware", "KVMKVMKVM", "TCGTCGTCGTCG", ...) or null.
@@ -429,7 +434,6 @@ static napi_value backdoor_call(napi_env env, napi_callback_info info) {
       get_u32(env, argv[2], &dxh) || get_u32(env, argv[3], &si) || get_u32(env, argv[4], &di))
     return NULL;
   if (!backdoor_allowed()) return throw_errno(env, ENODEV, "vmware-backdoor");
-#if defined(__x86_64__) || defined(__i386__)
   uint32_t ax = BDOOR_MAGIC, dx = (dxh << 16) | BDOOR_PORT;
   __asm__ __volatile__("inl %%dx, %%eax" : "+a"(ax), "+b"(bx), "+c"(cx), "+d"(dx), "+S"(si), "+D"(di) : : "memory");
   uint32_t regs[6] = {ax, bx, cx, dx, si, di};
@@ -439,11 +443,6 @@ static napi_value backdoor_call(napi_env env, napi_callback_info info) {
     CHECK(napi_set_element(env, out, i, n));
   }
   return out;
-#else
-  (void)out;
-  (void)n;
-  return throw_errno(env, ENOSYS, "vmware-backdoor");
-#endif
 }
 
 // backdoorAllowWithoutCpuid(on): the test-only override above; returns the previous value.
@@ -464,12 +463,7 @@ static napi_value do_iopl(napi_env env, napi_callback_info info) {
   int32_t level;
   if (get_args(env, info, 1, argv)) return NULL;
   CHECK(napi_get_value_int32(env, argv[0], &level));
-#if defined(__x86_64__) || defined(__i386__)
   if (syscall(SYS_iopl, level) == -1) return throw_errno(env, errno, "iopl");
-#else
-  (void)level;
-  return throw_errno(env, ENOSYS, "iopl");
-#endif
   CHECK(napi_get_undefined(env, &undef));
   return undef;
 }
@@ -514,6 +508,7 @@ static napi_value vsock_connect(napi_env env, napi_callback_info info) {
   CHECK(napi_create_int32(env, fd, &out));
   return out;
 }
+#endif // GUESTLINK_VMWARE
 
 static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
@@ -527,17 +522,26 @@ static int export_int(napi_env env, napi_value exports, const char *name, int64_
   return napi_set_named_property(env, exports, name, n) == napi_ok ? 0 : -1;
 }
 
+// The VMware exports, on x86 only (see the top of this file).
+static int export_vmware(napi_env env, napi_value exports) {
+#if GUESTLINK_VMWARE
+  return export_fn(env, exports, "hypervisorVendor", hypervisor_vendor_js) || export_fn(env, exports, "backdoorCall", backdoor_call) ||
+         export_fn(env, exports, "backdoorAllowWithoutCpuid", backdoor_allow) || export_fn(env, exports, "iopl", do_iopl) ||
+         export_fn(env, exports, "vsockConnect", vsock_connect);
+#else
+  (void)env;
+  (void)exports;
+  return 0;
+#endif
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   if (export_fn(env, exports, "fsFreeze", fs_freeze) || export_fn(env, exports, "fsThaw", fs_thaw) ||
       export_fn(env, exports, "fsTrim", fs_trim) || export_fn(env, exports, "clockGetTime", clock_get_time) ||
       export_fn(env, exports, "clockSetTime", clock_set_time) || export_fn(env, exports, "reboot", do_reboot) ||
-      export_fn(env, exports, "strerror", str_error) ||
-      export_fn(env, exports, "hypervisorVendor", hypervisor_vendor_js) ||
-      export_fn(env, exports, "backdoorCall", backdoor_call) ||
-      export_fn(env, exports, "backdoorAllowWithoutCpuid", backdoor_allow) || export_fn(env, exports, "iopl", do_iopl) ||
-      export_fn(env, exports, "vsockConnect", vsock_connect) || export_fn(env, exports, "fdWatch", fd_watch_js) ||
-      export_fn(env, exports, "fdUnwatch", fd_unwatch_js) || export_fn(env, exports, "fdRead", fd_read_js) ||
-      export_fn(env, exports, "fdWrite", fd_write_js) ||
+      export_fn(env, exports, "strerror", str_error) || export_vmware(env, exports) ||
+      export_fn(env, exports, "fdWatch", fd_watch_js) || export_fn(env, exports, "fdUnwatch", fd_unwatch_js) ||
+      export_fn(env, exports, "fdRead", fd_read_js) || export_fn(env, exports, "fdWrite", fd_write_js) ||
       export_int(env, exports, "LINUX_REBOOT_CMD_POWER_OFF", (int64_t)(uint32_t)LINUX_REBOOT_CMD_POWER_OFF) ||
       export_int(env, exports, "LINUX_REBOOT_CMD_RESTART", (int64_t)(uint32_t)LINUX_REBOOT_CMD_RESTART) ||
       export_int(env, exports, "LINUX_REBOOT_CMD_HALT", (int64_t)(uint32_t)LINUX_REBOOT_CMD_HALT)) {

@@ -77,6 +77,17 @@ export function seaNodeBinary(arch: 'x64' | 'arm64'): string {
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
 }
 
+/** The files a process has mapped (/proc/PID/maps; under qemu-user, what the emulated program loaded too). */
+export function mappedFiles(pid: number): string[] {
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+  return [...new Set(maps.split('\n').map((l) => l.split(/\s+/)[5] ?? ''))].filter((f) => f.startsWith('/'));
+}
+
+/** Files of this checkout a process has mapped, outside `dir` (an executable must need nothing else of it). */
+export function checkoutFilesMapped(pid: number, dir: string): string[] {
+  return mappedFiles(pid).filter((f) => f.startsWith(`${REPO_ROOT}/`) && !f.startsWith(`${dir}/`));
+}
+
 /** Why a tool-based test cannot run here, or undefined. */
 export function missingTools(...tools: string[]): string | undefined {
   const missing = tools.filter((t) => !(process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => existsSync(path.join(d, t))));

@@ -9,12 +9,23 @@
 // FITRIM (it answers ENOSYS before the kernel sees them), so here those calls show the addon's error
 // mapping; their real effect on arm64 is shown in the aarch64 VM (test/e2e/aarch64-vm.test.ts).
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exchange, HAVE_QEMU_GA, makeTempDir, type Peer, QEMU_BLOCK, QEMU_GA, resync, showBytes, startQemuGa } from '../peer/harness.js';
-import { buildSea, missingTools, PACKAGE_VERSION, REPO_ROOT, SEA_DIR_ARM64, type SeaBuild, seaNodeBinary, waitForSocket } from './build.js';
+import {
+  buildSea,
+  checkoutFilesMapped,
+  mappedFiles,
+  missingTools,
+  PACKAGE_VERSION,
+  REPO_ROOT,
+  SEA_DIR_ARM64,
+  type SeaBuild,
+  seaNodeBinary,
+  waitForSocket,
+} from './build.js';
 
 const QEMU_USER = '/usr/bin/qemu-aarch64-static';
 const ARM64_LOADER = '/lib/ld-linux-aarch64.so.1';
@@ -116,6 +127,18 @@ describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_
     assert.equal(run(['agent', '--version']), `guestlink-agent ${PACKAGE_VERSION}\n`);
   });
 
+  test('--vmware vsock or backdoor refuses to start and says why: VMware guest RPC is x86-only', () => {
+    for (const mode of ['vsock', 'backdoor']) {
+      const r = spawnSync(QEMU_USER, [build.exe, 'agent', '--vmware', mode, '-m', 'unix-listen', '-p', path.join(dir, `vm-${mode}.sock`)], {
+        encoding: 'utf8',
+        cwd: '/',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 1, `--vmware ${mode}: exit ${r.status}, stderr ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`--vmware ${mode}: VMware guest RPC is x86-only .*this is arm64.*use --vmware off`));
+    }
+  });
+
   for (const c of SAME_BYTES) {
     test(`agent: ${c.name}: the same bytes as qemu-ga`, async () => {
       const [q, g] = await both(c.send, c.replies);
@@ -160,16 +183,11 @@ describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_
   test('agent: maps its arm64 addon from beside the executable, nothing else from the checkout', () => {
     assert.ok(agent?.pid);
     // qemu-user maps the guest's files into its own address space: its maps list what the arm64 process loaded.
-    const maps = readFileSync(`/proc/${agent.pid}/maps`, 'utf8');
-    assert.ok(maps.includes(path.join(SEA_DIR_ARM64, 'guestlink.node')), 'guestlink.node beside the arm64 executable is not mapped');
-    const fromCheckout = [
-      ...new Set(
-        maps
-          .split('\n')
-          .map((l) => l.split(/\s+/)[5] ?? '')
-          .filter((f) => f.startsWith(REPO_ROOT) && !f.startsWith(SEA_DIR_ARM64)),
-      ),
-    ];
+    assert.ok(
+      mappedFiles(agent.pid).includes(path.join(SEA_DIR_ARM64, 'guestlink.node')),
+      'guestlink.node beside the arm64 executable is not mapped',
+    );
+    const fromCheckout = checkoutFilesMapped(agent.pid, SEA_DIR_ARM64);
     assert.deepEqual(fromCheckout, []);
   });
 
@@ -183,6 +201,9 @@ describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_
     assert.equal(r.arch, 'arm64');
     for (const fn of ['fsFreeze', 'fsThaw', 'fsTrim', 'fdWatch', 'fdUnwatch', 'fdRead', 'fdWrite', 'reboot', 'clockGetTime'])
       assert.ok(r.exports.includes(fn), `the arm64 addon lacks ${fn}`);
+    // The VMware parts are x86-only: not compiled for arm64.
+    for (const fn of ['hypervisorVendor', 'backdoorCall', 'backdoorAllowWithoutCpuid', 'iopl', 'vsockConnect'])
+      assert.ok(!r.exports.includes(fn), `the arm64 addon exports ${fn}`);
     // Reached the ioctl(2) and came back as an errno-coded Error with strerror's text.
     for (const fn of ['fsFreeze', 'fsThaw', 'fsTrim'])
       assert.deepEqual(r[fn], { ok: false, code: 'ENOSYS', message: 'Function not implemented' }, fn);

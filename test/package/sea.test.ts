@@ -8,7 +8,7 @@ import { copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, statSync
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir, type Peer, RawClient, startGuestlink } from '../peer/harness.js';
-import { buildSea, PACKAGE_VERSION, REPO_ROOT, SEA_DIR, type SeaBuild, waitForSocket } from './build.js';
+import { buildSea, checkoutFilesMapped, mappedFiles, PACKAGE_VERSION, SEA_DIR, type SeaBuild, waitForSocket } from './build.js';
 
 const FF = Buffer.from([0xff]);
 
@@ -130,16 +130,11 @@ describe('the single executable', { timeout: 240_000 }, () => {
 
   test('agent: loads the addon from beside the executable and maps nothing else from the checkout', () => {
     assert.ok(sea?.pid);
-    const maps = readFileSync(`/proc/${sea.pid}/maps`, 'utf8');
-    assert.ok(maps.includes(path.join(SEA_DIR, 'guestlink.node')), 'guestlink.node from the executable directory is not mapped');
-    const fromCheckout = [
-      ...new Set(
-        maps
-          .split('\n')
-          .map((l) => l.split(/\s+/)[5] ?? '')
-          .filter((f) => f.startsWith(REPO_ROOT) && !f.startsWith(SEA_DIR)),
-      ),
-    ];
+    assert.ok(
+      mappedFiles(sea.pid).includes(path.join(SEA_DIR, 'guestlink.node')),
+      'guestlink.node from the executable directory is not mapped',
+    );
+    const fromCheckout = checkoutFilesMapped(sea.pid, SEA_DIR);
     assert.deepEqual(fromCheckout, []);
   });
 
