@@ -143,22 +143,33 @@ function buildAddon(node, log) {
   const dir = path.join(root, '.tmp', 'sea-addon', `${t.arch}-${key}`);
   const built = path.join(dir, 'build', 'Release', 'guestlink.node');
   if (existsSync(built)) return built;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(path.join(root, 'binding.gyp'), path.join(dir, 'binding.gyp'));
-  for (const f of sources.slice(1)) {
-    const dest = path.join(dir, path.relative(root, f));
-    mkdirSync(path.dirname(dest), { recursive: true });
-    copyFileSync(f, dest);
+  // Built in a directory of its own, then renamed into place: test files build in parallel, and one
+  // must never remove or half-see another's build.
+  const work = `${dir}.work-${process.pid}-${Date.now()}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    copyFileSync(path.join(root, 'binding.gyp'), path.join(work, 'binding.gyp'));
+    for (const f of sources.slice(1)) {
+      const dest = path.join(work, path.relative(root, f));
+      mkdirSync(path.dirname(dest), { recursive: true });
+      copyFileSync(f, dest);
+    }
+    const env = compilerEnv(t);
+    log(`addon: node-gyp rebuild --arch=${t.arch} --nodedir=${path.relative(root, node.pkgDir)}${env.CC ? ` (CC=${env.CC})` : ''}`);
+    const r = spawnSync(process.execPath, [findNodeGyp(), 'rebuild', `--arch=${t.arch}`, `--nodedir=${node.pkgDir}`], {
+      cwd: work,
+      encoding: 'utf8',
+      env,
+    });
+    if (r.status !== 0) throw new Error(`build-sea: node-gyp failed (a C compiler and make are needed; or pass --no-addon):\n${r.stderr}`);
+    try {
+      renameSync(work, dir);
+    } catch (err) {
+      if (!existsSync(built)) throw err; // a concurrent build got there first: use its copy
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  const env = compilerEnv(t);
-  log(`addon: node-gyp rebuild --arch=${t.arch} --nodedir=${path.relative(root, node.pkgDir)}${env.CC ? ` (CC=${env.CC})` : ''}`);
-  const r = spawnSync(process.execPath, [findNodeGyp(), 'rebuild', `--arch=${t.arch}`, `--nodedir=${node.pkgDir}`], {
-    cwd: dir,
-    encoding: 'utf8',
-    env,
-  });
-  if (r.status !== 0) throw new Error(`build-sea: node-gyp failed (a C compiler and make are needed; or pass --no-addon):\n${r.stderr}`);
   return built;
 }
 
