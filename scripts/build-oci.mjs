@@ -260,7 +260,11 @@ export async function buildOci(options = {}) {
     const agentRoots = {};
     for (const arch of opts.arches) {
       const seaOut = opts.seaOut ? defaultSeaOut(arch, opts.seaOut) : undefined;
-      const sea = await buildSea({ arch, quiet: opts.quiet, ...(seaOut ? { out: seaOut } : {}) });
+      const sea = await buildSea({ arch, quiet: opts.quiet, ...(seaOut ? { out: seaOut } : {}) }).catch((err) => {
+        throw new Error(
+          `${err.message}\nbuild-oci: the linux/${TARGETS[arch].oci} images need that executable (or build fewer platforms: --arch x64)`,
+        );
+      });
       agentRoots[arch] = path.join(work, `agent-${arch}`);
       result.libraries[arch] = populateAgentRootfs(agentRoots[arch], sea, arch).libraries;
     }
