@@ -9,22 +9,24 @@
 // FITRIM (it answers ENOSYS before the kernel sees them), so here those calls show the addon's error
 // mapping; their real effect on arm64 is shown in the aarch64 VM (test/e2e/aarch64-vm.test.ts).
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exchange, HAVE_QEMU_GA, makeTempDir, type Peer, QEMU_BLOCK, QEMU_GA, resync, showBytes, startQemuGa } from '../peer/harness.js';
 import {
+  type AgentCase,
+  assertUsesOnlyItsDirectory,
   buildSea,
-  checkoutFilesMapped,
-  mappedFiles,
+  CORE_CASES,
+  type ListeningProcess,
   missingTools,
   PACKAGE_VERSION,
   REPO_ROOT,
   SEA_DIR_ARM64,
   type SeaBuild,
   seaNodeBinary,
-  waitForSocket,
+  startListening,
 } from './build.js';
 
 const QEMU_USER = '/usr/bin/qemu-aarch64-static';
@@ -37,35 +39,18 @@ const skip =
   (HAVE_QEMU_GA ? undefined : `${QEMU_GA} is not installed (apt-get install qemu-guest-agent)`);
 if (skip) console.log(`# arm64 executable tests skipped: ${skip}`);
 
-const FF = Buffer.from([0xff]);
-
-/** Cases whose reply bytes must equal qemu-ga's. */
-const SAME_BYTES: { name: string; send: Buffer; replies: number }[] = [
-  {
-    name: 'a 0xFF reset, then guest-sync-delimited with a 64-bit id',
-    send: Buffer.concat([FF, Buffer.from('{"execute":"guest-sync-delimited","arguments":{"id":9223372036854775807}}\n')]),
-    replies: 2,
-  },
-  { name: 'guest-ping', send: Buffer.from('{"execute":"guest-ping"}\n'), replies: 1 },
-  { name: 'guest-ping with an id', send: Buffer.from('{"execute":"guest-ping","id":"abc"}\n'), replies: 1 },
-  { name: 'guest-ping with an unexpected argument', send: Buffer.from('{"execute":"guest-ping","arguments":{"x":1}}\n'), replies: 1 },
-  { name: 'an unknown command', send: Buffer.from('{"execute":"guest-no-such-thing"}\n'), replies: 1 },
+/** Cases whose reply bytes must equal qemu-ga's: the core ones, and a command blocked on both. */
+const SAME_BYTES: AgentCase[] = [
+  ...CORE_CASES.filter((c) => c.sameAsQemuGa !== false),
   { name: 'a blocked command', send: Buffer.from('{"execute":"guest-fstrim"}\n'), replies: 1 },
-  {
-    name: 'two requests in one write',
-    send: Buffer.from('{"execute":"guest-ping"}{"execute":"guest-sync","arguments":{"id":7}}\n'),
-    replies: 2,
-  },
 ];
 
 describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_000 }, () => {
   let build: SeaBuild;
   let dir: string;
   let qemuGa: Peer | undefined;
-  let agent: ChildProcess | undefined;
+  let agent: ListeningProcess | undefined;
   let socket: string;
-  let exited = false;
-  let stderr = '';
 
   /** The same bytes to qemu-ga (parser resynchronised first) and to the arm64 agent, each on a fresh connection. */
   const both = async (send: Buffer, replies: number): Promise<[Buffer, Buffer]> => {
@@ -83,29 +68,14 @@ describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_
     const statedir = path.join(dir, 'ast');
     mkdirSync(statedir);
     const argv = ['agent', '-m', 'unix-listen', '-p', socket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null'];
-    agent = spawn(QEMU_USER, [build.exe, ...argv, '-b', QEMU_BLOCK.join(',')], {
-      cwd: '/',
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    });
-    agent.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    agent.once('exit', () => {
-      exited = true;
-    });
     const t0 = performance.now();
-    await waitForSocket(socket, 60_000, () => !exited).catch((err) => {
-      throw new Error(`${err.message}\n${stderr}`);
+    agent = await startListening(QEMU_USER, [build.exe, ...argv, '-b', QEMU_BLOCK.join(',')], socket, 60_000, {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     console.log(`# arm64 agent under qemu-user listening after ${(performance.now() - t0).toFixed(0)} ms`);
   });
   after(async () => {
-    if (agent && !exited) {
-      const gone = new Promise((r) => agent?.once('exit', r));
-      agent.kill('SIGTERM');
-      await gone;
-    }
+    await agent?.stop();
     await qemuGa?.stop();
   });
 
@@ -144,6 +114,7 @@ describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_
       const [q, g] = await both(c.send, c.replies);
       assert.equal(q.toString('latin1').split('\n').length - 1, c.replies, `qemu-ga sent ${showBytes(q)}`);
       assert.equal(showBytes(g), showBytes(q));
+      if (c.contains) assert.ok(g.toString('latin1').includes(c.contains), `no ${JSON.stringify(c.contains)} in the reply`);
     });
   }
 
@@ -181,14 +152,8 @@ describe('the arm64 executable under qemu-aarch64-static', { skip, timeout: 300_
   });
 
   test('agent: maps its arm64 addon from beside the executable, nothing else from the checkout', () => {
-    assert.ok(agent?.pid);
     // qemu-user maps the guest's files into its own address space: its maps list what the arm64 process loaded.
-    assert.ok(
-      mappedFiles(agent.pid).includes(path.join(SEA_DIR_ARM64, 'guestlink.node')),
-      'guestlink.node beside the arm64 executable is not mapped',
-    );
-    const fromCheckout = checkoutFilesMapped(agent.pid, SEA_DIR_ARM64);
-    assert.deepEqual(fromCheckout, []);
+    assertUsesOnlyItsDirectory(agent?.proc.pid, SEA_DIR_ARM64);
   });
 
   test('the addon in the arm64 Node: fs ioctls called (ENOSYS from qemu-user), readiness on a FIFO, strerror, the clock', () => {
