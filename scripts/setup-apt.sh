@@ -4,7 +4,8 @@
 #
 # Two kinds of lines besides plain names:
 #   NAME:ARCH          a package of another architecture (the arm64 libraries): dpkg learns ARCH first.
-#   unpack NAME:ARCH   downloaded and unpacked under /opt/guestlink-lab/ARCH/, not installed, with one
+#   unpack NAME:ARCH   downloaded and unpacked under /opt/guestlink-lab/ARCH/ (GUESTLINK_LAB_DIR moves it, for
+#                      the VM harness too: test/e2e/vm/arch.ts), not installed, with one
 #                      level of its dependencies (so a metapackage brings its real package): the aarch64
 #                      VM's kernel and busybox. Installed, the arm64 kernel would sit in /boot beside the
 #                      amd64 one, where tools that take the newest /boot/vmlinuz-* (the amd64 VM harness
@@ -51,7 +52,8 @@ for p in "${to_unpack[@]}"; do
   arch=${p##*:}
   dest="$LAB/$arch"
   work=$(mktemp -d)
-  chmod 755 "$work" # apt downloads as the _apt user
+  # apt downloads as the _apt user when run as root: let it write here (else it warns and downloads unsandboxed).
+  if [ "$(id -u)" -eq 0 ]; then chown _apt "$work" 2>/dev/null || true; fi
   # The package and its direct Depends of the same architecture (a metapackage's real package).
   deps=$(apt-cache depends --no-pre-depends --no-recommends --no-suggests --no-conflicts --no-breaks \
     --no-replaces --no-enhances "$p" | sed -n "s/^ *Depends: \([^<>|]*:$arch\)\$/\1/p")

@@ -11,8 +11,11 @@ import path from 'node:path';
 
 export type VmArch = 'x86_64' | 'aarch64';
 
-/** Where scripts/setup-apt.sh unpacks the packages of other architectures (`unpack NAME:ARCH` lines). */
-export const LAB_DIR = '/opt/guestlink-lab';
+/**
+ * Where scripts/setup-apt.sh unpacks the packages of other architectures (`unpack NAME:ARCH` lines);
+ * GUESTLINK_LAB_DIR moves it, for that script and this harness alike.
+ */
+export const LAB_DIR = process.env.GUESTLINK_LAB_DIR ?? '/opt/guestlink-lab';
 
 /** How to boot a guest of one architecture. */
 export interface ArchProfile {
