@@ -5,7 +5,10 @@
       "sources": ["native/init.c", "native/fs.c", "native/readiness.c", "native/vmware.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "defines": ["NAPI_VERSION=8"],
-      "conditions": [["OS!='linux'", {"sources!": ["native/init.c", "native/fs.c", "native/readiness.c", "native/vmware.c"]}]]
+      "conditions": [
+        ["OS!='linux'", {"sources!": ["native/init.c", "native/fs.c", "native/readiness.c", "native/vmware.c"]}],
+        ["target_arch!='x64' and target_arch!='ia32'", {"sources!": ["native/vmware.c"]}]
+      ]
     }
   ]
 }

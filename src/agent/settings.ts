@@ -609,7 +609,7 @@ export const SETTINGS = [
     type: 'string',
     default: 'auto',
     choices: ['auto', 'off', 'vsock', 'backdoor'],
-    help: 'VMware Tools guest RPC for vSphere (power buttons, guest info, heartbeat): auto starts it only when CPUID says VMware, over vsock, else the backdoor; needs the native addon',
+    help: 'VMware Tools guest RPC for vSphere (power buttons, guest info, heartbeat): auto starts it only when CPUID says VMware, over vsock, else the backdoor; needs the native addon; x86 only (elsewhere vsock and backdoor refuse to start, saying why)',
   },
 ] as const satisfies readonly SettingSpec[];
 

@@ -3,20 +3,17 @@
 // modules inside the one bundled main script; this shows they load and work there (as the
 // extension service runs it), not only from the checkout's node_modules.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TalosApiDouble } from '../doubles/talos-api.js';
 import { makeTempDir } from '../peer/harness.js';
 import { fillFixtures, qga, show, until } from '../talos/helpers.js';
-import { buildSea, waitForSocket } from './build.js';
+import { buildSea, type ListeningProcess, startListening } from './build.js';
 
 describe('the single executable as a Talos extension service (machined socket double)', { timeout: 120_000 }, () => {
   let double: TalosApiDouble;
-  let agent: ChildProcess | undefined;
-  let exited = false;
-  let stderr = '';
+  let agent: ListeningProcess | undefined;
   let socket: string;
 
   before(async () => {
@@ -28,7 +25,7 @@ describe('the single executable as a Talos extension service (machined socket do
     socket = path.join(dir, 'qga.sock');
     mkdirSync(path.join(dir, 'state'));
     // The extension's arguments (deploy/talos-extension/guestlink.yaml) with a socket for the port.
-    agent = spawn(
+    agent = await startListening(
       sea.exe,
       [
         'agent',
@@ -40,30 +37,19 @@ describe('the single executable as a Talos extension service (machined socket do
         '-c',
         '/dev/null',
       ],
-      { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'], env: {} },
+      socket,
+      15_000,
+      { env: {} },
     );
-    agent.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    agent.once('exit', () => {
-      exited = true;
-    });
-    await waitForSocket(socket, 15_000, () => !exited).catch((err) => {
-      throw new Error(`${err.message}\n${stderr}`);
-    });
   });
   after(async () => {
-    if (agent && !exited) {
-      const gone = new Promise((r) => agent?.once('exit', r));
-      agent.kill('SIGTERM');
-      await gone;
-    }
+    await agent?.stop();
     await double?.stop();
   });
 
   test('guest-get-osinfo comes from the Talos API', async () => {
     const r = await qga(socket, 'guest-get-osinfo');
-    assert.ok('return' in r, `${show(r)}\n${stderr}`);
+    assert.ok('return' in r, `${show(r)}\n${agent?.stderr()}`);
     const o = r.return as Record<string, unknown>;
     assert.equal(o.id, 'talos');
     assert.equal(o['version-id'], double.state.tag);
@@ -72,7 +58,7 @@ describe('the single executable as a Talos extension service (machined socket do
   test('guest-shutdown reboot reaches machined as Reboot with role os:operator, no reply', async () => {
     const before = double.callsTo('Reboot').length;
     const reply = await qga(socket, 'guest-shutdown', { mode: 'reboot' }, 1500);
-    assert.deepEqual(reply, { return: null }, stderr);
+    assert.deepEqual(reply, { return: null }, agent?.stderr());
     await until(() => double.callsTo('Reboot').length > before, 3000, 'Reboot at the double');
     assert.equal(double.callsTo('Reboot').at(-1)?.talosRole, 'os:operator');
   });

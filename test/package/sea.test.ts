@@ -3,37 +3,22 @@
 // (bin/guestlink-agent.js on the system Node); as the CLI it answers --version and ping. It must load
 // its native addon from beside itself, and nothing from the checkout.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir, type Peer, RawClient, startGuestlink } from '../peer/harness.js';
-import { buildSea, PACKAGE_VERSION, REPO_ROOT, SEA_DIR, type SeaBuild, waitForSocket } from './build.js';
-
-const FF = Buffer.from([0xff]);
-
-/** The core cases: bytes sent, and how many replies to expect. */
-const CASES: { name: string; send: Buffer; replies: number; contains?: string }[] = [
-  {
-    // Two replies: qemu's parse error for the 0xFF, then the 0xFF-led sync reply. The id is INT64_MAX:
-    // an id above it is refused as "Invalid parameter type" (qemu-ga too), which is not this case's point.
-    name: 'a 0xFF reset, then guest-sync-delimited with a 64-bit id (0xFF-led reply, lossless integer)',
-    send: Buffer.concat([FF, Buffer.from('{"execute":"guest-sync-delimited","arguments":{"id":9223372036854775807}}\n')]),
-    replies: 2,
-    contains: '\xff{"return": 9223372036854775807}\n',
-  },
-  { name: 'guest-ping', send: Buffer.from('{"execute":"guest-ping"}\n'), replies: 1 },
-  { name: 'guest-ping with an id', send: Buffer.from('{"execute":"guest-ping","id":"abc"}\n'), replies: 1 },
-  { name: 'guest-info', send: Buffer.from('{"execute":"guest-info"}\n'), replies: 1 },
-  { name: 'guest-get-osinfo', send: Buffer.from('{"execute":"guest-get-osinfo"}\n'), replies: 1 },
-  { name: 'an unknown command', send: Buffer.from('{"execute":"guest-no-such-thing"}\n'), replies: 1 },
-  { name: 'an unexpected argument', send: Buffer.from('{"execute":"guest-ping","arguments":{"x":1}}\n'), replies: 1 },
-  {
-    name: 'two requests in one write',
-    send: Buffer.from('{"execute":"guest-ping"}{"execute":"guest-sync","arguments":{"id":7}}\n'),
-    replies: 2,
-  },
-];
+import {
+  assertUsesOnlyItsDirectory,
+  buildSea,
+  CORE_CASES,
+  type ListeningProcess,
+  PACKAGE_VERSION,
+  SEA_DIR,
+  type SeaBuild,
+  startListening,
+  waitForSocket,
+} from './build.js';
 
 async function exchange(socket: string, bytes: Buffer, replies: number): Promise<Buffer> {
   const c = await RawClient.connect(socket);
@@ -59,9 +44,8 @@ describe('the single executable', { timeout: 240_000 }, () => {
   let build: SeaBuild;
   let dir: string;
   let checkout: Peer | undefined;
-  let sea: ChildProcess | undefined;
+  let sea: ListeningProcess | undefined;
   let seaSocket: string;
-  let seaExited = false;
 
   before(async () => {
     build = await buildSea();
@@ -70,22 +54,11 @@ describe('the single executable', { timeout: 240_000 }, () => {
     seaSocket = path.join(dir, 's.sock');
     const statedir = path.join(dir, 'sst');
     mkdirSync(statedir);
-    sea = spawn(build.exe, ['agent', '-m', 'unix-listen', '-p', seaSocket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null'], {
-      cwd: '/',
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    });
-    sea.once('exit', () => {
-      seaExited = true;
-    });
-    await waitForSocket(seaSocket, 15_000, () => !seaExited);
+    const argv = ['agent', '-m', 'unix-listen', '-p', seaSocket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null'];
+    sea = await startListening(build.exe, argv, seaSocket, 15_000, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
   });
   after(async () => {
-    if (sea && !seaExited) {
-      const gone = new Promise((r) => sea?.once('exit', r));
-      sea.kill('SIGTERM');
-      await gone;
-    }
+    await sea?.stop();
     await checkout?.stop();
   });
 
@@ -112,7 +85,7 @@ describe('the single executable', { timeout: 240_000 }, () => {
     assert.match(bad.stderr, /guestlink-agent: .*no-such-flag/);
   });
 
-  for (const c of CASES) {
+  for (const c of CORE_CASES) {
     test(`agent: ${c.name} is answered byte for byte like the checkout's agent`, async () => {
       assert.ok(checkout);
       const [want, got] = await Promise.all([exchange(checkout.socket, c.send, c.replies), exchange(seaSocket, c.send, c.replies)]);
@@ -129,18 +102,7 @@ describe('the single executable', { timeout: 240_000 }, () => {
   });
 
   test('agent: loads the addon from beside the executable and maps nothing else from the checkout', () => {
-    assert.ok(sea?.pid);
-    const maps = readFileSync(`/proc/${sea.pid}/maps`, 'utf8');
-    assert.ok(maps.includes(path.join(SEA_DIR, 'guestlink.node')), 'guestlink.node from the executable directory is not mapped');
-    const fromCheckout = [
-      ...new Set(
-        maps
-          .split('\n')
-          .map((l) => l.split(/\s+/)[5] ?? '')
-          .filter((f) => f.startsWith(REPO_ROOT) && !f.startsWith(SEA_DIR)),
-      ),
-    ];
-    assert.deepEqual(fromCheckout, []);
+    assertUsesOnlyItsDirectory(sea?.proc.pid, SEA_DIR);
   });
 
   test('agent: installed as /usr/local/bin/guestlink, finds the addon in ../lib/guestlink/', async () => {

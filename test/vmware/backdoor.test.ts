@@ -11,7 +11,7 @@ import {
   backdoorGetVersion,
   MESSAGE_STATUS,
 } from '../../src/transport/vmware/backdoor.js';
-import { isVmware, RPCI_PROTO, selectChannels, TCLO_PROTO } from '../../src/transport/vmware/select.js';
+import { isVmware, RPCI_PROTO, selectChannels, TCLO_PROTO, vmwareUnavailableReason } from '../../src/transport/vmware/select.js';
 
 interface FakeChannel {
   proto: number;
@@ -192,4 +192,14 @@ test('selectChannels on a VMware CPU: vsock when it connects, else the backdoor;
   assert.ok('reason' in b && /Address family/.test(b.reason));
   const c = await selectChannels(fake(true), 'auto');
   assert.ok('channels' in c && c.channels.transport === 'vsock');
+});
+
+test('VMware guest RPC exists on x86 only: elsewhere the reason names the architecture (the arm64 addon is built without it)', () => {
+  assert.equal(vmwareUnavailableReason('x64'), undefined);
+  assert.equal(vmwareUnavailableReason('ia32'), undefined);
+  for (const arch of ['arm64', 'riscv64', 'ppc64']) {
+    const reason = vmwareUnavailableReason(arch);
+    assert.match(reason ?? '', /x86-only/);
+    assert.match(reason ?? '', new RegExp(`this is ${arch}`));
+  }
 });

@@ -27,6 +27,16 @@ export interface VmwareChannels {
   rpci: MessageChannel;
 }
 
+/**
+ * Why VMware guest RPC cannot exist on this CPU architecture (Node's process.arch), or undefined on x86.
+ * Its backdoor is the x86 `in` instruction on an I/O port, found through x86 CPUID, so the addon is built
+ * without the VMware parts elsewhere (native/guestlink.c) and --vmware must not point at the addon.
+ */
+export function vmwareUnavailableReason(arch: string): string | undefined {
+  if (arch === 'x64' || arch === 'ia32') return undefined;
+  return `VMware guest RPC is x86-only (its backdoor is an x86 I/O-port instruction found through x86 CPUID); this is ${arch}, whose addon is built without it`;
+}
+
 export const TCLO_PROTO = 0x4f4c4354;
 export const RPCI_PROTO = 0x49435052;
 

@@ -6,20 +6,31 @@
 # org.guestlink.probe that answers "stat" with the agent's fd count and CPU ticks and "boot-id" with the
 # boot id (no guest-exec needed).
 #
-# usage: build-initramfs.sh OUT.cpio.gz [KERNEL_VERSION]
+# usage: build-initramfs.sh OUT.cpio.gz [KERNEL_VERSION [FOREIGN_ROOT]]
 # needs: busybox (static), cpio, gzip, kmod (modprobe), and /lib/modules/KERNEL_VERSION.
+# FOREIGN_ROOT: a guest of another architecture than the host's (the aarch64 VM): its kernel, modules
+# and static busybox are taken from FOREIGN_ROOT/boot, /lib/modules and /bin/busybox (the tree
+# scripts/setup-apt.sh unpacks under /opt/guestlink-lab/ARCH) instead of the host's. Such a guest
+# cannot run the host's programs, so its init gives the guest command busybox's shell and applets.
 # Prints the kernel image path on stdout.
 set -eu
 OUT=$1
 KVER=${2:-}
+FOREIGN=${3:-}
+ROOT=${FOREIGN:-}
 if [ -z "$KVER" ]; then
-  for k in $(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V -r); do
-    v=${k#/boot/vmlinuz-}
-    if [ -d "/lib/modules/$v/kernel" ]; then KVER=$v; break; fi
+  for k in $(ls -1 "$ROOT"/boot/vmlinuz-* 2>/dev/null | sort -V -r); do
+    v=${k#"$ROOT"/boot/vmlinuz-}
+    if [ -d "$ROOT/lib/modules/$v/kernel" ]; then KVER=$v; break; fi
   done
 fi
-[ -n "$KVER" ] || { echo "build-initramfs: no /boot/vmlinuz-* with /lib/modules found (apt-get install linux-image-amd64)" >&2; exit 1; }
-BUSYBOX=$(readlink -f "$(command -v busybox)") || { echo "build-initramfs: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+[ -n "$KVER" ] || { echo "build-initramfs: no $ROOT/boot/vmlinuz-* with $ROOT/lib/modules found (apt-get install linux-image-amd64, or bash scripts/setup-apt.sh for a foreign root)" >&2; exit 1; }
+if [ -n "$FOREIGN" ]; then
+  BUSYBOX=$FOREIGN/bin/busybox
+  [ -x "$BUSYBOX" ] || { echo "build-initramfs: $BUSYBOX missing (bash scripts/setup-apt.sh)" >&2; exit 1; }
+else
+  BUSYBOX=$(readlink -f "$(command -v busybox)") || { echo "build-initramfs: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gl-initramfs.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -32,7 +43,7 @@ for a in sh mount mkdir insmod cat echo switch_root cp; do ln -s busybox "$R/bin
 : > "$R/modules/order"
 # virtio_blk and ext4: tests may attach a small ext4 disk (/dev/vda) to show fsfreeze/fstrim on a real filesystem.
 for m in virtio_pci virtio_console 9pnet_virtio 9p overlay virtio_net virtio_blk ext4; do
-  modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}' | while read -r ko; do
+  modprobe -S "$KVER" ${FOREIGN:+-d "$FOREIGN"} --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}' | while read -r ko; do
     b=$(basename "$ko")
     case "$b" in *.xz) b=${b%.xz};; *.zst) b=${b%.zst};; esac
     grep -qx "$b" "$R/modules/order" && continue
@@ -62,6 +73,7 @@ mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mkdir -p /newroot/run/glvm
 cp /bin/busybox /stage2 /newroot/run/glvm/
+[ -e /foreign ] && cp /foreign /newroot/run/glvm/
 echo "GLVM: root mounted uptime=$(cut -d' ' -f1 /proc/uptime)"
 umount /proc
 mount --move /dev /newroot/dev
@@ -147,10 +159,19 @@ if [ -e /dev/virtio-ports/org.guestlink.probe ]; then
     done
   ) &
 fi
+# A guest of another architecture than the host tree's (the aarch64 VM): none of the host's programs
+# run here, so busybox's applets come first on PATH and its shell runs the command.
+SH=/bin/sh
+if [ -e /run/glvm/foreign ]; then
+  $BB mkdir -p /run/glvm/bin
+  $BB --install -s /run/glvm/bin
+  PATH=/run/glvm/bin:$PATH; export PATH
+  SH="$BB sh"
+fi
 CMD=$(arg glcmd64 "" | $BB base64 -d)
 echo "GLVM: running: $CMD"
 cd /
-/bin/sh -c "$CMD" &
+$SH -c "$CMD" &
 pid=$!
 echo $pid > /run/glvm/agent.pid
 echo "GLVM: guest command started pid=$pid uptime=$($BB cut -d' ' -f1 /proc/uptime)"
@@ -160,9 +181,10 @@ $BB sync
 $BB poweroff -f
 STAGE2
 chmod 755 "$R/init" "$R/stage2"
+[ -n "$FOREIGN" ] && echo "$KVER" > "$R/foreign"
 
 mkdir -p "$(dirname "$OUT")"
 # A temp name of our own, then an atomic rename: test files run in parallel and may build at once.
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp.$$"
 mv -f "$OUT.tmp.$$" "$OUT"
-echo "/boot/vmlinuz-$KVER"
+echo "$ROOT/boot/vmlinuz-$KVER"

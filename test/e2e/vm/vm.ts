@@ -1,12 +1,14 @@
 // Boots a throwaway QEMU VM (TCG) that runs our agent from this checkout on a real virtio-serial port.
 // The guest sees the host's / read-only over 9p (with a tmpfs overlay), so no image is built but the
 // initramfs (cached by the hash of its build script). QGA, QMP and the probe port are unix sockets.
+// The guest is x86_64 (q35) unless VmOptions.arch asks for aarch64 (virt): see arch.ts.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARCHES, HOST_VM_ARCH, missingFor, newestKernel, onPath, type VmArch } from './arch.js';
 import { LineClient } from './line-client.js';
 import { type QgaConnection, waitForAgent } from './qga.js';
 import { QmpClient } from './qmp.js';
@@ -15,57 +17,35 @@ import { QmpClient } from './qmp.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const BUILD_SCRIPT = path.join(REPO_ROOT, 'test/e2e/vm/build-initramfs.sh');
 
-function onPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, cmd);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return undefined;
-}
-
-function newestKernel(): { version: string; image: string } | undefined {
-  let names: string[];
-  try {
-    names = readdirSync('/boot').filter((n) => n.startsWith('vmlinuz-'));
-  } catch {
-    return undefined;
-  }
-  const versions = names
-    .map((n) => n.slice('vmlinuz-'.length))
-    .filter((v) => existsSync(`/lib/modules/${v}/kernel`))
-    .sort((a, b) => b.localeCompare(a, undefined, { numeric: true }));
-  const version = versions[0];
-  return version ? { version, image: `/boot/vmlinuz-${version}` } : undefined;
-}
-
 /** Why the VM cannot run here (tests skip with this text), or undefined when it can. */
-export function vmUnavailableReason(): string | undefined {
-  const missing: string[] = [];
-  if (!onPath('qemu-system-x86_64')) missing.push('qemu-system-x86_64 (apt-get install qemu-system-x86)');
-  if (!onPath('busybox')) missing.push('busybox (apt-get install busybox-static)');
-  if (!onPath('cpio') || !onPath('modprobe')) missing.push('cpio and modprobe (apt-get install cpio kmod)');
-  if (!newestKernel()) missing.push('a kernel in /boot with /lib/modules (apt-get install linux-image-amd64)');
+export function vmUnavailableReason(arch: VmArch = HOST_VM_ARCH): string | undefined {
+  const missing = missingFor(ARCHES[arch]);
   if (!existsSync(path.join(REPO_ROOT, 'dist/src/agent/main.js'))) missing.push('the compiled agent (npx tsc -p .)');
-  return missing.length > 0 ? `VM e2e tests skipped: missing ${missing.join('; ')}` : undefined;
+  const what = arch === HOST_VM_ARCH ? 'VM' : `${arch} VM`;
+  return missing.length > 0 ? `${what} e2e tests skipped: missing ${missing.join('; ')}` : undefined;
 }
 
-/** Builds the initramfs once per build-script content and kernel; later calls reuse the cached file. */
-export function ensureInitramfs(cacheDir = path.join(REPO_ROOT, '.tmp/vm')): { kernel: string; initrd: string } {
-  const k = newestKernel();
-  if (!k) throw new Error('no kernel in /boot with modules in /lib/modules: apt-get install linux-image-amd64');
-  const hash = createHash('sha256').update(readFileSync(BUILD_SCRIPT)).update(k.version).digest('hex').slice(0, 16);
-  const initrd = path.join(cacheDir, `initramfs-${hash}.cpio.gz`);
+/** Builds the initramfs once per build-script content, architecture and kernel; later calls reuse the cached file. */
+export function ensureInitramfs(
+  cacheDir = path.join(REPO_ROOT, '.tmp/vm'),
+  arch: VmArch = HOST_VM_ARCH,
+): { kernel: string; initrd: string } {
+  const p = ARCHES[arch];
+  const k = newestKernel(p);
+  if (!k) throw new Error(missingFor(p).join('; ') || `no ${arch} kernel with modules`);
+  const hash = createHash('sha256').update(readFileSync(BUILD_SCRIPT)).update(arch).update(k.version).digest('hex').slice(0, 16);
+  const initrd = path.join(cacheDir, `initramfs-${arch === HOST_VM_ARCH ? '' : `${arch}-`}${hash}.cpio.gz`);
   if (!existsSync(initrd)) {
     mkdirSync(cacheDir, { recursive: true });
-    execFileSync('sh', [BUILD_SCRIPT, initrd, k.version], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const args = [BUILD_SCRIPT, initrd, k.version, ...(p.foreign ? [p.root] : [])];
+    execFileSync('sh', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return { kernel: k.image, initrd };
 }
 
 export interface VmOptions {
+  /** The guest's architecture (default the host's, x86_64 here); aarch64 boots QEMU's virt board. */
+  arch?: VmArch;
   /** Guest shell command; default: our agent on the virtio-serial port with the dry-run power back end. */
   guestCommand?: string;
   /** Extra agent arguments appended to the default command. */
@@ -137,16 +117,14 @@ export function defaultAgentCommand(extra: string[] = [], executable?: string): 
 }
 
 /** The kernel command line the initramfs expects: the guest command base64-encoded in glcmd64 (libvirt domains use it too). */
-export function kernelCmdline(command: string, opts: { hostname?: string; kernelArgs?: string[] } = {}): string {
+export function kernelCmdline(command: string, opts: { hostname?: string; kernelArgs?: string[]; arch?: VmArch } = {}): string {
+  const p = ARCHES[opts.arch ?? HOST_VM_ARCH];
   return [
-    'console=ttyS0',
+    `console=${p.console}`,
     'panic=-1',
     'loglevel=4',
     `glhost=${opts.hostname ?? 'gl-guest'}`,
-    // TCG offers only hpet/acpi_pm, where every clock read is an emulated MMIO access (~1 ms of CPU
-    // per Node timer tick); real KVM guests read kvm-clock through the vDSO. The TSC is close to that.
-    'clocksource=tsc',
-    'tsc=reliable',
+    ...p.clockArgs,
     ...(opts.kernelArgs ?? []),
     `glcmd64=${Buffer.from(command).toString('base64')}`,
   ].join(' ');
@@ -178,7 +156,9 @@ async function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /** Boots the VM and waits until the agent answers on the QGA socket. */
 export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
-  const { kernel, initrd } = ensureInitramfs();
+  const arch = ARCHES[opts.arch ?? HOST_VM_ARCH];
+  if (opts.isaSerial && !arch.isaSerial) throw new Error(`bootVm: the ${arch.arch} machine has no ISA serial port`);
+  const { kernel, initrd } = ensureInitramfs(undefined, arch.arch);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'glvm-'));
   const qgaSocket = path.join(dir, 'qga.sock');
   const qmpSocket = path.join(dir, 'qmp.sock');
@@ -188,7 +168,7 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
   const command = opts.guestCommand ?? defaultAgentCommand(opts.agentArgs, opts.executable);
   const append = kernelCmdline(command, opts);
   const args = [
-    ...['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', String(opts.memoryMb ?? 768), '-smp', String(opts.cpus ?? 2)],
+    ...[...arch.machineArgs, '-m', String(opts.memoryMb ?? 768), '-smp', String(opts.cpus ?? 2)],
     ...['-nodefaults', '-no-user-config', '-display', 'none', ...(opts.allowReboot ? [] : ['-no-reboot'])],
     ...['-kernel', kernel, '-initrd', initrd, '-append', append],
     ...['-serial', `file:${consolePath}`],
@@ -204,13 +184,13 @@ export async function bootVm(opts: VmOptions = {}): Promise<Vm> {
     ...(opts.extraQemuArgs ?? []),
   ];
   const t0 = performance.now();
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(arch.qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error('qemu-system-x86_64 did not start');
+  if (pid === undefined) throw new Error(`${arch.qemu} did not start`);
   const alive = () => child.exitCode === null && child.signalCode === null;
   const readConsole = () => {
     try {
