@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { seaNode } from '../scripts/build-sea.mjs';
+import { defaultArch, seaNode } from '../scripts/build-sea.mjs';
 import { deployedCopy, measureStarts, nodeFloor } from './startup.mjs';
 import { evaluate, targetsTable } from './targets.mjs';
 
@@ -322,7 +322,7 @@ if (seaExe) {
   startAgents['guestlink-sea'] = [copy, startAgents['guestlink-sea'][1]];
 }
 const starts = await measureStarts(startAgents, STARTS, dir);
-const floor = seaExe ? await nodeFloor(seaNode('x64').bin, 3) : undefined;
+const floor = seaExe ? await nodeFloor(seaNode(defaultArch()).bin, 3) : undefined;
 rmSync(dir, { recursive: true, force: true });
 
 const q = results['qemu-ga'];
