@@ -2,8 +2,9 @@
 // Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run.
 // Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
 // Usage: npm run bench [-- --pings 2000 --rounds 3 --write] [--entry path/to/agent-entry.js]
-// `--check` runs the qemu-ga table and the start-up rows only (no VM, drain, fleet, endpoint or etcd part),
-// prints where each target of bench/targets.mjs stands, and exits 1 when one falls short.
+// `--check` runs the qemu-ga table and the start-up rows only (no drain, fleet, endpoint or etcd part, and
+// the VM part only with --vm), prints where each target of bench/targets.mjs stands, and exits 1 when one
+// falls short.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const { values: opt } = parseArgs({
     write: { type: 'boolean', default: false },
     'no-vm': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
+    vm: { type: 'boolean', default: false },
     // The guestlink entry to measure, e.g. a copy of dist/ from before a change (bench/vm.mjs has --agent).
     entry: { type: 'string', default: 'bin/guestlink-agent.js' },
   },
@@ -358,26 +360,30 @@ if (sea) {
     `${range(sea.anonMb)}; Node's floor ${fmt(floor.anonMb.median)}`,
   ]);
 }
-const standings = evaluate({ q, g, starts, floor });
+let vm;
 const lines = [
   `| measure | qemu-ga | guestlink | guestlink / qemu-ga | |`,
   '|---|---|---|---|---|',
   ...rows.map(([k, a, b, note]) => `| ${k} | ${fmt(a)} | ${fmt(b)} | ${a > 0 ? `${(b / a).toFixed(2)}x` : '—'} | ${note} |`),
 ];
 // The VM part (bench/vm.mjs): boot to agent ready and ping over the real virtio-serial port.
+let vmTable = '';
+if (!opt['no-vm'] && (!CHECK || opt.vm)) {
+  const vmJson = path.join(os.tmpdir(), `guestlink-bench-vm-${process.pid}.json`);
+  const r = spawnSync(process.execPath, [path.join(root, 'bench/vm.mjs'), ...(seaExe ? ['--executable', seaExe] : []), '--json', vmJson], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  vmTable = r.status === 0 ? r.stdout.trim() : `(VM benchmark not run: bench/vm.mjs exited ${r.status})`;
+  if (r.status === 0) vm = JSON.parse(readFileSync(vmJson, 'utf8'));
+  rmSync(vmJson, { force: true });
+}
+const standings = evaluate({ q, g, starts, floor, vm });
 if (CHECK) {
   const header = `Measured ${new Date().toISOString()}, Node ${process.version}; ${STARTS} starts each, in turn; ${PINGS * ROUNDS} pings.`;
   console.log(`${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}`);
   for (const s of standings) console.log(`${s.status === 'fall short' ? 'FALL SHORT' : s.status}: ${s.id}`);
   process.exit(standings.some((s) => s.status === 'fall short') ? 1 : 0);
-}
-let vmTable = '';
-if (!opt['no-vm']) {
-  const r = spawnSync(process.execPath, [path.join(root, 'bench/vm.mjs'), ...(seaExe ? ['--executable', seaExe] : [])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  vmTable = r.status === 0 ? r.stdout.trim() : `(VM benchmark not run: bench/vm.mjs exited ${r.status})`;
 }
 
 // Kubernetes drain wall time against pod count, and fleet mode over 100 agents (no qemu-ga ratio:

@@ -7,6 +7,7 @@
 //   r.q, r.g      qemu-ga's and the checkout's rows (pings, reads, execs: bench/run.mjs)
 //   r.starts      {name: {startMs, cpuMs, rssMb, anonMb}} spreads (bench/startup.mjs measureStarts)
 //   r.floor       {rssMb, anonMb} spreads of Node's floor
+//   r.vm          {agent name: {bootMs, pingMedianMs, pingP99Ms}} from bench/vm.mjs --json (QEMU TCG VMs)
 // A target whose figure the run did not take (no executable built, VM part not run) is "not measured",
 // which --check reports and does not count as missed.
 
@@ -39,6 +40,20 @@ export const TARGETS = [
     unit: 'ms',
     value: (r) => r.g?.execMs,
     limit: (r) => (r.q ? r.q.execMs * 1.2 : undefined),
+  },
+  {
+    id: 'vm-boot',
+    what: 'executable in a VM: boot to agent ready, median, at most qemu-ga + 0.5 s',
+    unit: 's',
+    value: (r) => (r.vm?.['guestlink (executable)'] ? r.vm['guestlink (executable)'].bootMs / 1000 : undefined),
+    limit: (r) => (r.vm?.['qemu-ga 7.2'] ? r.vm['qemu-ga 7.2'].bootMs / 1000 + 0.5 : undefined),
+  },
+  {
+    id: 'vm-ping-p99',
+    what: 'executable in a VM: guest-ping p99, at most 1.3x qemu-ga',
+    unit: 'ms',
+    value: (r) => r.vm?.['guestlink (executable)']?.pingP99Ms,
+    limit: (r) => (r.vm?.['qemu-ga 7.2'] ? r.vm['qemu-ga 7.2'].pingP99Ms * 1.3 : undefined),
   },
   {
     id: 'read-peak-rss',
