@@ -20,6 +20,11 @@ export interface ParsedArgs {
 export interface ParseOptions {
   /** Positionals are refused when false (the agent takes none). Default true. */
   positionals?: boolean;
+  /**
+   * Refuse a boolean given both ways on one command line (--kubesolo ... --no-kubesolo) instead of the
+   * last one winning: where a file or the environment may also set it, the user's intent is unclear.
+   */
+  refuseContradictions?: boolean;
 }
 
 /** The flag name a spec is given by (its `flag`, else its key). */
@@ -35,9 +40,16 @@ export class FlagIndex {
       if (this.byFlag.has(flagOf(s))) throw new Error(`settings table: flag --${flagOf(s)} defined twice`);
       this.byFlag.set(flagOf(s), s);
       if (s.short) {
+        if (s.short.length !== 1 || s.short === '-') throw new Error(`settings table: short flag "${s.short}" is not one character`);
         if (this.byShort.has(s.short)) throw new Error(`settings table: flag -${s.short} defined twice`);
         this.byShort.set(s.short, s);
       }
+    }
+    // --no-NAME negates the boolean NAME, so a flag of that name would be reachable two ways.
+    for (const s of table) {
+      const negated = this.byFlag.get(`no-${flagOf(s)}`);
+      if (s.type === 'bool' && s.action === undefined && negated)
+        throw new Error(`settings table: flag --no-${flagOf(s)} is defined and is also the negation of --${flagOf(s)}`);
     }
   }
 }
@@ -45,12 +57,19 @@ export class FlagIndex {
 /** Parses `argv` against the table in `index`; throws SettingError naming the offending argument. */
 export function parseArgv(index: FlagIndex, argv: readonly string[], opts: ParseOptions = {}): ParsedArgs {
   const out: ParsedArgs = { values: new Map(), actions: new Map(), positionals: [], rest: [], sawTerminator: false };
+  // Where each boolean was set, and to what: for refuseContradictions.
+  const bools = new Map<string, { value: boolean; from: string }>();
   const take = (spec: SettingSpec, raw: string | true, from: string) => {
     if (spec.action !== undefined) {
       out.actions.set(spec.action, raw);
       return;
     }
     const value = convert(spec, raw === true ? true : raw, from);
+    if (spec.type === 'bool' && opts.refuseContradictions) {
+      const seen = bools.get(spec.key);
+      if (seen && seen.value !== value) throw new SettingError(`${seen.from} and ${from} contradict each other`);
+      bools.set(spec.key, { value: value as boolean, from });
+    }
     const before = out.values.get(spec.key);
     // Repeated list flags add up (--arg a --arg b); any other repeated flag: the last one wins.
     if (spec.type === 'list' && Array.isArray(before)) out.values.set(spec.key, [...before, ...(value as string[])]);
