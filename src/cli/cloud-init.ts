@@ -31,6 +31,7 @@ import {
   type SettingSpec,
   type SettingsOf,
 } from '../settings/index.js';
+import { STRICT } from './options.js';
 
 export interface CloudInitIo {
   stdout: NodeJS.WritableStream;
@@ -79,7 +80,7 @@ export async function cloudInitVerb(argv: readonly string[], io: CloudInitIo): P
   let fromFlags: CiRaw;
   try {
     // A boolean given both ways (--kubesolo ... --no-kubesolo) is refused: which one was meant is unclear.
-    const parsed = asCiError(() => parseArgv(INDEX, argv, { positionals: false, refuseContradictions: true }));
+    const parsed = asCiError(() => parseArgv(INDEX, argv, { positionals: false, refuseContradictions: true, ...STRICT }));
     if (parsed.actions.has('help')) {
       io.stdout.write(usage());
       return EXIT.ok;

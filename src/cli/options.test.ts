@@ -45,3 +45,53 @@ test('cp: the guest side is split at the last ":/" (addresses contain colons)', 
   assert.equal(splitRemote('./local/file'), undefined);
   assert.equal(splitRemote('pve://pve1/100'), undefined);
 });
+
+test('attacks on the command line: each is refused with a message naming the option and what to do', () => {
+  // A scalar option given twice: the second is most often a mistake (a script appending defaults).
+  assert.throws(() => parseCommandLine(['ping', 'x', '--timeout', '1', '--timeout', '2']), {
+    message: '--timeout is given more than once (also as --timeout); give it once',
+  });
+  assert.throws(() => parseCommandLine(['ping', 'x', '-o', 'json', '--output=yaml']), {
+    message: '--output is given more than once (also as -o (--output)); give it once',
+  });
+  assert.throws(() => parseCommandLine(['ping', 'x', '-q', '--no-quiet']), /--no-quiet is given more than once/);
+  // Lists add up instead.
+  assert.deepEqual(parseCommandLine(['exec', 'x', '-e', 'A=1', '-e', 'B=2']).options.env, ['A=1', 'B=2']);
+  // A forgotten value: the next option is not taken as the value.
+  assert.throws(() => parseCommandLine(['kubeconfig', 'x', '--file', '-q']), {
+    message:
+      'option --file needs a value, and the next argument "-q" looks like an option; to give a value that starts with "-", write --file=-q',
+  });
+  assert.throws(() => parseCommandLine(['exec', 'x', '-e', '--stdin']), /option -e \(--env\) needs a value.*write -e--stdin/);
+  assert.throws(() => parseCommandLine(['ping', 'x', '--timeout', '-5']), /write --timeout=-5/);
+  // ... while a glued value that starts with "-" is taken as given (and checked).
+  assert.equal(parseCommandLine(['kubeconfig', 'x', '--file=-q']).options.file, '-q');
+  assert.throws(() => parseCommandLine(['ping', 'x', '--timeout=-5']), { message: '--timeout: -5 must be a positive number of seconds' });
+  // An empty value is a value, and checked like any other.
+  assert.throws(() => parseCommandLine(['ping', 'x', '--timeout=']), { message: '--timeout: "" is not a number' });
+  assert.throws(() => parseCommandLine(['ping', 'x', '--output=']), { message: '--output: "" is not one of table, json, yaml' });
+  assert.throws(() => parseCommandLine(['ping', 'x', '-j', '']), { message: '-j (--concurrency): "" is not an integer' });
+  // Huge values and names are cut in the message, which stays readable.
+  const huge = 'a'.repeat(100_000);
+  assert.throws(
+    () => parseCommandLine(['ping', 'x', `--output=${huge}`]),
+    (e: Error) => e.message.length < 200 && e.message.includes('(100000 characters)') && e.message.includes('not one of table, json, yaml'),
+  );
+  assert.throws(
+    () => parseCommandLine(['ping', 'x', `--${huge}`]),
+    (e: Error) => e.message.length < 120 && e.message.startsWith('unknown option --aaa'),
+  );
+  assert.throws(
+    () => parseCommandLine(['ping', 'x', '-j', '9'.repeat(400)]),
+    (e: Error) => /is not an integer|too large/.test(e.message) && e.message.length < 200,
+  );
+  // Control characters in a value are escaped in the message, never written raw to the terminal.
+  assert.throws(() => parseCommandLine(['ping', 'x', '-o', 'json\n\x1b[31m']), {
+    message: '-o (--output): "json\\n\\u001b[31m" is not one of table, json, yaml',
+  });
+  // Unknown short options, and a short option clustered with an unknown one.
+  assert.throws(() => parseCommandLine(['ping', 'x', '-Z']), { message: 'unknown option -Z' });
+  assert.throws(() => parseCommandLine(['ping', 'x', '-qZ']), { message: 'unknown option -Z' });
+  // The lone "-" is a value (stdin/stdout for the verbs that take one), not an option.
+  assert.equal(parseCommandLine(['kubeconfig', 'x', '--file', '-']).options.file, '-');
+});

@@ -192,6 +192,12 @@ export type CliOptions = SettingsOf<typeof CLI_OPTIONS>;
 
 const INDEX = new FlagIndex(CLI_OPTIONS);
 
+/**
+ * How strict the CLI's parser is: an option given twice and a value that looks like an option
+ * (--file -q) are refused, not taken (what node:util parseArgs did for the latter).
+ */
+export const STRICT = { refuseRepeats: true, refuseDashValues: true } as const;
+
 export interface Parsed {
   options: CliOptions;
   /** The keys of the options given on the command line (a default is not "given"). */
@@ -217,7 +223,7 @@ function asUsageError<T>(fn: () => T): T {
 
 /** Parses the whole command line (options may come before or after the verb and its VMs). */
 export function parseCommandLine(argv: readonly string[]): Parsed {
-  const p = asUsageError(() => parseArgv(INDEX, argv));
+  const p = asUsageError(() => parseArgv(INDEX, argv, STRICT));
   return {
     options: resolve(CLI_OPTIONS, p.values),
     given: new Set(p.values.keys()),

@@ -4,6 +4,7 @@
 // shared by all three.
 import { TalosInputError } from '../provision/talos/errors.js';
 import { FlagIndex, parseArgv, resolve, SettingError, type SettingSpec, type SettingsOf, type SettingValue } from '../settings/index.js';
+import { STRICT } from './options.js';
 
 /** The network flags of `talos schematic`, `talos network` and `cloud-init --talos`. */
 export const TALOS_NETWORK_OPTIONS = [
@@ -184,7 +185,7 @@ export function parseTalosArgs<T extends readonly SettingSpec[]>(table: T, argv:
   let values: ReadonlyMap<string, SettingValue>;
   let help: boolean;
   try {
-    const p = parseArgv(index, argv, { positionals: false });
+    const p = parseArgv(index, argv, { positionals: false, ...STRICT });
     values = p.values;
     help = p.actions.has('help');
   } catch (err) {

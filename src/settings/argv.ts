@@ -2,7 +2,7 @@
 // --no-name for booleans), short ones alone or in clusters (-vr, -mvirtio-serial, -m virtio-serial),
 // qemu-ga's optional glued value (-F, -F/path), repeated list flags, positionals and `--`.
 // Written by hand because node:util parseArgs cannot express an optional glued value or --no-NAME.
-import { convert } from './convert.js';
+import { clip, convert } from './convert.js';
 import { SettingError, type SettingSpec, type SettingValue } from './spec.js';
 
 export interface ParsedArgs {
@@ -25,6 +25,17 @@ export interface ParseOptions {
    * last one winning: where a file or the environment may also set it, the user's intent is unclear.
    */
   refuseContradictions?: boolean;
+  /**
+   * Refuse a non-list option given twice (--timeout 1 ... --timeout 2) instead of the last one winning:
+   * on a long command line (or one built by a script) the second one is most often a mistake.
+   */
+  refuseRepeats?: boolean;
+  /**
+   * Refuse a value taken from the next argument when it starts with "-" (--file -q): the value was most
+   * likely forgotten; a value that does start with "-" is given glued (--file=-q, -f-q), as node:util
+   * parseArgs asks for. A lone "-" (stdin) is a value.
+   */
+  refuseDashValues?: boolean;
 }
 
 /** The flag name a spec is given by (its `flag`, else its key). */
@@ -59,6 +70,8 @@ export function parseArgv(index: FlagIndex, argv: readonly string[], opts: Parse
   const out: ParsedArgs = { values: new Map(), actions: new Map(), positionals: [], rest: [], sawTerminator: false };
   // Where each boolean was set, and to what: for refuseContradictions.
   const bools = new Map<string, { value: boolean; from: string }>();
+  // Where each non-list setting was first given: for refuseRepeats.
+  const seenAt = new Map<string, string>();
   const take = (spec: SettingSpec, raw: string | true, from: string) => {
     if (spec.action !== undefined) {
       out.actions.set(spec.action, raw);
@@ -71,6 +84,11 @@ export function parseArgv(index: FlagIndex, argv: readonly string[], opts: Parse
       bools.set(spec.key, { value: value as boolean, from });
     }
     const before = out.values.get(spec.key);
+    if (opts.refuseRepeats && spec.type !== 'list') {
+      const first = seenAt.get(spec.key);
+      if (first !== undefined) throw new SettingError(`${from} is given more than once (also as ${first}); give it once`);
+      seenAt.set(spec.key, from);
+    }
     // Repeated list flags add up (--arg a --arg b); any other repeated flag: the last one wins.
     if (spec.type === 'list' && Array.isArray(before)) out.values.set(spec.key, [...before, ...(value as string[])]);
     else {
@@ -78,8 +96,12 @@ export function parseArgv(index: FlagIndex, argv: readonly string[], opts: Parse
       out.values.set(spec.key, value);
     }
   };
-  const needValue = (flag: string, next: string | undefined): string => {
+  const needValue = (flag: string, next: string | undefined, glued: string): string => {
     if (next === undefined) throw new SettingError(`option ${flag} needs a value`);
+    if (opts.refuseDashValues && next.startsWith('-') && next !== '-')
+      throw new SettingError(
+        `option ${flag} needs a value, and the next argument ${clip(next)} looks like an option; to give a value that starts with "-", write ${glued}${next}`,
+      );
     return next;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -100,11 +122,11 @@ export function parseArgv(index: FlagIndex, argv: readonly string[], opts: Parse
         continue;
       }
       const spec = plain;
-      if (!spec) throw new SettingError(`unknown option --${name}`);
+      if (!spec) throw new SettingError(`unknown option --${name.length > 80 ? `${name.slice(0, 80)}...` : name}`);
       const flag = `--${name}`;
       if (spec.type === 'bool') take(spec, inline ?? true, flag);
       else if (spec.optionalValue !== undefined) take(spec, inline ?? spec.optionalValue, flag);
-      else take(spec, inline ?? needValue(flag, argv[++i]), flag);
+      else take(spec, inline ?? needValue(flag, argv[++i], `${flag}=`), flag);
       continue;
     }
     if (!arg.startsWith('-') || arg === '-') {
@@ -125,7 +147,7 @@ export function parseArgv(index: FlagIndex, argv: readonly string[], opts: Parse
         continue;
       }
       if (spec.optionalValue !== undefined) take(spec, glued !== '' ? glued : spec.optionalValue, from);
-      else take(spec, glued !== '' ? glued : needValue(from, argv[++i]), from);
+      else take(spec, glued !== '' ? glued : needValue(from, argv[++i], `-${ch}`), from);
       break;
     }
   }

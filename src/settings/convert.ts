@@ -16,8 +16,17 @@ export function splitList(text: string, split: SettingSpec['split'] = ',;'): str
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+/** The most of a value an error repeats: a huge value (a pasted file) would bury the message. */
+const SHOWN_MAX = 80;
+
+/** `text` quoted for an error (newlines and control characters escaped), cut after SHOWN_MAX characters. */
+export function clip(text: string): string {
+  return text.length <= SHOWN_MAX ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, SHOWN_MAX))}... (${text.length} characters)`;
+}
+
 function shown(spec: SettingSpec, value: unknown): string {
-  return spec.secret ? '(the value)' : JSON.stringify(value);
+  if (spec.secret) return '(the value)';
+  return typeof value === 'string' ? clip(value) : JSON.stringify(value);
 }
 
 function scalar(spec: SettingSpec, value: unknown, from: string): string {
