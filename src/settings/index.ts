@@ -4,7 +4,7 @@ import { type Layer, merge } from './sources.js';
 import type { SettingSpec, SettingsOf } from './spec.js';
 
 export { FlagIndex, flagOf, type ParsedArgs, type ParseOptions, parseArgv } from './argv.js';
-export { convert, splitList } from './convert.js';
+export { clip, convert, splitList } from './convert.js';
 export {
   type Column,
   completionWords,

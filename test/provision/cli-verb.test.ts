@@ -112,6 +112,31 @@ describe('guestlink cloud-init', () => {
       [['--config', path.join(dir, 'missing.yaml'), '--print'], {}, /settings file .*missing\.yaml: ENOENT/],
       [['--hostname', 'a', '--kubesolo', '--no-kubesolo', '--print'], {}, /contradict/],
       [['--hostname', 'a', '--iso', path.join(dir, 'x.iso')], { SOURCE_DATE_EPOCH: 'yesterday' }, /SOURCE_DATE_EPOCH/],
+      // Attacks on the command line and the environment: nothing of them reaches the YAML.
+      [
+        ['--hostname', 'a', '--hostname', 'b', '--out-dir', out],
+        {},
+        /--hostname is given more than once \(also as --hostname\); give it once/,
+      ],
+      [
+        ['--hostname', '--print', '--out-dir', out],
+        {},
+        /option --hostname needs a value, and the next argument "--print" looks like an option/,
+      ],
+      [['--hostname=', '--out-dir', out], {}, /hostname/],
+      [['--out-dir', out], { GUESTLINK_CI_HOSTNAME: 'a\nruncmd: [reboot]' }, /hostname "a\\nruncmd: \[reboot\]": use letters/],
+      [['--hostname', 'a', '--out-dir', out], { GUESTLINK_CI_USER: 'kube\nsudo: ALL' }, /user "kube\\nsudo: ALL"/],
+      [['--hostname', 'a', '--out-dir', out], { GUESTLINK_CI_TIMEZONE: 'UTC\nruncmd: [reboot]' }, /timezone "UTC\\nruncmd: \[reboot\]"/],
+      [
+        ['--hostname', 'a', '--out-dir', out],
+        { GUESTLINK_CI_SSH_AUTHORIZED_KEYS: `${KEY}\n#cloud-config` },
+        /ssh authorized key 2: "#cloud-config"\.\.\. is not an SSH public key/,
+      ],
+      [
+        ['--hostname', 'a'.repeat(100_000), '--out-dir', out],
+        {},
+        /^guestlink cloud-init: hostname "a{80}"\.\.\. \(100000 characters\): use letters/,
+      ],
     ];
     for (const [args, env, re] of cases) {
       const r = await verb(args, env);

@@ -3,7 +3,19 @@
 // all derive from `key`, as the agent's settings table does; so do --help, shell completion and the
 // settings table of docs/cloud-init.md. Precedence: flags > environment > file > defaults; a list from
 // a higher source replaces the lower one (lists are not merged, so a flag can always narrow what a file says).
-import { envNameOf, type Layer, readEnv, readMapping, SettingError, type SettingSpec, type SettingValue } from '../../settings/index.js';
+import {
+  clip,
+  envNameOf,
+  type Layer,
+  readEnv,
+  readMapping,
+  SettingError,
+  type SettingSpec,
+  type SettingValue,
+} from '../../settings/index.js';
+
+/** A value quoted for an error: JSON-escaped (a newline or ESC never reaches the terminal raw), cut at 80 characters. */
+export const quoted = clip;
 
 /** The prefix of the settings' environment variables. */
 export const CI_ENV_PREFIX = 'GUESTLINK_CI';
