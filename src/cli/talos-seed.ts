@@ -7,7 +7,7 @@ import { TalosInputError, TalosLimitError } from '../provision/talos/errors.js';
 import { resolveStaticNetwork } from '../provision/talos/meta-network.js';
 import { checkMachineConfig, machineConfigRole, talosSeedFiles, talosSeedIso } from '../provision/talos/nocloud.js';
 import { parseFleet } from '../provision/talos/nodes.js';
-import { helpLines, type SettingSpec } from '../settings/index.js';
+import { clip, helpLines, type SettingSpec } from '../settings/index.js';
 import { type CloudInitIo, EXIT, imageDate, writePrivate } from './cloud-init.js';
 import { caps, networkInput, readInput } from './talos-input.js';
 import {
@@ -175,6 +175,6 @@ export async function talosSeedVerb(argv: readonly string[], io: CloudInitIo & {
 
 function checkInstanceId(id: string): string {
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id))
-    throw new TalosInputError(`--instance-id "${id}": 1-128 letters, digits and . _ : - are expected`);
+    throw new TalosInputError(`--instance-id ${clip(id)}: 1-128 letters, digits and . _ : - are expected`);
   return id;
 }
