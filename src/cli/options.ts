@@ -38,6 +38,7 @@ export function byteCount(v: string | undefined): number | undefined {
 
 const positiveSeconds = (v: unknown) => ((v as number) > 0 ? undefined : 'must be a positive number of seconds');
 
+/** Every option of the CLI's verbs (rollout's included): the one table the parser, help, completion and docs read. */
 export const CLI_OPTIONS = [
   { key: 'output', short: 'o', type: 'string', choices: OUTPUT_FORMATS, default: 'table', arg: 'FORMAT', help: 'output format' },
   {
@@ -198,6 +199,7 @@ const INDEX = new FlagIndex(CLI_OPTIONS);
  */
 export const STRICT = { refuseRepeats: true, refuseDashValues: true } as const;
 
+/** A parsed command line: typed options, what was given, and the positionals. */
 export interface Parsed {
   options: CliOptions;
   /** The keys of the options given on the command line (a default is not "given"). */

@@ -22,6 +22,7 @@ export function flagText(spec: SettingSpec): string {
   return `${spec.short ? `-${spec.short}, ` : '    '}--${flagOf(spec)}${value}`;
 }
 
+/** How helpLines lays out --help (column, scope label, environment and file key lines). */
 export interface HelpOptions {
   /** Column of the help text (default 44). */
   width?: number;
@@ -54,6 +55,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 /** A column of markdownTable. */
 export type Column = 'key' | 'group' | 'flag' | 'env' | 'default' | 'scope' | 'meaning';
 
+/** Which columns markdownTable writes, and how. */
 export interface MarkdownOptions {
   /** Environment prefix (GUESTLINK); absent: no environment column (unless `columns` names it). */
   envPrefix?: string;

@@ -20,6 +20,7 @@ export const quoted = clip;
 /** The prefix of the settings' environment variables. */
 export const CI_ENV_PREFIX = 'GUESTLINK_CI';
 
+/** Every `guestlink cloud-init` setting: flags, GUESTLINK_CI_* variables, file keys, help and docs come from it. */
 export const CI_SETTINGS = [
   { key: 'hostname', arg: 'NAME', type: 'string', help: 'host name (a dotted name also sets the FQDN); required' },
   {
@@ -144,7 +145,9 @@ export const CI_SETTINGS = [
   },
 ] as const satisfies readonly SettingSpec[];
 
+/** A cloud-init setting's key. */
 export type CiKey = (typeof CI_SETTINGS)[number]['key'];
+/** A cloud-init setting's typed value. */
 export type CiValue = SettingValue;
 /** Settings by key (kebab-case, as in the file): what a source gives, or all of them merged. */
 export type CiRaw = Partial<Record<CiKey, CiValue>>;
