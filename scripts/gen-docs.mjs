@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Generates docs/commands.md (from the QGA command table) and docs/configuration.md (from the
-// settings table). `--check` fails when the committed files differ from what the tables say.
+// Generates docs/commands.md (from the QGA command table) and docs/configuration.md (from the agent's
+// settings table), and the option tables inside docs/cli.md and docs/cloud-init.md (from the CLI's and
+// cloud-init's tables, between BEGIN/END GENERATED markers; the prose around them is written by hand).
+// `--check` fails when the committed files differ from what the tables say.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -10,6 +12,10 @@ const { QGA_TYPES } = await import(path.join(root, 'dist/src/protocol/qga/types.
 const { memberName, typeName } = await import(path.join(root, 'dist/src/protocol/qga/schema.js'));
 const { SETTINGS } = await import(path.join(root, 'dist/src/agent/settings.js'));
 const { markdownTable } = await import(path.join(root, 'dist/src/settings/index.js'));
+const { CLI_OPTIONS } = await import(path.join(root, 'dist/src/cli/options.js'));
+const talos = await import(path.join(root, 'dist/src/cli/talos-options.js'));
+const { CI_SETTINGS, CI_ENV_PREFIX } = await import(path.join(root, 'dist/src/provision/cloud-init/settings.js'));
+const { CI_OUTPUT_OPTIONS } = await import(path.join(root, 'dist/src/cli/cloud-init.js'));
 
 const esc = (s) => String(s).replace(/\|/g, '\\|');
 
@@ -84,7 +90,65 @@ function configDoc() {
   return `${lines.join('\n')}\n`;
 }
 
-const outputs = { 'docs/commands.md': commandsDoc(), 'docs/configuration.md': configDoc() };
+/** Replaces the lines between `<!-- BEGIN GENERATED name ... -->` and `<!-- END GENERATED name -->` in a hand-written doc. */
+function fillBlocks(file, blocks) {
+  let text = readFileSync(path.join(root, file), 'utf8');
+  for (const [name, { from, lines }] of Object.entries(blocks)) {
+    const begin = `<!-- BEGIN GENERATED ${name} (npm run docs, from ${from}; do not edit by hand) -->`;
+    const end = `<!-- END GENERATED ${name} -->`;
+    const re = new RegExp(`<!-- BEGIN GENERATED ${name} [^\\n]*-->\\n[\\s\\S]*?${end}`);
+    if (!re.test(text)) throw new Error(`${file}: the markers of the generated block ${name} are missing`);
+    text = text.replace(re, () => [begin, ...lines, end].join('\n'));
+  }
+  return text;
+}
+
+// The CLI's booleans take --no-NAME too (said once in the prose): no file or environment sets them.
+const optionColumns = { columns: ['flag', 'default', 'meaning'], actions: true, negations: false };
+function cliDoc() {
+  return fillBlocks('docs/cli.md', {
+    'cli-options': {
+      from: 'src/cli/options.ts',
+      lines: markdownTable(CLI_OPTIONS, {
+        columns: ['flag', 'default', 'scope', 'meaning'],
+        everyScope: 'every verb',
+        actions: true,
+        negations: false,
+      }),
+    },
+    'talos-schematic-options': { from: 'src/cli/talos-options.ts', lines: markdownTable(talos.SCHEMATIC_OWN_OPTIONS, optionColumns) },
+    'talos-network-options': { from: 'src/cli/talos-options.ts', lines: markdownTable(talos.NETWORK_VERB_OWN_OPTIONS, optionColumns) },
+    'talos-shared-options': {
+      from: 'src/cli/talos-options.ts',
+      lines: markdownTable([...talos.TALOS_NETWORK_OPTIONS, ...talos.TALOS_CAP_OPTIONS], optionColumns),
+    },
+    'talos-seed-options': { from: 'src/cli/talos-options.ts', lines: markdownTable(talos.TALOS_SEED_OWN_OPTIONS, optionColumns) },
+  });
+}
+
+function cloudInitDoc() {
+  return fillBlocks('docs/cloud-init.md', {
+    'cloud-init-outputs': {
+      from: 'src/cli/cloud-init.ts',
+      lines: markdownTable(CI_OUTPUT_OPTIONS, { envPrefix: CI_ENV_PREFIX, columns: ['flag', 'env', 'meaning'], actions: true }),
+    },
+    'cloud-init-settings': {
+      from: 'src/provision/cloud-init/settings.ts',
+      lines: markdownTable(CI_SETTINGS, {
+        envPrefix: CI_ENV_PREFIX,
+        columns: ['flag', 'env', 'key', 'default', 'meaning'],
+        headers: { key: 'file key' },
+      }),
+    },
+  });
+}
+
+const outputs = {
+  'docs/commands.md': commandsDoc(),
+  'docs/configuration.md': configDoc(),
+  'docs/cli.md': cliDoc(),
+  'docs/cloud-init.md': cloudInitDoc(),
+};
 const check = process.argv.includes('--check');
 let drift = false;
 for (const [file, text] of Object.entries(outputs)) {

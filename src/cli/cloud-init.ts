@@ -4,24 +4,34 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { resolveCloudInit } from '../provision/cloud-init/config.js';
 import { seedFiles, seedIso } from '../provision/cloud-init/seed.js';
 import {
+  asCiError,
+  CI_ENV_PREFIX,
   CI_SETTINGS,
   type CiKey,
   type CiRaw,
-  type CiSettingSpec,
   CloudInitSettingError,
-  ciEnvName,
-  ciFlag,
-  convertCi,
   mergeCi,
+  rawOf,
   readCiEnv,
   readCiFile,
 } from '../provision/cloud-init/settings.js';
 import { IsoInputError } from '../provision/iso9660/errors.js';
+import {
+  envNameOf,
+  FlagIndex,
+  helpLines,
+  type Layer,
+  parseArgv,
+  readEnv,
+  resolve,
+  type SettingSpec,
+  type SettingsOf,
+} from '../settings/index.js';
+import { STRICT } from './options.js';
 
 export interface CloudInitIo {
   stdout: NodeJS.WritableStream;
@@ -32,28 +42,59 @@ export interface CloudInitIo {
 /** Exit codes (also in docs/cloud-init.md and --help). */
 export const EXIT = { ok: 0, writeFailed: 1, usage: 2 } as const;
 
-const SPECS = CI_SETTINGS as readonly CiSettingSpec[];
-const CONFIG_ENV = 'GUESTLINK_CI_CONFIG';
+/** The verb's own options (where the seed goes, the settings file), besides the settings of CI_SETTINGS. */
+export const CI_OUTPUT_OPTIONS = [
+  { key: 'config', type: 'string', arg: 'FILE', completeFiles: true, help: 'YAML file of settings (keys as below)' },
+  {
+    key: 'out-dir',
+    type: 'string',
+    arg: 'DIR',
+    completeFiles: true,
+    noEnv: true,
+    help: 'write user-data, meta-data and, when configured, network-config and vendor-data there (files 0600 in a 0700 directory; seed files not produced this time are removed, so it holds one seed)',
+  },
+  {
+    key: 'iso',
+    type: 'string',
+    arg: 'PATH',
+    completeFiles: true,
+    noEnv: true,
+    help: 'write the cidata ISO 9660 image (Joliet, Rock Ridge; mode 0600)',
+  },
+  { key: 'print', type: 'bool', noEnv: true, help: 'print user-data on stdout' },
+  { key: 'help', short: 'h', type: 'bool', action: 'help', help: 'show this help (cloud-init --talos --help: the Talos seed)' },
+] as const satisfies readonly SettingSpec[];
+
+type Outputs = SettingsOf<typeof CI_OUTPUT_OPTIONS>;
+
+const INDEX = new FlagIndex([...CI_SETTINGS, ...CI_OUTPUT_OPTIONS]);
+const SETTING_KEYS = new Set<string>(CI_SETTINGS.map((s) => s.key));
+const CONFIG_ENV = envNameOf(CI_ENV_PREFIX, 'config');
 // Every file the verb may write into --out-dir; ones not produced this time are removed so the
 // directory always holds exactly one seed.
 const SEED_NAMES = ['user-data', 'meta-data', 'network-config', 'vendor-data'];
 
 /** Runs the verb; returns the exit code. */
 export async function cloudInitVerb(argv: readonly string[], io: CloudInitIo): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
+  let out: Outputs;
+  let fromFlags: CiRaw;
   try {
-    values = parseArgs({ args: [...argv], options: parseOptions(), strict: true, allowPositionals: false }).values as typeof values;
+    // A boolean given both ways (--kubesolo ... --no-kubesolo) is refused: which one was meant is unclear.
+    const parsed = asCiError(() => parseArgv(INDEX, argv, { positionals: false, refuseContradictions: true, ...STRICT }));
+    if (parsed.actions.has('help')) {
+      io.stdout.write(usage());
+      return EXIT.ok;
+    }
+    out = resolve(CI_OUTPUT_OPTIONS, parsed.values);
+    fromFlags = rawOf(new Map([...parsed.values].filter(([key]) => SETTING_KEYS.has(key))));
   } catch (err) {
-    io.stderr.write(`guestlink cloud-init: ${(err as Error).message}\n(see guestlink cloud-init --help)\n`);
+    if (!(err instanceof CloudInitSettingError)) throw err;
+    io.stderr.write(`guestlink cloud-init: ${err.message}\n(see guestlink cloud-init --help)\n`);
     return EXIT.usage;
   }
-  if (values.help) {
-    io.stdout.write(usage());
-    return EXIT.ok;
-  }
-  const outDir = values['out-dir'] as string | undefined;
-  const isoPath = values.iso as string | undefined;
-  if (!outDir && !isoPath && !values.print) {
+  const outDir = out.outDir;
+  const isoPath = out.iso;
+  if (!outDir && !isoPath && !out.print) {
     io.stderr.write('guestlink cloud-init: say where the seed goes: --out-dir DIR, --iso PATH and/or --print\n');
     return EXIT.usage;
   }
@@ -61,9 +102,10 @@ export async function cloudInitVerb(argv: readonly string[], io: CloudInitIo): P
   let files: ReturnType<typeof seedFiles>;
   let iso: Buffer | undefined;
   try {
-    const configPath = (values.config as string | undefined) ?? io.env[CONFIG_ENV];
+    const configEnv: Layer = asCiError(() => readEnv(CI_OUTPUT_OPTIONS, io.env, { prefix: CI_ENV_PREFIX }));
+    const configPath = out.config ?? (configEnv.get('config') as string | undefined);
     const fromFile = configPath ? readSettingsFile(configPath, io.env) : {};
-    const raw = mergeCi(fromFile, readCiEnv(io.env, [CONFIG_ENV]), fromFlags(values));
+    const raw = mergeCi(fromFile, readCiEnv(io.env, [CONFIG_ENV]), fromFlags);
     const config = resolveCloudInit(raw, (p) => readFileSync(expandHome(p, io.env), 'utf8'));
     files = seedFiles(config);
     if (isoPath) iso = seedIso(files, imageDate(io.env));
@@ -95,44 +137,8 @@ export async function cloudInitVerb(argv: readonly string[], io: CloudInitIo): P
     io.stderr.write(`guestlink cloud-init: ${(err as Error).message}\n`);
     return EXIT.writeFailed;
   }
-  if (values.print) io.stdout.write(files[0]?.text ?? '');
+  if (out.print) io.stdout.write(files[0]?.text ?? '');
   return EXIT.ok;
-}
-
-function parseOptions() {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    config: { type: 'string' },
-    'out-dir': { type: 'string' },
-    iso: { type: 'string' },
-    print: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const spec of SPECS) {
-    const flag = ciFlag(spec);
-    if (spec.type === 'bool') {
-      options[flag] = { type: 'boolean' };
-      // Node 20's parseArgs has no negation, and a file or variable may have switched the setting on.
-      options[`no-${flag}`] = { type: 'boolean' };
-    } else {
-      options[flag] = { type: 'string', ...(spec.type === 'list' ? { multiple: true } : {}) };
-    }
-  }
-  return options;
-}
-
-function fromFlags(values: Record<string, string | boolean | string[] | undefined>): CiRaw {
-  const raw: CiRaw = {};
-  for (const spec of SPECS) {
-    const flag = ciFlag(spec);
-    if (spec.type === 'bool') {
-      if (values[flag] && values[`no-${flag}`]) throw new CloudInitSettingError(`--${flag} and --no-${flag} contradict each other`);
-      if (values[flag]) raw[spec.key as CiKey] = true;
-      if (values[`no-${flag}`]) raw[spec.key as CiKey] = false;
-    } else if (values[flag] !== undefined) {
-      raw[spec.key as CiKey] = convertCi(spec, values[flag], `--${flag}`);
-    }
-  }
-  return raw;
 }
 
 /** Reads the YAML settings file; paths inside it are relative to the file, not the working directory. */
@@ -152,7 +158,7 @@ function readSettingsFile(file: string, env: Readonly<Record<string, string | un
   }
   const raw = readCiFile(doc, file);
   const base = path.dirname(path.resolve(full));
-  for (const spec of SPECS) {
+  for (const spec of CI_SETTINGS as readonly SettingSpec[]) {
     const v = raw[spec.key as CiKey];
     if (!spec.readsFile || v === undefined) continue;
     const rebase = (p: string) => (p.startsWith('~/') ? p : path.resolve(base, p));
@@ -193,21 +199,15 @@ export function writePrivate(target: string, data: string | Buffer): void {
 }
 
 function usage(): string {
-  const rows = SPECS.map((s) => {
-    const flag = `--${ciFlag(s)}${s.type === 'bool' ? '' : s.type === 'list' ? ' V ...' : ' V'}`;
-    const def = Array.isArray(s.default) ? '' : s.default !== undefined ? ` [${String(s.default)}]` : '';
-    return `  ${flag.padEnd(38)} ${s.help}${def}\n  ${''.padEnd(38)} env ${ciEnvName(s.key)}, file key ${s.key}`;
-  });
+  const width = 38;
   return `Usage: guestlink cloud-init [settings] [--config FILE] (--out-dir DIR | --iso PATH | --print)...
+       guestlink cloud-init --talos ...     (a Talos nocloud seed: guestlink cloud-init --talos --help)
 
 Renders cloud-init NoCloud data (user-data, meta-data, network-config) and the cidata ISO.
-  --config FILE                          YAML file of settings (keys as below) [env ${CONFIG_ENV}]
-  --out-dir DIR                          write the seed files there (mode 0600; stale seed files removed)
-  --iso PATH                             write the cidata ISO 9660 image (Joliet, Rock Ridge; mode 0600)
-  --print                                print user-data on stdout
+${helpLines(CI_OUTPUT_OPTIONS, { width, envPrefix: CI_ENV_PREFIX }).join('\n')}
 
-Settings (flags > GUESTLINK_CI_* environment > file > defaults; bool flags have --no-X too):
-${rows.join('\n')}
+Settings (flags > ${CI_ENV_PREFIX}_* environment > file > defaults; bool flags have --no-X too):
+${helpLines(CI_SETTINGS, { width, envPrefix: CI_ENV_PREFIX, fileKeys: true }).join('\n')}
 
 SOURCE_DATE_EPOCH fixes the ISO's timestamps (identical settings give identical bytes).
 Exit codes: 0 written, 1 an output could not be written, 2 usage error or invalid setting (nothing written).

@@ -5,12 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ADDRESS_FORMS } from '../host/connectors/addresses.js';
 import { Connector } from '../host/connectors/index.js';
+import { helpLines } from '../settings/index.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
 import { describeError, EXIT, EXIT_CODES } from './exit-codes.js';
 import { runFleetVerb } from './fleet.js';
-import { checkOptionsFor, OPTIONS, parseCommandLine, seconds } from './options.js';
-import { type OutputFormat, renderData } from './output.js';
+import { CLI_OPTIONS, checkOptionsFor, FLEET_VERBS, parseCommandLine } from './options.js';
+import { renderData } from './output.js';
 import { terminalSafe } from './terminal-text.js';
 import { checkCallName } from './verbs/call.js';
 import { findVerb, VERBS } from './verbs/index.js';
@@ -19,10 +20,9 @@ import type { Io, VerbContext } from './verbs/types.js';
 
 function usage(): string {
   const verbs = [...VERBS, ...Object.values(RAW_VERBS)].map((v) => `  guestlink ${v.usage}\n      ${v.summary}`).join('\n');
-  const opts = OPTIONS.map((o) => {
-    const flag = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
-    return `  ${flag.padEnd(30)} ${o.help}${o.verbs ? ` [${o.verbs.length > 3 ? 'fleet verbs' : o.verbs.join(', ')}]` : ''}`;
-  }).join('\n');
+  const scopeLabel = (verbs: readonly string[]) =>
+    `[${verbs.length === FLEET_VERBS.length && FLEET_VERBS.every((v) => verbs.includes(v)) ? 'fleet verbs' : verbs.join(', ')}]`;
+  const opts = helpLines(CLI_OPTIONS, { width: 30, scopeLabel }).join('\n');
   const forms = (fleet: boolean) =>
     ADDRESS_FORMS.filter((f) => f.fleet === fleet)
       .map((f) => `  ${f.form.padEnd(24)} ${f.help}`)
@@ -38,7 +38,7 @@ ${forms(false)}
 Fleet mode (several VMs, or a pattern):
 ${forms(true)}
 
-Options:
+Options (boolean ones also take --no-NAME; an option given to a verb it does not apply to is refused):
 ${opts}
 
 Exit codes (exec passes the program's status through, 128+N for signal N; see docs/cli.md):
@@ -58,55 +58,58 @@ export async function main(
   if (raw) return raw.run(argv.slice(1), { ...io, env });
   try {
     const parsed = parseCommandLine(argv);
-    const { values } = parsed;
-    if (values.version) {
+    const { options, given } = parsed;
+    if (parsed.actions.has('version')) {
       io.stdout.write(`guestlink ${VERSION}\n`);
       return EXIT.ok;
     }
     const [first, ...args] = parsed.positionals;
     verbName = first;
-    if (values.help || verbName === undefined || verbName === 'help') {
+    const help = parsed.actions.has('help');
+    if (help || verbName === undefined || verbName === 'help') {
       io.stdout.write(usage());
-      return values.help || verbName === 'help' ? EXIT.ok : EXIT.usage;
+      return help || verbName === 'help' ? EXIT.ok : EXIT.usage;
     }
     const verb = findVerb(verbName);
     if (!verb) throw new UsageError(`unknown verb "${verbName}"`);
-    checkOptionsFor(verb.name, values);
+    checkOptionsFor(verb.name, given);
     if (parsed.sawTerminator && verb.name !== 'exec') throw new UsageError(`${verb.name} takes no command after --`);
-    const insecure = values.insecure === true;
-    const caFile = values.ca as string | undefined;
+    const insecure = options.insecure;
+    const caFile = options.ca;
     if (insecure && caFile) throw new UsageError('--insecure and --ca exclude each other');
     const ca = caFile ? readFileSync(caFile) : undefined;
+    const pveUrl = options.pveUrl ?? env.PVE_URL;
     connector = new Connector({
       libvirt: {
-        ...(values.connect ? { connectUri: values.connect as string } : {}),
+        ...(options.connect ? { connectUri: options.connect } : {}),
         ...(env.GUESTLINK_VIRSH ? { virsh: env.GUESTLINK_VIRSH } : {}),
       },
       pve: {
-        ...((values['pve-url'] ?? env.PVE_URL) ? { url: (values['pve-url'] as string | undefined) ?? env.PVE_URL } : {}),
+        ...(pveUrl ? { url: pveUrl } : {}),
         ...(env.PVE_TOKEN ? { token: env.PVE_TOKEN } : {}),
         ...(ca ? { ca } : {}),
         insecure,
       },
       kube: {
-        kubeconfig: (values.kubeconfig as string | undefined) ?? (env.KUBECONFIG || path.join(env.HOME ?? os.homedir(), '.kube', 'config')),
-        ...(values.context ? { context: values.context as string } : {}),
+        kubeconfig: options.kubeconfig ?? (env.KUBECONFIG || path.join(env.HOME ?? os.homedir(), '.kube', 'config')),
+        ...(options.context ? { context: options.context } : {}),
         ...(env.GUESTLINK_TOKEN ? { token: env.GUESTLINK_TOKEN } : {}),
         ...(ca ? { ca } : {}),
       },
     });
-    if (insecure && !values.quiet) io.stderr.write('guestlink: --insecure: the Proxmox VE certificate is not verified\n');
+    if (insecure && !options.quiet) io.stderr.write('guestlink: --insecure: the Proxmox VE certificate is not verified\n');
     const ctx: VerbContext = {
       verb: verb.name,
-      values,
+      options,
+      given,
       args,
       rest: parsed.rest,
       sawTerminator: parsed.sawTerminator,
-      format: ((values.output as string | undefined) ?? 'table') as OutputFormat,
-      timeoutMs: seconds(values.timeout, 'timeout', 5),
+      format: options.output,
+      timeoutMs: options.timeout * 1000,
       connector,
       io,
-      quiet: values.quiet === true,
+      quiet: options.quiet,
       env,
     };
     if (verb.kind === 'standalone') return await verb.run(ctx);
@@ -126,11 +129,9 @@ export async function main(
       io.stdout.write(ctx.format === 'table' ? view.table() : renderData(ctx.format, view.data));
       return EXIT.ok;
     }
-    const concurrency = values.concurrency === undefined ? 10 : Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
     const addresses = await connector.expand(vms);
     if (addresses.length === 0) throw new UsageError(`no running VM matches ${vms.join(' ')}`);
-    return await runFleetVerb(verb, ctx, addresses, trailing, concurrency);
+    return await runFleetVerb(verb, ctx, addresses, trailing, options.concurrency);
   } catch (err) {
     const { code, message } = describeError(err);
     // The message may quote the guest (error texts, names): shown escaped.

@@ -1,49 +1,10 @@
 // Reading what the talos verbs are given (schematic files, nodes.json, META values, machine configs),
-// each under a byte cap, and the network flags both verbs share. All file reading for them is here.
+// each under a byte cap, and the network flags both verbs share (their table: talos-options.ts). All
+// file reading for them is here.
 import { readFileSync, statSync } from 'node:fs';
 import { TalosInputError, TalosLimitError } from '../provision/talos/errors.js';
 import type { StaticNetworkInput } from '../provision/talos/meta-network.js';
-
-export type Values = Record<string, string | boolean | string[] | undefined>;
-
-/** The network flags of `talos schematic`, `talos network` and `cloud-init --talos`. */
-export const NETWORK_OPTIONS = {
-  address: { type: 'string', multiple: true },
-  gateway: { type: 'string', multiple: true },
-  link: { type: 'string' },
-  'link-mac': { type: 'string' },
-  hostname: { type: 'string' },
-  dns: { type: 'string', multiple: true },
-  'time-server': { type: 'string', multiple: true },
-  mtu: { type: 'string' },
-} as const;
-
-/** Caps (docs/security.md): bytes of any one input file, YAML nodes after aliases, nodes in nodes.json. */
-export const CAP_OPTIONS = {
-  'max-input-bytes': { type: 'string' },
-  'max-yaml-nodes': { type: 'string' },
-  'max-nodes': { type: 'string' },
-} as const;
-
-export const NETWORK_HELP = `  --address CIDR            static address with prefix (repeatable; IPv4 and/or IPv6)
-  --gateway IP              default gateway (one IPv4 and one IPv6 at most; must be inside a subnet)
-  --link NAME | --link-mac MAC   the link (ens18 for Proxmox virtio, enp1s0 for libvirt q35; a MAC
-                            becomes Talos's alternative link name enx<mac>)
-  --hostname NAME           host name (a dotted name also sets the domain)
-  --dns IP                  DNS server (repeatable)
-  --time-server HOST        NTP server (repeatable)
-  --mtu N                   link MTU`;
-
-export const CAP_HELP = `  --max-input-bytes N       largest input file read (default 1048576)
-  --max-yaml-nodes N        most YAML nodes in one file, aliases counted each use (default 100000)
-  --max-nodes N             most nodes in nodes.json (default 1000)`;
-
-function positive(v: unknown, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new TalosInputError(`--${flag} must be a positive whole number`);
-  return n;
-}
+import { type CapOptions, type NetworkOptions, TALOS_NETWORK_OPTIONS } from './talos-options.js';
 
 export interface Caps {
   maxBytes: number;
@@ -52,13 +13,9 @@ export interface Caps {
   maxFleet: number;
 }
 
-export function caps(values: Values): Caps {
-  return {
-    maxBytes: positive(values['max-input-bytes'], 'max-input-bytes', 1 << 20),
-    maxNodes: positive(values['max-yaml-nodes'], 'max-yaml-nodes', 100_000),
-    maxDepth: 64,
-    maxFleet: positive(values['max-nodes'], 'max-nodes', 1000),
-  };
+/** The caps as the readers take them; maxDepth is fixed (64 levels is far beyond any real schematic or nodes file). */
+export function caps(o: CapOptions): Caps {
+  return { maxBytes: o.maxInputBytes, maxNodes: o.maxYamlNodes, maxDepth: 64, maxFleet: o.maxNodes };
 }
 
 /** Reads a file (or stdin for "-") of at most `max` bytes; the size is checked before reading. */
@@ -91,25 +48,21 @@ export async function readInput(path: string, max: number, stdin: NodeJS.Readabl
   return buf.toString('utf8');
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
-
-/** Whether any network flag is present. */
-export function hasNetworkFlags(values: Values): boolean {
-  return Object.keys(NETWORK_OPTIONS).some((k) => values[k] !== undefined);
+/** Whether any network flag was given. */
+export function hasNetworkFlags(given: ReadonlySet<string>): boolean {
+  return TALOS_NETWORK_OPTIONS.some((o) => given.has(o.key));
 }
 
 /** The network flags as input for resolveStaticNetwork. */
-export function networkInput(values: Values): StaticNetworkInput {
-  const mtu = values.mtu === undefined ? undefined : Number(values.mtu);
-  if (mtu !== undefined && !Number.isInteger(mtu)) throw new TalosInputError(`--mtu "${values.mtu}": a whole number is expected`);
+export function networkInput(o: NetworkOptions): StaticNetworkInput {
   return {
-    addresses: list(values.address),
-    gateways: list(values.gateway),
-    ...(values.link ? { link: values.link as string } : {}),
-    ...(values['link-mac'] ? { linkMac: values['link-mac'] as string } : {}),
-    ...(values.hostname !== undefined ? { hostname: values.hostname as string } : {}),
-    dns: list(values.dns),
-    timeServers: list(values['time-server']),
-    ...(mtu !== undefined ? { mtu } : {}),
+    addresses: [...o.address],
+    gateways: [...o.gateway],
+    ...(o.link ? { link: o.link } : {}),
+    ...(o.linkMac ? { linkMac: o.linkMac } : {}),
+    ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+    dns: [...o.dns],
+    timeServers: [...o.timeServer],
+    ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
   };
 }

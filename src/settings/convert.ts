@@ -6,6 +6,8 @@ import { SettingError, type SettingSpec, type SettingValue } from './spec.js';
 
 const TRUE = /^(true|1|yes|on)$/i;
 const FALSE = /^(false|0|no|off)$/i;
+/** A plain decimal (1, 0.5, .5, 2e3): no hex, no Infinity, no empty string (which Number() reads as 0). */
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 /** A list given as one string, split as the spec says (default ',' and ';' like qemu-ga's key files), blanks dropped. */
 export function splitList(text: string, split: SettingSpec['split'] = ',;'): string[] {
@@ -14,8 +16,17 @@ export function splitList(text: string, split: SettingSpec['split'] = ',;'): str
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+/** The most of a value an error repeats: a huge value (a pasted file) would bury the message. */
+const SHOWN_MAX = 80;
+
+/** `text` quoted for an error (newlines and control characters escaped), cut after SHOWN_MAX characters. */
+export function clip(text: string): string {
+  return text.length <= SHOWN_MAX ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, SHOWN_MAX))}... (${text.length} characters)`;
+}
+
 function shown(spec: SettingSpec, value: unknown): string {
-  return spec.secret ? '(the value)' : JSON.stringify(value);
+  if (spec.secret) return '(the value)';
+  return typeof value === 'string' ? clip(value) : JSON.stringify(value);
 }
 
 function scalar(spec: SettingSpec, value: unknown, from: string): string {
@@ -44,11 +55,14 @@ export function convert(spec: SettingSpec, value: unknown, from: string): Settin
       else throw new SettingError(`${from}: ${shown(spec, value)} is not a boolean (true or false)`);
       break;
     }
-    case 'int': {
+    case 'int':
+    case 'number': {
       const s = typeof value === 'number' ? String(value) : scalar(spec, value, from).trim();
-      if (!/^-?\d+$/.test(s)) throw new SettingError(`${from}: ${shown(spec, value)} is not an integer`);
       const n = Number(s);
-      if (!Number.isSafeInteger(n)) throw new SettingError(`${from}: ${shown(spec, value)} is too large`);
+      if (spec.type === 'int') {
+        if (!/^-?\d+$/.test(s)) throw new SettingError(`${from}: ${shown(spec, value)} is not an integer`);
+        if (!Number.isSafeInteger(n)) throw new SettingError(`${from}: ${shown(spec, value)} is too large`);
+      } else if (!DECIMAL.test(s) || !Number.isFinite(n)) throw new SettingError(`${from}: ${shown(spec, value)} is not a number`);
       if (spec.min !== undefined && n < spec.min) throw new SettingError(`${from}: ${n} is below the minimum ${spec.min}`);
       if (spec.max !== undefined && n > spec.max) throw new SettingError(`${from}: ${n} is above the maximum ${spec.max}`);
       out = n;

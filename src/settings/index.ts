@@ -3,9 +3,19 @@
 import { type Layer, merge } from './sources.js';
 import type { SettingSpec, SettingsOf } from './spec.js';
 
-export { FlagIndex, flagOf, type ParsedArgs, parseArgv } from './argv.js';
-export { convert, splitList } from './convert.js';
-export { completionWords, defaultText, flagText, helpLines, markdownTable } from './render.js';
+export { FlagIndex, flagOf, type ParsedArgs, type ParseOptions, parseArgv } from './argv.js';
+export { clip, convert, splitList } from './convert.js';
+export {
+  type Column,
+  completionWords,
+  defaultText,
+  flagText,
+  type HelpOptions,
+  helpLines,
+  type MarkdownOptions,
+  markdownTable,
+} from './render.js';
+export { checkScope, inScope, scopesOf } from './scope.js';
 export { envNameOf, type Layer, merge, readEnv, readMapping } from './sources.js';
 export { camel, SettingError, type SettingSpec, type SettingsOf, type SettingValue } from './spec.js';
 

@@ -2,8 +2,8 @@
 // `guestlink cloud-init`: from one entry come the flag, the environment variable, the key in a
 // config file, the type check, --help, the generated docs and shell completion.
 
-/** How a value is typed. `list` collects repeated flags and splits strings (see `split`). */
-export type SettingType = 'string' | 'bool' | 'int' | 'list';
+/** How a value is typed. `list` collects repeated flags and splits strings (see `split`); `number` takes decimals (0.5 seconds). */
+export type SettingType = 'string' | 'bool' | 'int' | 'number' | 'list';
 
 /** Where a list given as one string is split: one item per line, at ',', at ',' and ';' (qemu-ga's key files), or never (KEY=VALUE items). */
 export type ListSplit = 'lines' | ',' | ',;' | 'none';
@@ -23,7 +23,7 @@ export interface SettingSpec {
   readonly optionalValue?: string;
   readonly default?: string | boolean | number | readonly string[];
   readonly choices?: readonly string[];
-  /** Bounds for `int`. */
+  /** Bounds for `int` and `number`. */
   readonly min?: number;
   readonly max?: number;
   /** The value (each item, for lists) must be an absolute path. */
@@ -37,7 +37,7 @@ export interface SettingSpec {
   readonly split?: ListSplit;
   /** Where the consumer files it: the agent's key-file group, a CLI section. */
   readonly group?: string;
-  /** CLI: the verbs it applies to; absent means every verb. */
+  /** The scopes (a CLI's verbs) it applies to; absent means every one. See inScope/checkScope. */
   readonly verbs?: readonly string[];
   /** The value's placeholder in help (SECONDS, PATH); default VALUE. */
   readonly arg?: string;
@@ -45,6 +45,8 @@ export interface SettingSpec {
   readonly secret?: boolean;
   /** cloud-init: the value names a file (or files) whose content is the setting. */
   readonly readsFile?: boolean;
+  /** The value names a file or directory: shell completion offers file names for it. */
+  readonly completeFiles?: boolean;
   /** No environment variable for this one (the CLI's --help, --version). */
   readonly noEnv?: boolean;
   /** Not a setting but a request (--help, --dump-conf): parsed as a flag, reported as an action. */
@@ -63,7 +65,7 @@ type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capita
 
 type ValueOf<S> = S extends { type: 'bool' }
   ? boolean
-  : S extends { type: 'int' }
+  : S extends { type: 'int' | 'number' }
     ? number
     : S extends { type: 'list' }
       ? readonly string[]

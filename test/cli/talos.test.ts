@@ -160,3 +160,29 @@ describe('guestlink talos schematic', () => {
     for (const [, id] of ids) assert.ok(factory.schematics.has(id as string));
   });
 });
+
+describe('guestlink talos: bad option input (exit 2, the option named, what to do)', () => {
+  it('a repeated scalar option, a forgotten value, an empty or huge value, an unknown option', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['talos', 'schematic', '-o', 'id', '-o', 'yaml'],
+        /-o \(--output\) is given more than once \(also as -o \(--output\)\); give it once/,
+      ],
+      [
+        ['talos', 'schematic', '--file', '--kernel-arg', 'x'],
+        /option --file needs a value, and the next argument "--kernel-arg" looks like an option; .*--file=--kernel-arg/,
+      ],
+      [['talos', 'schematic', '--output='], /--output: "" is not one of/],
+      [['talos', 'schematic', '--bogus'], /unknown option --bogus/],
+      [['talos', 'network', '--link', 'ens18', '--address', '10.0.0.2/24', `--gateway=${'9'.repeat(100_000)}`], /gateway/],
+      [['talos', 'schematic', `--output=${'y'.repeat(100_000)}`], /"y{80}"\.\.\. \(100000 characters\) is not one of/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli(args);
+      assert.equal(r.status, 2, `${args.join(' ').slice(0, 100)}: ${r.stderr.slice(0, 300)}`);
+      assert.match(r.stderr, re);
+      assert.ok(r.stderr.length < 1000, `the message stays short: ${r.stderr.length} characters`);
+      assert.equal(r.stdout, '');
+    }
+  });
+});

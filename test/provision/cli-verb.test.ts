@@ -104,7 +104,7 @@ describe('guestlink cloud-init', () => {
     const out = path.join(dir, 'never');
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['--hostname', 'a'], {}, /--out-dir DIR, --iso PATH and\/or --print/],
-      [['--hostname', 'a', '--print', '--bogus'], {}, /Unknown option '--bogus'/],
+      [['--hostname', 'a', '--print', '--bogus'], {}, /unknown option --bogus/],
       [['--print'], {}, /hostname is required/],
       [['--hostname', 'a', '--net', 'bridge', '--out-dir', out], {}, /--net: "bridge" is not one of auto, dhcp, static/],
       [['--hostname', 'a', '--user', 'kube', '--out-dir', out], { GUESTLINK_CI_PASSWORD_HASH: 'plain-secret-pw' }, /crypt\(3\) hash/],
@@ -112,6 +112,31 @@ describe('guestlink cloud-init', () => {
       [['--config', path.join(dir, 'missing.yaml'), '--print'], {}, /settings file .*missing\.yaml: ENOENT/],
       [['--hostname', 'a', '--kubesolo', '--no-kubesolo', '--print'], {}, /contradict/],
       [['--hostname', 'a', '--iso', path.join(dir, 'x.iso')], { SOURCE_DATE_EPOCH: 'yesterday' }, /SOURCE_DATE_EPOCH/],
+      // Attacks on the command line and the environment: nothing of them reaches the YAML.
+      [
+        ['--hostname', 'a', '--hostname', 'b', '--out-dir', out],
+        {},
+        /--hostname is given more than once \(also as --hostname\); give it once/,
+      ],
+      [
+        ['--hostname', '--print', '--out-dir', out],
+        {},
+        /option --hostname needs a value, and the next argument "--print" looks like an option/,
+      ],
+      [['--hostname=', '--out-dir', out], {}, /hostname/],
+      [['--out-dir', out], { GUESTLINK_CI_HOSTNAME: 'a\nruncmd: [reboot]' }, /hostname "a\\nruncmd: \[reboot\]": use letters/],
+      [['--hostname', 'a', '--out-dir', out], { GUESTLINK_CI_USER: 'kube\nsudo: ALL' }, /user "kube\\nsudo: ALL"/],
+      [['--hostname', 'a', '--out-dir', out], { GUESTLINK_CI_TIMEZONE: 'UTC\nruncmd: [reboot]' }, /timezone "UTC\\nruncmd: \[reboot\]"/],
+      [
+        ['--hostname', 'a', '--out-dir', out],
+        { GUESTLINK_CI_SSH_AUTHORIZED_KEYS: `${KEY}\n#cloud-config` },
+        /ssh authorized key 2: "#cloud-config"\.\.\. is not an SSH public key/,
+      ],
+      [
+        ['--hostname', 'a'.repeat(100_000), '--out-dir', out],
+        {},
+        /^guestlink cloud-init: hostname "a{80}"\.\.\. \(100000 characters\): use letters/,
+      ],
     ];
     for (const [args, env, re] of cases) {
       const r = await verb(args, env);
@@ -140,7 +165,7 @@ describe('guestlink cloud-init', () => {
   it('--help lists every setting with its environment variable and the exit codes', async () => {
     const r = await verb(['--help']);
     assert.equal(r.code, 0);
-    assert.match(r.out, /--ssh-authorized-key V \.\.\./);
+    assert.match(r.out, /--ssh-authorized-key KEY\.\.\./);
     assert.match(r.out, /env GUESTLINK_CI_SSH_AUTHORIZED_KEYS, file key ssh-authorized-keys/);
     assert.match(r.out, /Exit codes: 0 written, 1 an output could not be written, 2 usage error/);
   });

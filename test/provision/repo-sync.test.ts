@@ -1,24 +1,13 @@
-// Hand-written files that must agree with the code: docs/cloud-init.md with the settings table, and the
-// agent service rendered into user-data with the service files in deploy/.
+// Hand-written files that must agree with the code: the agent service rendered into user-data with the
+// service files in deploy/. (docs/cloud-init.md's settings table is generated: test/cli/option-tables.test.ts.)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AGENT_FLAGS, openrcScript, systemdUnit } from '../../src/provision/cloud-init/guest-agent.js';
-import { CI_SETTINGS, ciEnvName, ciFlag } from '../../src/provision/cloud-init/settings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-it('docs/cloud-init.md lists every setting with its flag, environment variable and file key', () => {
-  const doc = readFileSync(path.join(ROOT, 'docs/cloud-init.md'), 'utf8');
-  for (const spec of CI_SETTINGS) {
-    const row = doc.split('\n').find((l) => l.startsWith(`| \`--${ciFlag(spec)}\``));
-    assert.ok(row, `no table row for --${ciFlag(spec)}`);
-    assert.ok(row.includes(`\`${ciEnvName(spec.key)}\``), `${spec.key}: environment variable`);
-    assert.ok(row.includes(`\`${spec.key}\``), `${spec.key}: file key`);
-  }
-});
 
 it('the agent service rendered into user-data runs the same command as deploy/ (systemd and OpenRC)', () => {
   const unitFile = path.join(ROOT, 'deploy/systemd/guestlink-agent.service');

@@ -126,9 +126,9 @@ describe('guestlink rollout', () => {
       /cannot match every VM to its Node; nothing was started:\n {2}unix:\S+w1\.sock reports the host name "not-a-node" but no Node has that name/,
     );
     for (const [args, msg] of [
-      [['--max-unavailable', '0'], /--max-unavailable must be a whole number/],
+      [['--max-unavailable', '0'], /--max-unavailable: 0 is below the minimum 1/],
       [['--node-timeout', 'soon'], /--node-timeout must be a duration/],
-      [['--order', 'random'], /--order must be one of workers-first, control-planes-first, given/],
+      [['--order', 'random'], /--order: "random" is not one of workers-first, control-planes-first, given/],
       [['--node-map', 'w1'], /--node-map w1: expected VM=NODE/],
     ] as const) {
       const x = await runCli([...base(), ...args], { env: env() });

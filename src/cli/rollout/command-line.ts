@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Order, parseDuration, parseNodeMap } from '../../host/rollout/index.js';
+import { camel } from '../../settings/index.js';
 import { UsageError } from '../args.js';
 import type { VerbContext } from '../verbs/types.js';
 
@@ -24,13 +25,8 @@ export interface RolloutArgs {
   state?: string;
 }
 
-/** Default --node-timeout: a VM's reboot is 1-3 min, a Talos upgrade's ~5, a Proxmox drain up to 9m30s. */
-export const DEFAULT_NODE_TIMEOUT = '15m';
-/** Default --settle-timeout: pods restarting elsewhere and a DaemonSet pod on the rebooted node, image pulls included. */
-export const DEFAULT_SETTLE_TIMEOUT = '5m';
-
-function duration(v: unknown, name: string, dflt: string): number {
-  const text = typeof v === 'string' ? v : dflt;
+/** A duration option's milliseconds (its default from the option table, src/cli/rollout/options.ts). */
+function duration(text: string, name: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms < 1000 || ms > 24 * 3_600_000)
     throw new UsageError(`--${name} must be a duration between 1s and 24h (like 90s, 15m, 1h30m), not "${text}"`);
@@ -39,23 +35,21 @@ function duration(v: unknown, name: string, dflt: string): number {
 
 /** Reads and checks the options (UsageError for bad ones). */
 export function rolloutArgs(ctx: VerbContext, targets: string[]): RolloutArgs {
-  const v = ctx.values;
-  const mu = v['max-unavailable'] === undefined ? '1' : String(v['max-unavailable']);
-  if (!/^[1-9]\d{0,5}$/.test(mu)) throw new UsageError('--max-unavailable must be a whole number of nodes, at least 1');
+  const o = ctx.options;
   const home = ctx.env.HOME || os.homedir();
   return {
     targets,
-    kubeconfig: (v.kubeconfig as string | undefined) || ctx.env.KUBECONFIG || path.join(home, '.kube', 'config'),
-    ...(typeof v.context === 'string' ? { context: v.context } : {}),
-    nodeMap: parseNodeMap((v['node-map'] as string[] | undefined) ?? []),
-    order: ((v.order as string | undefined) ?? 'workers-first') as Order,
-    maxUnavailable: Number(mu),
-    nodeTimeoutMs: duration(v['node-timeout'], 'node-timeout', DEFAULT_NODE_TIMEOUT),
-    settleTimeoutMs: duration(v['settle-timeout'], 'settle-timeout', DEFAULT_SETTLE_TIMEOUT),
-    ignoreCordoned: v['ignore-cordoned'] === true,
-    dryRun: v['dry-run'] === true,
-    resume: v.resume === true,
-    ...(typeof v.state === 'string' ? { state: path.resolve(v.state) } : {}),
+    kubeconfig: o.kubeconfig || ctx.env.KUBECONFIG || path.join(home, '.kube', 'config'),
+    ...(o.context !== undefined ? { context: o.context } : {}),
+    nodeMap: parseNodeMap(o.nodeMap),
+    order: o.order,
+    maxUnavailable: o.maxUnavailable,
+    nodeTimeoutMs: duration(o.nodeTimeout, 'node-timeout'),
+    settleTimeoutMs: duration(o.settleTimeout, 'settle-timeout'),
+    ignoreCordoned: o.ignoreCordoned,
+    dryRun: o.dryRun,
+    resume: o.resume,
+    ...(o.state !== undefined ? { state: path.resolve(o.state) } : {}),
   };
 }
 
@@ -66,14 +60,14 @@ export function shellQuote(s: string): string {
 
 /** `guestlink rollout reboot ... --resume` with every setting that shapes the run spelled out. */
 export function resumeCommand(ctx: VerbContext, a: RolloutArgs, statePath: string, targets: readonly string[]): string {
-  const v = ctx.values;
+  const o = ctx.options as unknown as Readonly<Record<string, unknown>>;
   const words = ['guestlink', 'rollout', 'reboot', ...targets, '--kubeconfig', a.kubeconfig];
   if (a.context !== undefined) words.push('--context', a.context);
   for (const [vm, node] of a.nodeMap) words.push('--node-map', `${vm}=${node}`);
   if (a.ignoreCordoned) words.push('--ignore-cordoned');
   for (const k of ['node-timeout', 'settle-timeout', 'connect', 'pve-url', 'ca', 'timeout', 'output'] as const)
-    if (typeof v[k] === 'string') words.push(`--${k}`, v[k] as string);
-  if (v.insecure === true) words.push('--insecure');
+    if (ctx.given.has(k)) words.push(`--${k}`, String(o[camel(k)]));
+  if (ctx.options.insecure) words.push('--insecure');
   words.push('--state', statePath, '--resume');
   return words.map(shellQuote).join(' ');
 }

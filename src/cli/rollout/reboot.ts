@@ -53,7 +53,7 @@ function dryRun(ctx: VerbContext, a: RolloutArgs, p: Prepared, header: string): 
 /** `rollout reboot`: returns the exit code. */
 export async function rolloutReboot(ctx: VerbContext, targets: string[]): Promise<number> {
   const a = rolloutArgs(ctx, targets);
-  if (a.resume && (ctx.values.order !== undefined || ctx.values['max-unavailable'] !== undefined))
+  if (a.resume && (ctx.given.has('order') || ctx.given.has('max-unavailable')))
     throw new UsageError('--order and --max-unavailable cannot change a rollout under way: with --resume the state file keeps its plan');
   if (!a.resume && targets.length === 0)
     throw new UsageError('rollout reboot needs VMs: guestlink rollout reboot libvirt:k8s-* --kubeconfig K');

@@ -10,7 +10,7 @@ import { ROLLOUT_EXIT } from './exit.js';
 import { statusText } from './render.js';
 
 function files(ctx: VerbContext): string[] {
-  if (typeof ctx.values.state === 'string') return [path.resolve(ctx.values.state)];
+  if (ctx.options.state !== undefined) return [path.resolve(ctx.options.state)];
   const dir = stateDir(ctx.env);
   let names: string[];
   try {

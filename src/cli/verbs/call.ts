@@ -13,7 +13,7 @@ export const call: PerVmVerb = {
   async one(conn, ctx, [name]) {
     const spec = name ? findCommand(name) : undefined;
     if (!name || !spec) throw new UsageError(name ? `unknown command "${name}" (see: guestlink commands)` : 'call needs a command name');
-    const args = buildArguments(name, spec, (ctx.values.arg as string[] | undefined) ?? [], ctx.values.json as string | undefined);
+    const args = buildArguments(name, spec, [...ctx.options.arg], ctx.options.json);
     const result = await conn.call(name, args, { timeoutMs: ctx.timeoutMs });
     const compact = writeJson(result);
     return {

@@ -46,12 +46,12 @@ export const cp: StandaloneVerb = {
       const rate = done / 1048576 / Math.max(0.001, (performance.now() - t0) / 1000);
       progress.update(`${bytes(done)}${total !== undefined ? ` / ${bytes(total)}` : ''}  ${rate.toFixed(1)} MiB/s`);
     };
-    const maxBytes = byteCount(ctx.values['max-bytes'], 'max-bytes');
+    const maxBytes = byteCount(ctx.options.maxBytes);
     if (maxBytes !== undefined && !from) throw new UsageError('--max-bytes bounds downloads (cp VM:/path LOCAL)');
     const opts = {
       ...(maxBytes !== undefined ? { maxBytes } : {}),
       timeoutMs: Math.max(ctx.timeoutMs, 30_000),
-      verify: (ctx.values.verify as 'auto' | 'none' | undefined) ?? 'auto',
+      verify: ctx.options.verify,
       onProgress,
     };
     let r: TransferResult;

@@ -44,7 +44,7 @@ export const etcdSnapshot: PerVmVerb = {
   summary: "take an etcd snapshot in the guest now and copy it here, checked (control-plane nodes; the agent's --etcd-snapshot-on-demand)",
   trailing: 0,
   async one(conn, ctx): Promise<View> {
-    const dir = (ctx.values.file as string | undefined) ?? '.';
+    const dir = ctx.options.file ?? '.';
     if (
       !(await stat(dir).then(
         (s) => s.isDirectory(),
@@ -65,7 +65,7 @@ export const etcdSnapshot: PerVmVerb = {
     const progress = new ProgressLine(ctx.io.stderr, !ctx.quiet && Boolean(ctx.io.stderr.isTTY));
     let r: FetchedEtcdSnapshot;
     try {
-      r = await fetch(conn, ctx, (ctx.values.file as string | undefined) ?? '.', undefined, progress);
+      r = await fetch(conn, ctx, ctx.options.file ?? '.', undefined, progress);
     } finally {
       progress.done();
     }

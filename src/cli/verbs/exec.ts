@@ -25,7 +25,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 function request(ctx: VerbContext, input?: Buffer) {
   const [path, ...args] = ctx.rest;
   if (!ctx.sawTerminator || !path) throw new UsageError('exec needs the command after --: guestlink exec VM -- /bin/uname -a');
-  const env = ctx.values.env as string[] | undefined;
+  // Not given: the agent's environment; given: exactly these variables.
+  const env = ctx.given.has('env') ? [...ctx.options.env] : undefined;
   return { path, args, ...(env ? { env } : {}), ...(input ? { input } : {}) };
 }
 
@@ -47,7 +48,7 @@ export const exec: PerVmVerb = {
     };
   },
   async single(conn, ctx) {
-    const input = ctx.values.stdin ? await readAll(ctx.io.stdin) : undefined;
+    const input = ctx.options.stdin ? await readAll(ctx.io.stdin) : undefined;
     const r = await execInGuest(conn, request(ctx, input), {
       timeoutMs: ctx.timeoutMs,
       onStdout: (b) => ctx.io.stdout.write(b),

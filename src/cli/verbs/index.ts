@@ -8,7 +8,6 @@ import { exec } from './exec.js';
 import { kubeconfig } from './kubeconfig.js';
 import { reboot, shutdown } from './power.js';
 import { fsinfo, info, ips, osinfo, ping, time } from './query.js';
-import { RAW_VERBS } from './raw.js';
 import { rollout } from './rollout.js';
 import type { Verb } from './types.js';
 
@@ -28,7 +27,8 @@ export const VERBS: readonly Verb[] = [
   rollout,
   call,
   commands,
-  completionVerb(() => [...VERBS.map((v) => v.name), ...Object.keys(RAW_VERBS)]),
+  // The raw verbs (cloud-init, talos) are added by the completion itself, with their own tables.
+  completionVerb(() => VERBS.map((v) => v.name)),
 ];
 
 export function findVerb(name: string): Verb | undefined {

@@ -16,18 +16,18 @@ import {
   writeKubeconfig,
 } from '../../host/kubeconfig/merge.js';
 import { UsageError } from '../args.js';
-import { byteCount, seconds } from '../options.js';
+import { byteCount } from '../options.js';
 import { renderData } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import { terminalSafe } from '../terminal-text.js';
 import type { StandaloneVerb, VerbContext } from './types.js';
 
 async function fetchWithProgress(ctx: VerbContext, vm: string) {
-  const v = ctx.values;
+  const o = ctx.options;
   const conn = ctx.connector.connect(vm);
   const progress = new ProgressLine(ctx.io.stderr, !ctx.quiet);
-  const waitMs = v.wait ? seconds(v['wait-timeout'], 'wait-timeout', 600) : undefined;
-  const maxBytes = byteCount(v['max-bytes'], 'max-bytes');
+  const waitMs = o.wait ? o.waitTimeout * 1000 : undefined;
+  const maxBytes = byteCount(o.maxBytes);
   // On a terminal the spinner turns between rounds too (a round is 2 s); elsewhere one line per 10 s.
   const t0 = Date.now();
   const show = (force = false) => progress.update(`waiting for the kubeconfig on ${vm} (${Math.round((Date.now() - t0) / 1000)} s)`, force);
@@ -35,7 +35,7 @@ async function fetchWithProgress(ctx: VerbContext, vm: string) {
   try {
     const fetched = await fetchKubeconfig(conn, {
       timeoutMs: ctx.timeoutMs,
-      ...(v.path ? { paths: v.path as string[] } : {}),
+      ...(o.path.length > 0 ? { paths: [...o.path] } : {}),
       ...(waitMs !== undefined ? { waitMs } : {}),
       ...(maxBytes !== undefined ? { maxBytes } : {}),
       onWait: (_ms, round) => {
@@ -59,11 +59,11 @@ export const kubeconfig: StandaloneVerb = {
   async run(ctx) {
     const [vm, extra] = ctx.args;
     if (!vm || extra !== undefined) throw new UsageError('kubeconfig takes one VM');
-    const v = ctx.values;
-    const merge = v.merge === true;
-    if (!v.wait && v['wait-timeout'] !== undefined) throw new UsageError('--wait-timeout needs --wait');
-    if (v['set-current'] && !merge) throw new UsageError('--set-current needs --merge');
-    if (v['allow-insecure'] && !merge) throw new UsageError('--allow-insecure applies to --merge (written files are only warned about)');
+    const o = ctx.options;
+    const merge = o.merge;
+    if (!o.wait && ctx.given.has('wait-timeout')) throw new UsageError('--wait-timeout needs --wait');
+    if (o.setCurrent && !merge) throw new UsageError('--set-current needs --merge');
+    if (o.allowInsecure && !merge) throw new UsageError('--allow-insecure applies to --merge (written files are only warned about)');
     const say = (line: string) => ctx.io.stderr.write(`guestlink: ${terminalSafe(line)}\n`);
 
     const { conn, fetched } = await fetchWithProgress(ctx, vm);
@@ -73,21 +73,21 @@ export const kubeconfig: StandaloneVerb = {
     const insecure = insecureClusters(config);
     if (insecure.length > 0) {
       const what = `insecure-skip-tls-verify is set for cluster ${insecure.join(', ')}: kubectl will not check the API server's certificate, so whoever answers at its address gets the credentials`;
-      if (merge && v['allow-insecure'] !== true)
+      if (merge && !o.allowInsecure)
         throw new UnsafeKubeconfigError(
           `${what}. Not merged; pass --allow-insecure to merge it anyway, or ask for a kubeconfig with certificate-authority-data`,
         );
       say(`WARNING: ${what}`);
     }
 
-    const apiServer = v['api-server'] as string | undefined;
+    const apiServer = o.apiServer;
     const vmIp = apiServer ? undefined : await vmAddress(conn, { timeoutMs: ctx.timeoutMs }).catch(() => undefined);
     const changed = rewriteServers(config, { ...(apiServer ? { apiServer } : {}), ...(vmIp ? { vmIp } : {}) });
     if (!apiServer && !vmIp && config.clusters.some((c) => /^https:\/\/(127\.|localhost|\[::1\])/.test(c.cluster.server)))
       say('the VM reports no usable address; the server still points at loopback (pass --api-server)');
-    const name = (v.name as string | undefined) ?? (merge ? conn.name : undefined);
+    const name = o.name ?? (merge ? conn.name : undefined);
     if (name) renameEntries(config, name);
-    let file = v.file as string | undefined;
+    let file = o.file;
     if (merge && !file) file = ctx.env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), '.kube', 'config');
     const how = `${fetched.path} (${fetched.distro}, via ${fetched.via})${changed.map(([a, b]) => `; server ${a} -> ${b}`).join('')}`;
 
@@ -100,7 +100,7 @@ export const kubeconfig: StandaloneVerb = {
     let text = renderKubeconfig(config);
     let merged: ReturnType<typeof mergeInto> | undefined;
     if (merge) {
-      merged = mergeInto(await readLocalKubeconfig(file), config, { setCurrent: v['set-current'] === true });
+      merged = mergeInto(await readLocalKubeconfig(file), config, { setCurrent: o.setCurrent });
       text = merged.text;
       if (merged.prefix)
         say(

@@ -9,7 +9,7 @@ export const shutdown: PerVmVerb = {
   summary: 'shut the guest down through its agent',
   trailing: 0,
   async one(conn, ctx) {
-    const mode = (ctx.values.mode as string | undefined) ?? 'powerdown';
+    const mode = ctx.options.mode;
     await conn.call('guest-shutdown', { mode }, { timeoutMs: ctx.timeoutMs });
     return { data: { requested: mode }, table: () => `shutdown requested (${mode})\n`, summary: `requested (${mode})` };
   },

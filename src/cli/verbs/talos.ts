@@ -3,7 +3,6 @@
 // schematic per node from nodes.json, and files for Terraform (docs/talos-images.md).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { FactoryError, registerSchematic, SchematicIdMismatchError } from '../../host/image-factory.js';
 import { type Arch, type Assets, assetUrls, normalizeVersion, type Platform } from '../../provision/talos/assets.js';
 import { TalosInputError, TalosLimitError } from '../../provision/talos/errors.js';
@@ -12,19 +11,19 @@ import { type Fleet, parseFleet } from '../../provision/talos/nodes.js';
 import { canonicalYaml, type MetaValue, type Schematic, schematicId } from '../../provision/talos/schematic.js';
 import { buildSchematic, parseMetaKey } from '../../provision/talos/schematic-build.js';
 import { decodeSchematic } from '../../provision/talos/schematic-decode.js';
+import { helpLines, type SettingSpec } from '../../settings/index.js';
 import { writePrivate } from '../cloud-init.js';
 import { prettyJson } from '../output.js';
+import { caps, hasNetworkFlags, networkInput, readInput } from '../talos-input.js';
 import {
-  CAP_HELP,
-  CAP_OPTIONS,
-  caps,
-  hasNetworkFlags,
-  NETWORK_HELP,
-  NETWORK_OPTIONS,
-  networkInput,
-  readInput,
-  type Values,
-} from '../talos-input.js';
+  NETWORK_VERB_OPTIONS,
+  NETWORK_VERB_OWN_OPTIONS,
+  parseTalosArgs,
+  SCHEMATIC_OPTIONS,
+  SCHEMATIC_OWN_OPTIONS,
+  TALOS_CAP_OPTIONS,
+  TALOS_NETWORK_OPTIONS,
+} from '../talos-options.js';
 import type { Io } from './types.js';
 
 /** Exit codes of the talos verbs (docs/cli.md). */
@@ -32,29 +31,14 @@ export const TALOS_EXIT = { ok: 0, writeFailed: 1, usage: 2, factory: 3, mismatc
 
 type TalosIo = Io & { env: Readonly<Record<string, string | undefined>> };
 
-const SCHEMATIC_OPTIONS = {
-  ...NETWORK_OPTIONS,
-  ...CAP_OPTIONS,
-  extension: { type: 'string', multiple: true },
-  'kernel-arg': { type: 'string', multiple: true },
-  meta: { type: 'string', multiple: true },
-  file: { type: 'string', short: 'f' },
-  nodes: { type: 'string' },
-  factory: { type: 'string' },
-  'factory-timeout': { type: 'string' },
-  'talos-version': { type: 'string' },
-  platform: { type: 'string' },
-  arch: { type: 'string' },
-  secureboot: { type: 'boolean' },
-  'output-dir': { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const width = 30;
+const lines = (table: readonly SettingSpec[]) => helpLines(table, width).join('\n');
+// --help is in the schematic's table; shown once.
+const own = (table: readonly SettingSpec[]) => lines(table.filter((s) => s.action === undefined));
 
-const NETWORK_VERB_OPTIONS = { ...NETWORK_OPTIONS, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } as const;
-
-const USAGE = `Usage:
+/** `guestlink talos --help`: the synopsis and prose by hand, every option from the tables (talos-options.ts). */
+export function talosUsage(): string {
+  return `Usage:
   guestlink talos schematic [--extension NAME]... [--kernel-arg ARG]... [--meta KEY=VALUE|KEY=@FILE]...
                             [network flags] [-f SCHEMATIC|-] [--nodes nodes.json] [-o yaml|json|id|summary]
                             [--factory URL [--talos-version V [--platform metal|nocloud] [--arch amd64|arm64]
@@ -65,28 +49,17 @@ talos schematic prints the Image Factory schematic in its canonical form (-o yam
 the factory hashes; the ID goes to stderr) or its ID (-o id), computed as the factory computes it.
 Extensions given as flags are sorted; a --file schematic keeps its order. Network flags embed the
 static network as META key 10 (read by Talos on the metal platform).
-  --extension NAME          official system extension, e.g. siderolabs/qemu-guest-agent (repeatable)
-  --kernel-arg ARG          extra kernel argument (repeatable; order kept)
-  --meta KEY=VALUE          META entry, KEY 0-255 or 0x0-0xff; KEY=@FILE reads the value from FILE
-  -f, --file FILE|-         start from this schematic file (strict: unknown fields are refused)
-  --nodes FILE              one schematic per node: nodes.json with name, address, role (docs/talos-images.md)
-  --factory URL             register with this Image Factory (POST /schematics) and check its ID
-  --factory-timeout S       per request (default 30)
-  --talos-version V         print asset URLs for this Talos release (needs --factory)
-  --platform metal|nocloud  (default metal; META key 10 is read only on metal)
-  --arch amd64|arm64        (default amd64)
-  --secureboot              SecureBoot assets
-  --output-dir DIR          write schematic.yaml, schematic.id and talos.auto.tfvars.json (per node with --nodes)
-  -o FORMAT                 yaml (default), json, id, summary (default with --factory or --nodes)
-  -q, --quiet               nothing on stderr but errors
+${lines(SCHEMATIC_OWN_OPTIONS)}
 talos network prints the PlatformNetworkConfig YAML Talos reads from META key 10.
-Network flags:
-${NETWORK_HELP}
-Caps:
-${CAP_HELP}
+${own(NETWORK_VERB_OWN_OPTIONS)}
+Network flags (both):
+${lines(TALOS_NETWORK_OPTIONS)}
+Caps (talos schematic):
+${lines(TALOS_CAP_OPTIONS)}
 Exit codes: 0 ok, 1 a file could not be written, 2 bad input, 3 the factory refused or is unreachable,
 5 the factory's schematic ID differs from the one computed here.
 `;
+}
 
 interface Item {
   name?: string;
@@ -103,7 +76,7 @@ export async function talosVerb(argv: readonly string[], io: TalosIo): Promise<n
   const [sub, ...rest] = argv;
   try {
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      io.stdout.write(USAGE);
+      io.stdout.write(talosUsage());
       return sub === undefined ? TALOS_EXIT.usage : TALOS_EXIT.ok;
     }
     if (sub === 'network') return networkVerb(rest, io);
@@ -131,34 +104,20 @@ function report(err: unknown, io: TalosIo): number {
   throw err;
 }
 
-type OptionTable = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
-
-function parse(argv: readonly string[], options: OptionTable): Values {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Values;
-  } catch (err) {
-    throw new TalosInputError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-  }
-}
-
 function networkVerb(argv: readonly string[], io: TalosIo): number {
-  const v = parse(argv, NETWORK_VERB_OPTIONS);
-  if (v.help) {
-    io.stdout.write(USAGE);
+  const { options: o, help } = parseTalosArgs(NETWORK_VERB_OPTIONS, argv);
+  if (help) {
+    io.stdout.write(talosUsage());
     return TALOS_EXIT.ok;
   }
-  const net = resolveStaticNetwork(networkInput(v));
-  const yaml = renderPlatformNetworkConfig(net);
-  const format = (v.output as string | undefined) ?? 'yaml';
-  if (format === 'json') io.stdout.write(`${prettyJson({ key: 10, value: yaml })}\n`);
-  else if (format === 'yaml') io.stdout.write(yaml);
-  else throw new TalosInputError('-o must be yaml or json for talos network');
+  const yaml = renderPlatformNetworkConfig(resolveStaticNetwork(networkInput(o)));
+  io.stdout.write(o.output === 'json' ? `${prettyJson({ key: 10, value: yaml })}\n` : yaml);
   return TALOS_EXIT.ok;
 }
 
-async function metaFlags(values: Values, io: TalosIo, maxBytes: number): Promise<MetaValue[]> {
+async function metaFlags(entries: readonly string[], io: TalosIo, maxBytes: number): Promise<MetaValue[]> {
   const out: MetaValue[] = [];
-  for (const m of (values.meta as string[] | undefined) ?? []) {
+  for (const m of entries) {
     const eq = m.indexOf('=');
     if (eq <= 0) throw new TalosInputError(`--meta "${m}": KEY=VALUE or KEY=@FILE is expected`);
     const key = parseMetaKey(m.slice(0, eq));
@@ -169,36 +128,28 @@ async function metaFlags(values: Values, io: TalosIo, maxBytes: number): Promise
   return out;
 }
 
-function choice<T extends string>(v: unknown, flag: string, choices: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  if (!choices.includes(v as T)) throw new TalosInputError(`--${flag} must be one of ${choices.join(', ')}`);
-  return v as T;
-}
-
 async function schematicVerb(argv: readonly string[], io: TalosIo): Promise<number> {
-  const v = parse(argv, SCHEMATIC_OPTIONS);
-  if (v.help) {
-    io.stdout.write(USAGE);
+  const { options: v, given, help } = parseTalosArgs(SCHEMATIC_OPTIONS, argv);
+  if (help) {
+    io.stdout.write(talosUsage());
     return TALOS_EXIT.ok;
   }
   const cap = caps(v);
   const limits = { maxBytes: cap.maxBytes, maxNodes: cap.maxNodes, maxDepth: cap.maxDepth };
-  const factory = v.factory as string | undefined;
-  const fleetFile = v.nodes as string | undefined;
-  const format = choice(v.output, 'output', ['yaml', 'json', 'id', 'summary'] as const, factory || fleetFile ? 'summary' : 'yaml');
-  if (v['talos-version'] !== undefined && !factory)
+  const factory = v.factory;
+  const fleetFile = v.nodes;
+  const format = v.output ?? (factory || fleetFile ? 'summary' : 'yaml');
+  if (v.talosVersion !== undefined && !factory)
     throw new TalosInputError('asset URLs need --factory URL: the factory serves images only for schematics registered with it');
   for (const f of ['platform', 'arch', 'secureboot'])
-    if (v[f] !== undefined && v['talos-version'] === undefined) throw new TalosInputError(`--${f} needs --talos-version`);
-  const version = v['talos-version'] !== undefined ? normalizeVersion(v['talos-version'] as string) : undefined;
-  const platform = choice(v.platform, 'platform', ['metal', 'nocloud'] as const, 'metal');
-  const arch = choice(v.arch, 'arch', ['amd64', 'arm64'] as const, 'amd64');
-  const timeoutS = v['factory-timeout'] === undefined ? 30 : Number(v['factory-timeout']);
-  if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new TalosInputError('--factory-timeout must be a positive number of seconds');
+    if (given.has(f) && v.talosVersion === undefined) throw new TalosInputError(`--${f} needs --talos-version`);
+  const version = v.talosVersion !== undefined ? normalizeVersion(v.talosVersion) : undefined;
+  const { platform, arch } = v;
+  const timeoutS = v.factoryTimeout;
   if (fleetFile && format === 'yaml')
     throw new TalosInputError('-o yaml prints one schematic; with --nodes use --output-dir, -o json or -o id');
 
-  const fileArg = v.file as string | undefined;
+  const fileArg = v.file;
   const base = fileArg
     ? decodeSchematic(
         await readInput(fileArg, cap.maxBytes, io.stdin, 'schematic'),
@@ -207,9 +158,9 @@ async function schematicVerb(argv: readonly string[], io: TalosIo): Promise<numb
       )
     : undefined;
   const parts = {
-    extensions: (v.extension as string[] | undefined) ?? [],
-    kernelArgs: (v['kernel-arg'] as string[] | undefined) ?? [],
-    meta: await metaFlags(v, io, cap.maxBytes),
+    extensions: [...v.extension],
+    kernelArgs: [...v.kernelArg],
+    meta: await metaFlags(v.meta, io, cap.maxBytes),
   };
   const make = (network: StaticNetwork | undefined): Item => {
     const schematic = buildSchematic({ ...parts, ...(network ? { network } : {}) }, base);
@@ -233,7 +184,7 @@ async function schematicVerb(argv: readonly string[], io: TalosIo): Promise<numb
       }
     }
   } else {
-    items.push(make(hasNetworkFlags(v) ? resolveStaticNetwork(networkInput(v)) : undefined));
+    items.push(make(hasNetworkFlags(given) ? resolveStaticNetwork(networkInput(v)) : undefined));
   }
   if (platform !== 'metal' && version && items.some((i) => i.schematic.customization.meta.some((m) => m.key === 10)) && !v.quiet)
     io.stderr.write(`guestlink talos: warning: META key 10 is read only on the metal platform; a ${platform} image ignores it\n`);
@@ -241,11 +192,11 @@ async function schematicVerb(argv: readonly string[], io: TalosIo): Promise<numb
   if (factory) {
     for (const item of items) {
       await registerSchematic({ url: factory, timeoutMs: timeoutS * 1000 }, item.canonical, item.id);
-      if (version) item.assets = assetUrls({ factory, id: item.id, version, platform, arch, secureboot: v.secureboot === true });
+      if (version) item.assets = assetUrls({ factory, id: item.id, version, platform, arch, secureboot: v.secureboot });
     }
   }
 
-  const outDir = v['output-dir'] as string | undefined;
+  const outDir = v.outputDir;
   if (outDir) {
     try {
       writeOutputs(outDir, items, fleet, { version, platform, arch });
@@ -258,7 +209,7 @@ async function schematicVerb(argv: readonly string[], io: TalosIo): Promise<numb
         `guestlink talos: wrote ${items.length === 1 && !fleet ? 'schematic.yaml, schematic.id' : `${items.length} node directories`} and talos.auto.tfvars.json to ${outDir}\n`,
       );
   }
-  print(format, items, fleet, io, v.quiet === true, factory !== undefined);
+  print(format, items, fleet, io, v.quiet, factory !== undefined);
   return TALOS_EXIT.ok;
 }
 

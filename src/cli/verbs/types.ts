@@ -2,7 +2,7 @@
 // (a View: data for json/yaml, a table, a one-line summary for fleet mode).
 import type { AgentConnection } from '../../host/connection.js';
 import type { Connector } from '../../host/connectors/index.js';
-import type { Values } from '../options.js';
+import type { CliOptions } from '../options.js';
 import type { OutputFormat } from '../output.js';
 
 export interface Io {
@@ -13,7 +13,10 @@ export interface Io {
 
 export interface VerbContext {
   verb: string;
-  values: Values;
+  /** Every option, typed by the option table, defaults filled in. */
+  options: CliOptions;
+  /** The keys of the options given on the command line (for "X needs Y" and for repeating them). */
+  given: ReadonlySet<string>;
   /** Positionals after the verb, before `--`. */
   args: string[];
   /** After `--`. */

@@ -20,9 +20,9 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as v from 'valibot';
 import { RolloutError } from './errors.js';
 import { isNodeName, printable } from './names.js';
+import { array, bool, type Infer, isoTime, num, oneOf, optional, ShapeError, str, strictObject } from './shape.js';
 
 /** The state file format's version (a newer file is refused, not misread). */
 export const STATE_VERSION = 1;
@@ -33,51 +33,50 @@ const NODE_STATUSES = ['pending', 'rebooting', 'rebooted', 'done', 'failed'] as 
 /** Where a node stands in the state file. */
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
-const str = (max = 4096) => v.pipe(v.string(), v.maxLength(max));
-const iso = v.pipe(v.string(), v.isoTimestamp());
+const iso = isoTime;
 
-const NodeStateSchema = v.strictObject({
+const NodeStateSchema = strictObject({
   node: str(253),
   vm: str(),
-  controlPlane: v.boolean(),
-  batch: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  matchedBy: v.picklist(['host-name', 'node-map']),
-  status: v.picklist(NODE_STATUSES),
-  phase: v.optional(str(64)),
-  bootIdBefore: v.optional(str(128)),
-  bootIdAfter: v.optional(str(128)),
+  controlPlane: bool,
+  batch: num(0),
+  matchedBy: oneOf(['host-name', 'node-map']),
+  status: oneOf(NODE_STATUSES),
+  phase: optional(str(64)),
+  bootIdBefore: optional(str(128)),
+  bootIdAfter: optional(str(128)),
   /** Cordoned by someone else before its reboot (--ignore-cordoned): its agent will leave the cordon. */
-  cordonedBefore: v.optional(v.boolean()),
-  requestedAt: v.optional(iso),
-  finishedAt: v.optional(iso),
-  ms: v.optional(v.pipe(v.number(), v.minValue(0))),
-  error: v.optional(str()),
+  cordonedBefore: optional(bool),
+  requestedAt: optional(iso),
+  finishedAt: optional(iso),
+  ms: optional(num(0, false)),
+  error: optional(str()),
 });
 
-const StateSchema = v.strictObject({
-  version: v.literal(STATE_VERSION),
+const StateSchema = strictObject({
+  version: oneOf([STATE_VERSION]),
   id: str(64),
   server: str(),
   context: str(),
   created: iso,
   updated: iso,
   /** The targets as given on the command line (a resume must name the same). */
-  targets: v.array(str()),
+  targets: array(str()),
   order: str(64),
-  maxUnavailable: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  result: v.picklist(['running', 'done', 'failed', 'interrupted']),
+  maxUnavailable: num(1),
+  result: oneOf(['running', 'done', 'failed', 'interrupted']),
   /** The process writing it while running, and where: a second run on the same file is refused meanwhile. */
-  pid: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  pid: num(0),
   host: str(255),
-  failure: v.optional(v.strictObject({ node: v.optional(str(253)), phase: v.optional(str(64)), code: str(64), message: str(16384) })),
-  baseline: v.strictObject({ unhealthy: v.array(str(600)) }),
-  nodes: v.array(NodeStateSchema),
+  failure: optional(strictObject({ node: optional(str(253)), phase: optional(str(64)), code: str(64), message: str(16384) })),
+  baseline: strictObject({ unhealthy: array(str(600)) }),
+  nodes: array(NodeStateSchema),
 });
 
 /** One node of the state file. */
-export type NodeState = v.InferOutput<typeof NodeStateSchema>;
+export type NodeState = Infer<typeof NodeStateSchema>;
 /** The state file's content. */
-export type RolloutState = v.InferOutput<typeof StateSchema>;
+export type RolloutState = Infer<typeof StateSchema>;
 
 /** $XDG_STATE_HOME/guestlink (else ~/.local/state/guestlink), per the XDG base directory spec. */
 export function stateDir(env: Readonly<Record<string, string | undefined>>): string {
@@ -148,22 +147,24 @@ export function readState(file: string): RolloutState | undefined {
   } catch (err) {
     throw stateError(file, `is damaged (not JSON: ${printable((err as Error).message, 200)}); look at it, then remove it to start over`);
   }
-  const parsed = v.safeParse(StateSchema, json);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const where = issue ? v.getDotPath(issue) : undefined;
+  let state: RolloutState;
+  try {
+    state = StateSchema.check(json, '');
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    const where = err.path ? `${printable(err.path, 80)}: ` : '';
     throw stateError(
       file,
-      `is not a guestlink rollout state${where ? ` (${printable(where, 80)}: ${printable(issue?.message, 200)})` : ''}; look at it, then remove it to start over`,
+      `is not a guestlink rollout state (${where}${printable(err.message, 200)}); look at it, then remove it to start over`,
     );
   }
-  for (const n of parsed.output.nodes)
+  for (const n of state.nodes)
     if (!isNodeName(n.node) || !/^(unix:.|libvirt:|pve:\/\/)/.test(n.vm))
       throw stateError(
         file,
         `names a node or VM that no rollout would have planned (${printable(n.node, 80)} on ${printable(n.vm, 120)}); look at it, then remove it to start over`,
       );
-  return parsed.output;
+  return state;
 }
 
 /** Writes the state atomically: a new file (O_EXCL, 0600) beside it, fsync, rename over the old one. */

@@ -40,7 +40,7 @@ describe('settings sources', () => {
   });
   it('refuses unknown GUESTLINK_CI_ variables and unknown file keys, so typos are not ignored', () => {
     assert.throws(() => readCiEnv({ GUESTLINK_CI_HOSTNAM: 'x' }), /unknown environment variable GUESTLINK_CI_HOSTNAM/);
-    assert.throws(() => readCiFile({ hostnam: 'x' }, 'f.yaml'), /f\.yaml: unknown setting "hostnam"/);
+    assert.throws(() => readCiFile({ hostnam: 'x' }, 'f.yaml'), /f\.yaml: unknown key "hostnam"/);
     assert.throws(() => readCiFile(['x'], 'f.yaml'), /mapping/);
     assert.throws(() => readCiFile({ net: 'bridge' }, 'f.yaml'), /not one of auto, dhcp, static/);
     assert.throws(() => readCiFile({ kubesolo: 'maybe' }, 'f.yaml'), /true or false/);

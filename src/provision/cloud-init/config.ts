@@ -2,7 +2,7 @@
 // settings (keys, password hash, vendor-data) are read through the caller's `readText`, so this layer
 // stays free of I/O and the CLI decides how paths are resolved.
 
-import { type CiRaw, CloudInitSettingError } from './settings.js';
+import { type CiRaw, CloudInitSettingError, quoted } from './settings.js';
 import {
   checkCidr,
   checkDomain,
@@ -79,7 +79,7 @@ export function resolveCloudInit(raw: CiRaw, readText: ReadText): CloudInitConfi
   const short = hostname.split('.')[0] as string;
   const instanceId = str(raw, 'instance-id') ?? `iid-${short}`;
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(instanceId))
-    throw new CloudInitSettingError(`instance-id "${instanceId}": 1-128 letters, digits and . _ : - are expected`);
+    throw new CloudInitSettingError(`instance-id ${quoted(instanceId)}: 1-128 letters, digits and . _ : - are expected`);
 
   const keys = [...list(raw, 'ssh-authorized-keys')];
   for (const path of list(raw, 'ssh-authorized-keys-file'))
@@ -149,9 +149,10 @@ function resolveKubeSolo(raw: CiRaw): KubeSoloConfig {
   checkHttpsUrl(installUrl, 'kubesolo-install-url');
   const version = str(raw, 'kubesolo-version');
   if (version && !/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(version))
-    throw new CloudInitSettingError(`kubesolo-version "${version}": a version such as v1.1.9 is expected`);
+    throw new CloudInitSettingError(`kubesolo-version ${quoted(version)}: a version such as v1.1.9 is expected`);
   const path = str(raw, 'kubesolo-path');
-  if (path && !/^\/[A-Za-z0-9_./-]*$/.test(path)) throw new CloudInitSettingError(`kubesolo-path "${path}": an absolute path is expected`);
+  if (path && !/^\/[A-Za-z0-9_./-]*$/.test(path))
+    throw new CloudInitSettingError(`kubesolo-path ${quoted(path)}: an absolute path is expected`);
   const sans = list(raw, 'kubesolo-apiserver-extra-sans');
   for (const san of sans) {
     if (san.includes(':') || /^\d+(\.\d+){3}$/.test(san)) checkIp(san, 'kubesolo-apiserver-extra-san');
@@ -163,7 +164,7 @@ function resolveKubeSolo(raw: CiRaw): KubeSoloConfig {
       const u = new URL(proxy);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
     } catch {
-      throw new CloudInitSettingError(`kubesolo-proxy "${proxy}": an http:// or https:// URL is expected`);
+      throw new CloudInitSettingError(`kubesolo-proxy ${quoted(proxy)}: an http:// or https:// URL is expected`);
     }
   }
   return {
@@ -198,7 +199,7 @@ function resolveNetwork(raw: CiRaw): NetworkConfig {
   for (const gw of gateways) {
     const v = checkIp(gw, 'net-gateway');
     if (gwVersions.has(v)) throw new CloudInitSettingError(`net-gateway: one IPv${v} gateway at most`);
-    if (!versions.has(v)) throw new CloudInitSettingError(`net-gateway "${gw}": no IPv${v} address to reach it from`);
+    if (!versions.has(v)) throw new CloudInitSettingError(`net-gateway ${quoted(gw)}: no IPv${v} address to reach it from`);
     gwVersions.add(v);
   }
   for (const d of dns) checkIp(d, 'net-dns');
@@ -218,7 +219,7 @@ function readFileSetting(readText: ReadText, path: string, setting: string): str
   try {
     return readText(path);
   } catch (err) {
-    throw new CloudInitSettingError(`${setting} "${path}": ${(err as Error).message}`);
+    throw new CloudInitSettingError(`${setting} ${quoted(path)}: ${(err as Error).message}`);
   }
 }
 

@@ -1,6 +1,8 @@
 // Where the Image Factory serves a schematic's assets (its docs/api.md and the paths Talos's
 // pkg/machinery/platforms names): boot ISO, disk images, the installer image for upgrades, the iPXE
 // script and the kernel command line. Pure strings; registering the schematic is the client's job.
+
+import { clip } from '../../settings/index.js';
 import { TalosInputError } from './errors.js';
 
 export type Platform = 'metal' | 'nocloud';
@@ -32,7 +34,7 @@ export interface Assets {
 /** v1.11.5 from 1.11.5 or v1.11.5; refuses anything else. */
 export function normalizeVersion(v: string): string {
   const m = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/.exec(v);
-  if (!m) throw new TalosInputError(`--talos-version "${v}": a Talos release such as v1.11.5 is expected`);
+  if (!m) throw new TalosInputError(`--talos-version ${clip(v)}: a Talos release such as v1.11.5 is expected`);
   return `v${v.replace(/^v/, '')}`;
 }
 

@@ -2,6 +2,7 @@
 // address the subnet's network or broadcast address, are two addresses the same) and the canonical text
 // Talos writes (Go's net/netip: dotted quad; RFC 5952 for IPv6, lower case, longest zero run as ::).
 import { isIP } from 'node:net';
+import { clip } from '../../settings/index.js';
 import { TalosInputError } from './errors.js';
 
 /** A parsed address: its family, its value, and Go's spelling of it. */
@@ -64,21 +65,21 @@ export function parseIp(s: string, what: string): Ip {
     const groups = v6Groups(s.toLowerCase());
     if (groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)) {
       if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-        throw new TalosInputError(`${what} "${s}": an IPv4-mapped IPv6 address is not a node address; give the IPv4 address`);
+        throw new TalosInputError(`${what} ${clip(s)}: an IPv4-mapped IPv6 address is not a node address; give the IPv4 address`);
       return { version, value: groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n), text: v6Text(groups) };
     }
   }
-  throw new TalosInputError(`${what} "${s}": an IP address is expected (e.g. 192.0.2.10 or 2001:db8::10)`);
+  throw new TalosInputError(`${what} ${clip(s)}: an IP address is expected (e.g. 192.0.2.10 or 2001:db8::10)`);
 }
 
 /** Parses ADDRESS/PREFIX. */
 export function parseCidr(s: string, what: string): Cidr {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
-  if (!m) throw new TalosInputError(`${what} "${s}": an address with its prefix length is expected, e.g. 192.0.2.10/24`);
+  if (!m) throw new TalosInputError(`${what} ${clip(s)}: an address with its prefix length is expected, e.g. 192.0.2.10/24`);
   const ip = parseIp(m[1] as string, what);
   const prefix = Number(m[2]);
   const bits = ip.version === 4 ? 32 : 128;
-  if (prefix > bits) throw new TalosInputError(`${what} "${s}": an IPv${ip.version} prefix is 0-${bits}`);
+  if (prefix > bits) throw new TalosInputError(`${what} ${clip(s)}: an IPv${ip.version} prefix is 0-${bits}`);
   return { ...ip, prefix };
 }
 

@@ -4,6 +4,8 @@
 // (pkg/machinery/resources/network: AddressSpecSpec, LinkSpecSpec, RouteSpecSpec, HostnameSpecSpec,
 // ResolverSpecSpec, TimeServerSpecSpec; every entry `layer: platform`), in the form Talos's yaml.Marshal
 // gives the same structure, so a VM boots straight into its static address with no DHCP.
+
+import { clip } from '../../settings/index.js';
 import { TalosInputError } from './errors.js';
 import { emitDocument, type YNode } from './goyaml/emitter.js';
 import { goBool, goInt, goString } from './goyaml/represent.js';
@@ -44,7 +46,7 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
  * AlternativeNamesPolicy ... mac), and addresses and routes resolve links by alternative name. */
 export function linkNameForMac(mac: string): string {
   if (!/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(mac))
-    throw new TalosInputError(`--link-mac "${mac}": a MAC address such as 52:54:00:12:34:56 is expected`);
+    throw new TalosInputError(`--link-mac ${clip(mac)}: a MAC address such as 52:54:00:12:34:56 is expected`);
   return `enx${mac.replace(/[:-]/g, '').toLowerCase()}`;
 }
 
@@ -70,7 +72,7 @@ export function resolveStaticNetwork(input: StaticNetworkInput): StaticNetwork {
     throw new TalosInputError(
       'say which link carries the address: --link NAME (ens18 for a Proxmox virtio NIC, enp1s0 on a libvirt q35 VM, eth0 with net.ifnames=0) or --link-mac MAC',
     );
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(link)) throw new TalosInputError(`--link "${link}": 1-15 letters, digits, _ . or - are expected`);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(link)) throw new TalosInputError(`--link ${clip(link)}: 1-15 letters, digits, _ . or - are expected`);
   if (input.addresses.length === 0) throw new TalosInputError('a static network needs at least one --address CIDR (e.g. 192.0.2.11/24)');
   const addresses = input.addresses.map((a) => parseCidr(a, '--address'));
   addresses.forEach((c, i) => {
@@ -100,13 +102,13 @@ export function resolveStaticNetwork(input: StaticNetworkInput): StaticNetwork {
       throw new TalosInputError(`--dns ${d.text} is given twice`);
   });
   for (const t of input.timeServers)
-    if (!/^[A-Za-z0-9.:-]{1,253}$/.test(t)) throw new TalosInputError(`--time-server "${t}": a host name or address is expected`);
+    if (!/^[A-Za-z0-9.:-]{1,253}$/.test(t)) throw new TalosInputError(`--time-server ${clip(t)}: a host name or address is expected`);
   let hostname: string | undefined;
   let domainname: string | undefined;
   if (input.hostname !== undefined) {
     const labels = input.hostname.split('.');
     if (input.hostname.length > 253 || !labels.every((l) => HOST_LABEL.test(l)))
-      throw new TalosInputError(`--hostname "${input.hostname}": letters, digits and inner hyphens, labels of 1-63 separated by dots`);
+      throw new TalosInputError(`--hostname ${clip(input.hostname)}: letters, digits and inner hyphens, labels of 1-63 separated by dots`);
     hostname = labels[0];
     if (labels.length > 1) domainname = labels.slice(1).join('.');
   }

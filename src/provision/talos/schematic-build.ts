@@ -1,6 +1,8 @@
 // Builds a schematic from command-line pieces (extensions, kernel arguments, META entries, a static
 // network for META key 10), on top of a file's schematic or the empty one. Extensions given as flags are
 // sorted, as the factory's UI sends them, so one set always has one ID; META entries are sorted by key.
+
+import { clip } from '../../settings/index.js';
 import { TalosInputError } from './errors.js';
 import { META_NETWORK_KEY, renderPlatformNetworkConfig, type StaticNetwork } from './meta-network.js';
 import { emptySchematic, type MetaValue, type Schematic } from './schematic.js';
@@ -18,7 +20,7 @@ export function parseMetaKey(text: string): number {
   const t = text.trim();
   const n = /^0x[0-9a-f]{1,2}$/i.test(t) ? Number.parseInt(t.slice(2), 16) : /^\d{1,3}$/.test(t) ? Number(t) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 255)
-    throw new TalosInputError(`--meta key "${text}": 0-255 is expected (10 or 0xa for the network configuration)`);
+    throw new TalosInputError(`--meta key ${clip(text)}: 0-255 is expected (10 or 0xa for the network configuration)`);
   return n;
 }
 
@@ -41,7 +43,7 @@ export function buildSchematic(parts: SchematicParts, base: Schematic = emptySch
     c.systemExtensions.officialExtensions.push(e);
   }
   for (const a of parts.kernelArgs) {
-    if (a === '' || /\s/.test(a)) throw new TalosInputError(`--kernel-arg "${a}": one argument per flag, without spaces`);
+    if (a === '' || /\s/.test(a)) throw new TalosInputError(`--kernel-arg ${clip(a)}: one argument per flag, without spaces`);
     c.extraKernelArgs.push(a);
   }
   const meta: MetaValue[] = [...parts.meta];
