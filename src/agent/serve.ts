@@ -16,7 +16,7 @@ import type { Session } from '../commands/context.js';
 import type { Dispatcher, Reply } from '../dispatch/dispatcher.js';
 import { BULK_ARGUMENTS } from '../protocol/qga/commands.js';
 import { genericError } from '../protocol/qga/errors.js';
-import { releaseReply } from '../protocol/qga/json-reply.js';
+import { releaseReply, replySpareBytes, trimReplySpares } from '../protocol/qga/json-reply.js';
 import {
   type BulkOptions,
   type JsonEvent,
@@ -78,12 +78,23 @@ const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promis
  * idles up to this much higher.
  */
 const BULK_SPARE_BYTES = 32 << 20;
+/**
+ * Spares (bulk chunks, reply buffers) are dropped once no request has used them for this long, so that the
+ * agent does not idle with them resident after a transfer or a flood: a transfer's requests come much closer
+ * together than this, so they keep reusing the same memory while it runs.
+ */
+const SPARE_IDLE_MS = 1000;
 
 /** Serves QGA on a transport until it is closed. Requests on one connection run in order, like qemu-ga. */
 export async function serve(transport: Transport, dispatcher: Dispatcher, log: Logger, opts: ServeOptions = {}): Promise<void> {
   const conns = new Map<number, ConnState>();
   const budget = new RequestBudget(opts.maxBufferedBytes ?? maxMessageCharge(opts.limits ?? QEMU_JSON_LIMITS));
   const bulk: BulkOptions = { keys: BULK_ARGUMENTS, spares: new SpareBuffers(BULK_SPARE_BYTES) };
+  const trimSpares = setTimeout(() => {
+    bulk.spares.trim();
+    trimReplySpares();
+  }, SPARE_IDLE_MS);
+  trimSpares.unref();
 
   /** Runs one request from the reader; false (stop reading) when the connection now has to wait. */
   const onRequest = (st: ConnState, ev: JsonEvent): boolean => {
@@ -131,6 +142,7 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   const afterWait = (st: ConnState) => {
     // The request is answered: its bulk strings go back to the pool before anything else is read.
     st.reader.release();
+    if (bulk.spares.spareBytes > 0 || replySpareBytes() > 0) trimSpares.refresh();
     st.busy = false;
     budget.total -= st.running;
     st.running = 0;

@@ -41,10 +41,14 @@ export class Base64Bytes {
 /** Replies this large or larger come from (and go back to) replyBuffers. */
 const POOLED_REPLY_BYTES = 256 << 10;
 /**
- * Spare reply buffers kept: one reply to a 4 MiB read (5.6 MiB, what `guestlink cp` and the bench read) or
- * a few smaller ones. Larger replies (up to 64 MiB for a 48 MiB read) are allocated each time.
+ * Spare reply buffers kept: one guest-exec-status reply with a full 16 MiB stream of output (21.4 MiB), or
+ * a few replies to 4 MiB reads (5.6 MiB each: what `guestlink cp` and the bench read). Larger replies (up to
+ * 64 MiB for a 48 MiB read) are allocated each time. Measured on test/security/exec-flood (5 x 16 MiB of
+ * output collected): with 8 MiB each collection's reply was a new buffer, and the peak while collecting was
+ * 20-35 MiB above the peak while the output came in; with 24 MiB, 2-3 MiB. The agent drops the spares
+ * once it idles (agent/serve.ts, trimReplySpares).
  */
-const REPLY_SPARE_BYTES = 8 << 20;
+const REPLY_SPARE_BYTES = 24 << 20;
 /** Large replies' buffers: taken by partsToBuffer and Base64Room, given back through releaseReply. */
 const replyBuffers = new SpareBuffers(REPLY_SPARE_BYTES, POOLED_REPLY_BYTES);
 
@@ -55,6 +59,16 @@ const replyBuffers = new SpareBuffers(REPLY_SPARE_BYTES, POOLED_REPLY_BYTES);
 export function releaseReply(reply: Uint8Array): void {
   // Small replies (pings) live in Node's shared 8 KiB slabs: nothing to look up.
   if (reply.buffer.byteLength >= POOLED_REPLY_BYTES) replyBuffers.give(reply);
+}
+
+/** Bytes of spare reply buffers kept now (the agent drops them when it idles: trimReplySpares). */
+export function replySpareBytes(): number {
+  return replyBuffers.spareBytes;
+}
+
+/** Drops the spare reply buffers (left to the collector): the agent has been idle for a while. */
+export function trimReplySpares(): void {
+  replyBuffers.trim();
 }
 
 /** Room before the payload for the reply's text that precedes it (`{"return": {"count": N, "buf-b64": "`). */
