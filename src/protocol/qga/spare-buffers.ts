@@ -56,7 +56,8 @@ export class SpareBuffers {
     if (!this.out.has(ab)) return;
     this.out.delete(ab);
     const whole = Buffer.from(ab, 0, ab.byteLength);
-    if (whole.length < this.minBytes) return;
+    // Too small to pool, or too big to keep at all (then it must not push smaller spares out either).
+    if (whole.length < this.minBytes || whole.length > this.maxKeptBytes) return;
     // Full: the smallest spares make room for a bigger one (a big spare serves small requests too).
     this.kept.sort((a, b) => a.length - b.length);
     while (this.keptBytes + whole.length > this.maxKeptBytes && this.kept.length > 0 && (this.kept[0] as Buffer).length < whole.length) {
