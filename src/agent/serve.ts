@@ -74,8 +74,8 @@ const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promis
  * Spare chunks for requests' bulk data (base64 kept as bytes, json-bulk.ts), shared by all connections of a
  * transport: enough for one request of 16 MiB of input-data or a 24 MiB file chunk (32 MiB of base64), so a
  * stream of such requests (or a flood of refused ones) reuses the same memory instead of leaving each
- * request's bytes to the garbage collector. They stay resident once used: after such a request the agent
- * idles up to this much higher.
+ * request's bytes to the garbage collector. They stay resident while such requests keep coming, and are
+ * dropped (to the collector) once the agent idles: SPARE_IDLE_MS.
  */
 const BULK_SPARE_BYTES = 32 << 20;
 /**
