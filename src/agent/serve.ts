@@ -14,9 +14,19 @@
 import type { Logger } from 'pino';
 import type { Session } from '../commands/context.js';
 import type { Dispatcher, Reply } from '../dispatch/dispatcher.js';
+import { BULK_ARGUMENTS } from '../protocol/qga/commands.js';
 import { genericError } from '../protocol/qga/errors.js';
-import { type JsonEvent, type JsonLimits, JsonStreamReader, maxMessageCharge, QEMU_JSON_LIMITS } from '../protocol/qga/json-stream.js';
+import { releaseReply, replySpareBytes, trimReplySpares } from '../protocol/qga/json-reply.js';
+import {
+  type BulkOptions,
+  type JsonEvent,
+  type JsonLimits,
+  JsonStreamReader,
+  maxMessageCharge,
+  QEMU_JSON_LIMITS,
+} from '../protocol/qga/json-stream.js';
 import { encodeError } from '../protocol/qga/request.js';
+import { SpareBuffers } from '../protocol/qga/spare-buffers.js';
 import type { Connection, Transport } from '../transport/types.js';
 import { RequestBudget } from './request-budget.js';
 
@@ -60,26 +70,48 @@ export function connectionRefusal(max: number): Buffer {
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promise;
 
+/**
+ * Spare chunks for requests' bulk data (base64 kept as bytes, json-bulk.ts), shared by all connections of a
+ * transport: enough for one request of 16 MiB of input-data or a 24 MiB file chunk (32 MiB of base64), so a
+ * stream of such requests (or a flood of refused ones) reuses the same memory instead of leaving each
+ * request's bytes to the garbage collector. They stay resident while such requests keep coming, and are
+ * dropped (to the collector) once the agent idles: SPARE_IDLE_MS.
+ */
+const BULK_SPARE_BYTES = 32 << 20;
+/**
+ * Spares (bulk chunks, reply buffers) are dropped once no request has used them for this long, so that the
+ * agent does not idle with them resident after a transfer or a flood: a transfer's requests come much closer
+ * together than this, so they keep reusing the same memory while it runs.
+ */
+const SPARE_IDLE_MS = 1000;
+
 /** Serves QGA on a transport until it is closed. Requests on one connection run in order, like qemu-ga. */
 export async function serve(transport: Transport, dispatcher: Dispatcher, log: Logger, opts: ServeOptions = {}): Promise<void> {
   const conns = new Map<number, ConnState>();
   const budget = new RequestBudget(opts.maxBufferedBytes ?? maxMessageCharge(opts.limits ?? QEMU_JSON_LIMITS));
+  const bulk: BulkOptions = { keys: BULK_ARGUMENTS, spares: new SpareBuffers(BULK_SPARE_BYTES) };
+  const trimSpares = setTimeout(() => {
+    bulk.spares.trim();
+    trimReplySpares();
+  }, SPARE_IDLE_MS);
+  trimSpares.unref();
 
   /** Runs one request from the reader; false (stop reading) when the connection now has to wait. */
   const onRequest = (st: ConnState, ev: JsonEvent): boolean => {
     const reply = dispatcher.dispatch(ev, st.session);
     if (isPromise(reply)) {
       startWaiting(st);
-      reply.then((r) => afterWait(st, send(st, r)));
+      reply.then((r) => replied(st, r));
       return false;
     }
     const written = send(st, reply);
-    if (written) {
-      startWaiting(st);
-      written.then(() => afterWait(st, undefined));
-      return false;
+    if (!written) {
+      if (reply) releaseReply(reply);
+      return true;
     }
-    return true;
+    startWaiting(st);
+    whenWritten(st, reply, written);
+    return false;
   };
 
   const startWaiting = (st: ConnState) => {
@@ -91,11 +123,26 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   /** Hands a reply to the transport; a promise when the connection has to wait for the write. */
   const send = (st: ConnState, reply: Reply): Promise<void> | undefined => (reply && !st.closed ? st.conn.write(reply) : undefined);
 
-  const afterWait = (st: ConnState, written: Promise<void> | undefined) => {
-    if (written) {
-      written.then(() => afterWait(st, undefined));
-      return;
-    }
+  /** A handler's reply came: once written (or the host is gone) the connection reads on. */
+  const replied = (st: ConnState, reply: Reply) => {
+    const written = send(st, reply);
+    if (written) return whenWritten(st, reply, written);
+    if (reply) releaseReply(reply);
+    afterWait(st);
+  };
+
+  /** The transport took the reply: its buffer is reused (json-reply.ts), and the connection reads on. */
+  const whenWritten = (st: ConnState, reply: Reply, written: Promise<void>) => {
+    written.then(() => {
+      if (reply) releaseReply(reply);
+      afterWait(st);
+    });
+  };
+
+  const afterWait = (st: ConnState) => {
+    // The request is answered: its bulk strings go back to the pool before anything else is read.
+    st.reader.release();
+    if (bulk.spares.spareBytes > 0 || replySpareBytes() > 0) trimSpares.refresh();
     st.busy = false;
     budget.total -= st.running;
     st.running = 0;
@@ -145,10 +192,11 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
     }
   };
 
-  /** A host left: its unfinished message no longer counts. */
+  /** A host left: its unfinished message no longer counts, and its bytes go back to the pool. */
   const release = (st: ConnState) => {
     budget.total -= st.charged;
     st.charged = 0;
+    st.reader.reset();
   };
 
   /** Keeps bytes for later (a copy: transports may reuse their buffer) and stops the transport meanwhile. */
@@ -173,7 +221,7 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
       closed: false,
       charged: 0,
       running: 0,
-      reader: new JsonStreamReader((ev) => onRequest(st, ev), opts.limits),
+      reader: new JsonStreamReader((ev) => onRequest(st, ev), opts.limits, { bulk }),
     };
     conns.set(conn.id, st);
     return st;

@@ -2,7 +2,8 @@
 // (exact absolute paths after the PATH lookup, optionally pinned to arguments; '*' allows any), with a
 // fixed environment (exec-env.ts) and the process table's caps (exec-table.ts). Never a shell.
 import { genericError } from '../protocol/qga/errors.js';
-import { decodeBase64 } from './base64.js';
+import type { BulkString } from '../protocol/qga/json-bulk.js';
+import { decodeBase64, decodedSize } from './base64.js';
 import type { GroupHandlers } from './context.js';
 import { buildExecEnv } from './exec-env.js';
 import { checkExec } from './exec-rules.js';
@@ -12,7 +13,8 @@ interface ExecArgs {
   path: string;
   arg?: string[];
   env?: string[];
-  'input-data'?: string;
+  /** Base64; a long value comes as bytes (json-bulk.ts). */
+  'input-data'?: string | BulkString;
   'capture-output'?: boolean | CaptureMode;
 }
 
@@ -20,11 +22,6 @@ function captureMode(v: ExecArgs['capture-output']): CaptureMode {
   if (v === undefined || v === false) return 'none';
   if (v === true) return 'separated';
   return v;
-}
-
-/** The bytes canonical base64 text decodes to (start() checks the decoded size exactly). */
-function base64Size(text: string): number {
-  return Math.floor((text.length * 3) / 4) - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
 }
 
 /** Handlers bound to one process table (the agent makes one table in main.ts; tests make their own). */
@@ -54,8 +51,9 @@ export function makeExecHandlers(table: ExecTable): GroupHandlers<'exec'> {
         throw genericError(`guest-exec: ${shown} is allowed only with the arguments pinned in --allow-exec`, 'NOT_ALLOWED');
       const capture = captureMode(args['capture-output']);
       const data = args['input-data'];
-      // Refused before decoding: a flood of large input-data costs no more than its request.
-      table.admit(capture, data === undefined ? 0 : base64Size(data));
+      // Refused before decoding: a flood of large input-data costs no more than its request, whose bytes
+      // are reused for the next one once this reply is written (the start() below checks the exact size).
+      table.admit(capture, data === undefined ? 0 : decodedSize(data));
       const input = data !== undefined ? decodeBase64(data) : undefined;
       const pid = await table.start(resolved, {
         path: args.path,

@@ -8,7 +8,10 @@
 import type { OpenedFile } from '../node/interfaces.js';
 import { errnoCode, strerror } from '../protocol/qga/errno-text.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
+import type { BulkString } from '../protocol/qga/json-bulk.js';
+import { Base64Room } from '../protocol/qga/json-reply.js';
 import { Base64Bytes } from '../protocol/qga/json-value.js';
+import { SpareBuffers } from '../protocol/qga/spare-buffers.js';
 import { decodeBase64 } from './base64.js';
 import type { CommandContext, GroupHandlers } from './context.js';
 import { type FileTable, parseOpenMode } from './file-table.js';
@@ -20,6 +23,13 @@ export const READ_COUNT_MAX = 48 << 20;
 export const READ_COUNT_DEFAULT = 4096;
 
 type Int = number | bigint;
+
+/**
+ * Decoded guest-file-write payloads, reused once the write is done (spare-buffers.ts says why): a host
+ * writing a file in 1 MiB chunks (`guestlink cp`) reuses one buffer. Larger chunks than this keeps are
+ * allocated each time.
+ */
+const writeBuffers = new SpareBuffers(4 << 20);
 
 function invalidCount(count: Int): QgaError {
   return genericError(`value '${count}' is invalid for argument count`, 'BAD_ARGUMENT');
@@ -107,21 +117,36 @@ export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
       const file = table.get(args.handle);
       const count = args.count ?? READ_COUNT_DEFAULT;
       if (typeof count !== 'number' || count < 0 || count > READ_COUNT_MAX) throw invalidCount(count);
-      const r = await file.read(count);
-      return { count: r.count, 'buf-b64': new Base64Bytes(r.data), eof: r.eof };
+      if (!Base64Room.fits(count)) {
+        const r = await file.read(count);
+        return { count: r.count, 'buf-b64': new Base64Bytes(r.data), eof: r.eof };
+      }
+      // Read into the reply's own buffer, to be encoded there in place (json-reply.ts).
+      const room = new Base64Room(count);
+      try {
+        const r = await file.read(count, room.data);
+        return { count: r.count, 'buf-b64': room.bytes(r.count), eof: r.eof };
+      } catch (err) {
+        room.release();
+        throw err;
+      }
     },
 
-    'guest-file-write': async (args: { handle: Int; 'buf-b64': string; count?: Int }, ctx) => {
+    'guest-file-write': async (args: { handle: Int; 'buf-b64': string | BulkString; count?: Int }, ctx) => {
       const file = table.get(args.handle);
       ctx.audit?.({ resolvedPath: file.path });
-      const data = decodeBase64(args['buf-b64']);
-      let count = data.length;
-      if (args.count !== undefined) {
-        if (typeof args.count !== 'number' || args.count < 0 || args.count > data.length) throw invalidCount(args.count);
-        count = args.count;
+      const data = decodeBase64(args['buf-b64'], (n) => writeBuffers.take(n));
+      try {
+        let count = data.length;
+        if (args.count !== undefined) {
+          if (typeof args.count !== 'number' || args.count < 0 || args.count > data.length) throw invalidCount(args.count);
+          count = args.count;
+        }
+        const written = await file.write(count === data.length ? data : data.subarray(0, count));
+        return { count: written, eof: false };
+      } finally {
+        writeBuffers.give(data);
       }
-      const written = await file.write(count === data.length ? data : data.subarray(0, count));
-      return { count: written, eof: false };
     },
 
     'guest-file-seek': async (args: { handle: Int; offset: Int; whence: Int | 'set' | 'cur' | 'end' }) => {

@@ -2,7 +2,7 @@
 // need it, and how, is the command table's `redact` flag (protocol/qga/commands.ts); this file only
 // knows how to hide each kind.
 import { type ArgRedaction, findCommand } from '../protocol/qga/commands.js';
-import type { JsonObject, JsonValue } from '../protocol/qga/json-value.js';
+import { isJsonString, type JsonObject, type JsonValue } from '../protocol/qga/json-value.js';
 
 /** What a hidden value is written as. */
 export const REDACTED = '[redacted]';
@@ -72,7 +72,7 @@ function hide(kind: ArgRedaction, v: JsonValue): unknown {
     case 'secret':
       return REDACTED;
     case 'bulk':
-      return typeof v === 'string' ? `[${v.length} base64 chars]` : REDACTED;
+      return isJsonString(v) ? `[${v.length} base64 chars]` : REDACTED;
     case 'env':
       return Array.isArray(v) ? redactEnv(v) : REDACTED;
     case 'argv':

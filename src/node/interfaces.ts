@@ -229,8 +229,12 @@ export interface FileOpenOptions {
 export interface OpenedFile {
   /** Where the file was opened: the root's canonical path plus the relative path (no symlink on the way). */
   readonly path: string;
-  /** Reads up to `count` bytes; eof is true when the file ended before `count` (never for count 0). */
-  read(count: number): Promise<{ count: number; data: Buffer; eof: boolean }>;
+  /**
+   * Reads up to `count` bytes; eof is true when the file ended before `count` (never for count 0). Into
+   * `into` when given (at least `count` long: guest-file-read reads into its reply's buffer), else into a
+   * new buffer; `data` is the part read.
+   */
+  read(count: number, into?: Buffer): Promise<{ count: number; data: Buffer; eof: boolean }>;
   /** Writes `data` (at the end in append mode); the number of bytes written. */
   write(data: Buffer): Promise<number>;
   /** Moves the position (0 set, 1 cur, 2 end); returns the new one. */

@@ -45,11 +45,12 @@ export class FdFile implements OpenedFile {
     return next;
   }
 
-  read(count: number): Promise<{ count: number; data: Buffer; eof: boolean }> {
+  read(count: number, into?: Buffer): Promise<{ count: number; data: Buffer; eof: boolean }> {
     return this.serial(async () => {
-      // A fresh buffer per read: the reply is encoded from it after this operation ends, while the
-      // next read on the handle may already be filling another buffer on a thread-pool thread.
-      const buf = Buffer.allocUnsafe(Math.max(count, 1));
+      // The caller's buffer (guest-file-read's reply room), or a fresh one: never one of this handle's, since
+      // the reply is encoded from it after this operation ends, while the next read on the handle may
+      // already be filling another buffer on a thread-pool thread.
+      const buf = into ?? Buffer.allocUnsafe(Math.max(count, 1));
       let got = 0;
       let eof = false;
       try {

@@ -414,6 +414,23 @@ export const MACHINE_CHANGING_COMMANDS: readonly CommandName[] = COMMAND_NAMES.f
 
 const COMMAND_SPECS: ReadonlyMap<string, CommandSpec> = new Map(Object.entries(QGA_COMMANDS));
 
+/**
+ * Argument names whose long values the JSON reader keeps as bytes instead of JS strings (json-bulk.ts):
+ * those marked `bulk`, if every command with an argument of that name marks it so and types it 'str'
+ * (another command's handler must never be handed bytes where it expects a string).
+ */
+export const BULK_ARGUMENTS: readonly string[] = (() => {
+  const bulk = new Set<string>();
+  const not = new Set<string>();
+  for (const spec of COMMAND_SPECS.values()) {
+    for (const [key, type] of Object.entries(spec.args ?? {})) {
+      const name = key.replace(/^\*/, '');
+      (spec.redact?.[name] === 'bulk' && type === 'str' ? bulk : not).add(name);
+    }
+  }
+  return [...bulk].filter((n) => !not.has(n));
+})();
+
 /** The spec of a command, or undefined for names the protocol does not know. */
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMAND_SPECS.get(name);

@@ -12,6 +12,8 @@ export interface LexerSink {
   tooLong(): void;
   /** True when the sink asked to stop after the event it just had (JsonStreamReader.feed then returns). */
   readonly stopping: boolean;
+  /** Asked at a string's opening quote: whether it is bulk data, to be kept as bytes (json-bulk.ts). */
+  bulkValue(): boolean;
 }
 
 /** Lexer states, json-lexer.c's (IN_RECOVERY ... IN_START). */
@@ -177,11 +179,11 @@ export class JsonLexer {
         return;
       case 0x22:
         this.consume(c, S.DqString);
-        this.tokens.beginString();
+        this.tokens.beginString(this.sink.bulkValue());
         return;
       case 0x27:
         this.consume(c, S.SqString);
-        this.tokens.beginString();
+        this.tokens.beginString(this.sink.bulkValue());
         return;
       case 0x30:
         this.consume(c, S.Zero);

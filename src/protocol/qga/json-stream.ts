@@ -7,12 +7,15 @@
 // tokens up to balanced braces, within the limits), json-parser.ts (tokens to a value); json-fast-path.ts
 // reads the common simple requests straight from the bytes; json-token.ts keeps a message's tokens as
 // offsets into one buffer.
+
+import type { BulkString } from './json-bulk.js';
 import { FastPath, fastPathFits } from './json-fast-path.js';
 import { JsonLexer, type LexerSink, S } from './json-lexer.js';
 import { TokenParser } from './json-parser.js';
 import { INDEX_BYTES_PER_TOKEN, QUOTE_MAX_BYTES, T, TokenBuffer } from './json-token.js';
 import { decodeLossy } from './json-utf8.js';
 import type { JsonValue } from './json-value.js';
+import type { SpareBuffers } from './spare-buffers.js';
 
 /** Limits per message, qemu's defaults (json-streamer.c); smaller ones may be configured. */
 export interface JsonLimits {
@@ -59,6 +62,17 @@ export type JsonEvent = { value: JsonValue } | { error: string };
  */
 export type JsonEventHandler = (ev: JsonEvent) => unknown;
 
+/** How the reader treats bulk data (json-bulk.ts); without it every string is a JS string. */
+export interface BulkOptions {
+  /** Members of a request's `arguments` whose long values are kept as bytes (the command table's bulk arguments). */
+  keys: readonly string[];
+  /** Where their chunks come from and go back to (one pool for all connections). */
+  spares: SpareBuffers;
+}
+
+const ARGUMENTS_KEY = Buffer.from('arguments');
+const NONE: readonly BulkString[] = [];
+
 /**
  * Feed it bytes as they arrive; it calls `emit` once per complete top-level value or error.
  * One instance per connection; `reset()` when the peer reconnects.
@@ -75,28 +89,56 @@ export class JsonStreamReader implements LexerSink {
   private emitted = 0;
   /** The handler asked to stop after the current event. */
   stopping = false;
+  /** The bulk argument names as bytes, when bulk strings are on. */
+  private readonly bulkKeys: readonly Uint8Array[] | undefined;
+  /** The current message is at depth 2 in its top-level object's `arguments` member (braces permitting). */
+  private inArguments = false;
+  /** The bulk strings of the value handed on last, given back by release(). */
+  private handed: readonly BulkString[] = NONE;
   /**
    * What the message last handed on held while it was read (token bytes plus index; for the fast path its
    * length): the agent charges a request under way with it.
    */
   lastMessageBytes = 0;
 
-  /** `fastPath: false` keeps every byte on the byte-wise lexer (the tests compare the two). */
+  /**
+   * `fastPath: false` keeps every byte on the byte-wise lexer (the tests compare the two). `bulk`: long
+   * values of these argument names become BulkStrings, valid while the handler runs: until `emit` returns
+   * (unless it returns false), or else until release() or the next feed().
+   */
   constructor(
     private readonly emit: JsonEventHandler,
     private readonly limits: JsonLimits = QEMU_JSON_LIMITS,
-    opts: { fastPath?: boolean } = {},
+    opts: { fastPath?: boolean; bulk?: BulkOptions } = {},
   ) {
-    this.tokens = new TokenBuffer(limits.maxBytes);
+    this.tokens = new TokenBuffer(limits.maxBytes, opts.bulk?.spares);
+    this.bulkKeys = opts.bulk?.keys.map((k) => Buffer.from(k, 'latin1'));
     this.lexer = new JsonLexer(this.tokens, this, limits.maxBytes);
     this.fast = opts.fastPath !== false && fastPathFits(limits) ? new FastPath() : undefined;
   }
 
   reset(): void {
+    this.release();
     this.lexer.reset();
     this.tokens.clear();
     this.braces = 0;
     this.brackets = 0;
+    this.inArguments = false;
+  }
+
+  /** The value handed on last is done with: its bulk strings go back to the pool (and may not be read again). */
+  release(): void {
+    if (this.handed.length === 0) return;
+    for (const b of this.handed) b.release();
+    this.handed = NONE;
+  }
+
+  /** LexerSink: a string that starts here is bulk data when it is the value of a bulk member of `arguments`. */
+  bulkValue(): boolean {
+    const keys = this.bulkKeys;
+    if (keys === undefined || !this.inArguments || this.braces !== 2 || this.brackets !== 0) return false;
+    for (const k of keys) if (this.tokens.afterKey(k)) return true;
+    return false;
   }
 
   /** Bytes the unfinished message holds now (its tokens so far and their index); 0 between messages. */
@@ -126,6 +168,7 @@ export class JsonStreamReader implements LexerSink {
     const n = buf.length;
     const lexer = this.lexer;
     this.stopping = false;
+    this.release();
     // Once the fast path declines, it is tried again only after the lexer has emitted something: the bytes
     // it looked at are then behind us, so no byte is scanned twice over and over.
     let declinedAt = -1;
@@ -177,6 +220,7 @@ export class JsonStreamReader implements LexerSink {
   private hand(ev: JsonEvent): void {
     this.emitted++;
     if (this.emit(ev) === false) this.stopping = true;
+    else this.release();
   }
 
   private fail(message: string): void {
@@ -184,6 +228,7 @@ export class JsonStreamReader implements LexerSink {
     this.tokens.clear();
     this.braces = 0;
     this.brackets = 0;
+    this.inArguments = false;
     this.hand({ error: message });
   }
 
@@ -192,9 +237,12 @@ export class JsonStreamReader implements LexerSink {
     switch (type) {
       case T.LCurly:
         this.braces++;
+        // The object that holds a request's arguments: `{"arguments": {` at the top level.
+        if (this.bulkKeys !== undefined && this.braces === 2 && this.brackets === 0) this.inArguments = this.tokens.afterKey(ARGUMENTS_KEY);
         break;
       case T.RCurly:
         this.braces--;
+        if (this.braces < 2) this.inArguments = false;
         break;
       case T.LSquare:
         this.brackets++;
@@ -211,10 +259,12 @@ export class JsonStreamReader implements LexerSink {
     if ((this.braces > 0 || this.brackets > 0) && this.braces >= 0 && this.brackets >= 0) return;
     this.braces = 0;
     this.brackets = 0;
+    this.inArguments = false;
     const value = this.parser.parse(tb);
     this.lastMessageBytes = tb.heldBytes;
-    tb.clear();
     const error = this.parser.error;
+    if (error === undefined) this.handed = tb.takeBulk();
+    tb.clear();
     this.hand(error !== undefined ? { error: `JSON parse error, ${error}` } : { value: value as JsonValue });
   }
 

@@ -6,7 +6,9 @@
 // string is decoded while it arrives, in parts, so its bytes are not held next to its value: a request at
 // qemu's 64 MiB limit costs at most its JS strings (Latin-1: 1 byte a character, else 2) plus the other
 // tokens' bytes, never bytes and strings of the same text at once.
+import { type BulkString, BulkWriter, isLatin1, isPlainAscii } from './json-bulk.js';
 import { decodeStringPart, PART_MARGIN, StringError } from './json-string.js';
+import type { SpareBuffers } from './spare-buffers.js';
 
 /** Token types, as json-lexer.c names them. */
 export enum T {
@@ -50,6 +52,10 @@ const SHORT_STRING_BYTES = 4096;
 /** The index type of a string kept as its value (in the string list, not in text). */
 export const STRING_VALUE = 15;
 
+/** What a long string becomes: its text, its bytes (bulk data), or why it does not decode. */
+export type StringValue = string | BulkString | StringError;
+const NO_BULK: readonly BulkString[] = Object.freeze([]);
+
 /**
  * One message's tokens. Tokens keep their bytes back to back in `text` (whitespace between tokens is not
  * kept), except long strings, which keep their decoded value in a list instead (their place in `text` is
@@ -70,7 +76,11 @@ export class TokenBuffer {
   tokenLength = 0;
   private index = new Uint32Array(INITIAL_INDEX);
   /** The values of the completed string tokens, in order (or why each does not decode). */
-  private readonly strings: (string | StringError)[] = [];
+  private readonly strings: StringValue[] = [];
+  /** The completed strings kept as bytes, until the parsed message takes them (takeBulk) or is dropped. */
+  private bulkValues: BulkString[] = [];
+  /** The current string is bulk data: its parts go here as bytes, not to `parts` as text. */
+  private bulk: BulkWriter | undefined;
   /** The current token is a string (the lexer said so at its opening quote). */
   private inString = false;
   /** Where the current string's bytes not yet decoded start (after its quote, or after the last part). */
@@ -87,7 +97,11 @@ export class TokenBuffer {
    * message whatever comes next (json-stream.ts checks the sum when the token ends; the lexer cuts a token
    * longer than the limit), so beyond it only QUOTE_MAX_BYTES of the token are kept, for an error to quote.
    */
-  constructor(private readonly limit: number) {
+  constructor(
+    private readonly limit: number,
+    /** Where bulk strings' chunks come from (and go back to). */
+    private readonly spares?: SpareBuffers,
+  ) {
     if (limit > MAX_MESSAGE_BYTES) throw new RangeError(`a JSON message limit above ${MAX_MESSAGE_BYTES} bytes is not supported`);
   }
 
@@ -96,9 +110,13 @@ export class TokenBuffer {
     return this.messageBytes + this.tokenLength + this.count * INDEX_BYTES_PER_TOKEN;
   }
 
-  /** The current token is a string: its bytes will be decoded in parts as they arrive. */
-  beginString(): void {
+  /**
+   * The current token is a string: its bytes will be decoded in parts as they arrive. `bulk`: it is bulk
+   * data (json-bulk.ts), kept as bytes if it is long and all Latin-1.
+   */
+  beginString(bulk = false): void {
     this.inString = true;
+    if (bulk) this.bulk = new BulkWriter(this.spares);
     this.partStart = this.current + 1;
     this.partAt = this.current + QUOTE_MAX_BYTES + PART_BYTES;
   }
@@ -133,12 +151,15 @@ export class TokenBuffer {
   private decodePart(): void {
     if (this.doomed()) {
       this.partAt = Number.POSITIVE_INFINITY;
+      this.bulk?.release();
+      this.bulk = undefined;
       return;
     }
     this.head ??= Buffer.from(this.text.subarray(this.current, this.current + QUOTE_MAX_BYTES));
     const from = this.partStart;
     let next = this.length;
-    if (!(this.parts instanceof StringError)) {
+    if (this.bulk) next = this.bulkPart(from, this.length - PART_MARGIN, this.length, this.length);
+    else if (!(this.parts instanceof StringError)) {
       const part = decodeStringPart(this.text, from, this.length - PART_MARGIN, this.length, this.length);
       this.parts = this.parts === undefined || part.value instanceof StringError ? part.value : this.parts + part.value;
       next = part.next;
@@ -146,6 +167,29 @@ export class TokenBuffer {
     this.text.copyWithin(from, next, this.length);
     this.length -= next - from;
     this.partAt = this.length + PART_BYTES;
+  }
+
+  /**
+   * A part of a bulk string, text[from, stop) (see decodeStringPart for stop, end and tokenEnd), into the
+   * bulk writer: plain ASCII as it is (base64), anything else decoded first. A part that does not decode, or
+   * has a character beyond Latin-1, ends bulk mode: the string goes on as text, as any other. Returns where
+   * it stopped.
+   */
+  private bulkPart(from: number, stop: number, end: number, tokenEnd: number): number {
+    const bulk = this.bulk as BulkWriter;
+    if (isPlainAscii(this.text, from, end)) {
+      bulk.append(this.text, from, end);
+      return end;
+    }
+    const part = decodeStringPart(this.text, from, stop, end, tokenEnd);
+    const v = part.value;
+    if (typeof v === 'string' && isLatin1(v)) bulk.appendLatin1(v);
+    else {
+      this.parts = v instanceof StringError ? v : bulk.toString() + v;
+      this.bulk = undefined;
+      if (v instanceof StringError) bulk.release();
+    }
+    return part.next;
   }
 
   /**
@@ -162,9 +206,19 @@ export class TokenBuffer {
     if (this.inString) {
       if (this.parts !== undefined || this.tokenLength > SHORT_STRING_BYTES) {
         const end = this.length - 1;
-        const last =
-          this.parts instanceof StringError ? this.parts : decodeStringPart(this.text, this.partStart, end, end, this.length).value;
-        this.strings.push(this.parts === undefined || last instanceof StringError ? last : this.parts + last);
+        let value: StringValue;
+        if (this.bulk) {
+          this.bulkPart(this.partStart, end, end, this.length);
+          if (this.bulk) {
+            value = this.bulk.finish();
+            this.bulkValues.push(value);
+          } else value = this.parts as string | StringError;
+        } else {
+          const last =
+            this.parts instanceof StringError ? this.parts : decodeStringPart(this.text, this.partStart, end, end, this.length).value;
+          value = this.parts === undefined || last instanceof StringError ? last : this.parts + last;
+        }
+        this.strings.push(value);
         this.length = this.current;
         entry = STRING_VALUE;
       }
@@ -186,11 +240,13 @@ export class TokenBuffer {
   dropToken(): void {
     this.length = this.current;
     this.tokenLength = 0;
+    this.bulk?.release();
     this.endString();
   }
 
   private endString(): void {
     this.inString = false;
+    this.bulk = undefined;
     this.partAt = Number.POSITIVE_INFINITY;
     this.parts = undefined;
     this.head = undefined;
@@ -204,6 +260,10 @@ export class TokenBuffer {
     this.count = 0;
     this.messageBytes = 0;
     this.strings.length = 0;
+    if (this.bulkValues.length > 0) {
+      for (const b of this.bulkValues) b.release();
+      this.bulkValues = [];
+    }
     if (this.text.length > KEEP_TEXT) this.text = Buffer.allocUnsafe(INITIAL_TEXT);
     if (this.index.length > KEEP_INDEX) this.index = new Uint32Array(INITIAL_INDEX);
   }
@@ -223,8 +283,33 @@ export class TokenBuffer {
   }
 
   /** The value of the k-th string kept as its value (STRING_VALUE) in the message. */
-  string(k: number): string | StringError {
-    return this.strings[k] as string | StringError;
+  string(k: number): StringValue {
+    return this.strings[k] as StringValue;
+  }
+
+  /**
+   * The message's bulk strings, which its parsed value now holds: clear() no longer gives them back, the
+   * value's user does (JsonStreamReader.release).
+   */
+  takeBulk(): readonly BulkString[] {
+    if (this.bulkValues.length === 0) return NO_BULK;
+    const taken = this.bulkValues;
+    this.bulkValues = [];
+    return taken;
+  }
+
+  /**
+   * Whether the last two completed tokens are a member name written exactly as `name` (quotes aside, no
+   * escape) and its colon: what precedes a value of that member.
+   */
+  afterKey(name: Uint8Array): boolean {
+    const n = this.count;
+    if (n < 2 || this.type(n - 1) !== T.Colon || this.type(n - 2) !== T.String) return false;
+    const from = this.start(n - 2) + 1;
+    const to = this.start(n - 1) - 1;
+    if (to - from !== name.length) return false;
+    for (let i = 0; i < name.length; i++) if (this.text[from + i] !== name[i]) return false;
+    return true;
   }
 
   /** Makes room for n more bytes: doubling, but not past what the limit lets the text reach. */

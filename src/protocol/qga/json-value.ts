@@ -1,7 +1,15 @@
 // The JSON values QGA carries, with lossless 64-bit integers, and the writer that prints them as qemu does.
+import { BulkString } from './json-bulk.js';
+import { Base64Bytes } from './json-reply.js';
 
-/** A JSON value; integers outside the safe range stay exact as bigint (sync ids, nanosecond times). */
-export type JsonValue = null | boolean | number | bigint | string | JsonFloat | Base64Bytes | JsonValue[] | JsonObject;
+// The reply side's bulk data lives in json-reply.ts; these names stay importable from here.
+export { Base64Bytes, base64EncodeInto, partsToBuffer } from './json-reply.js';
+
+/**
+ * A JSON value; integers outside the safe range stay exact as bigint (sync ids, nanosecond times). Bulk data
+ * stays bytes: BulkString in requests (json-bulk.ts), Base64Bytes in replies.
+ */
+export type JsonValue = null | boolean | number | bigint | string | BulkString | JsonFloat | Base64Bytes | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue | undefined };
 
 /**
@@ -90,15 +98,6 @@ function hex4(n: number): string {
   return n.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** Bytes that are sent as a base64 JSON string, encoded straight into the reply buffer (no heap string). */
-export class Base64Bytes {
-  constructor(readonly bytes: Uint8Array) {}
-  /** Length of the base64 text, padding included. */
-  get encodedLength(): number {
-    return Math.ceil(this.bytes.length / 3) * 4;
-  }
-}
-
 /** Pieces of a serialised value: text, and base64 payloads kept as bytes until the reply buffer is built. */
 export type JsonParts = (string | Base64Bytes)[];
 
@@ -108,9 +107,12 @@ export function writeJson(v: JsonValue | undefined): string {
   const tail = writeParts(v, '', parts);
   if (parts.length === 0) return tail;
   let out = '';
-  for (const p of parts)
-    out += typeof p === 'string' ? p : `"${Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.length).toString('base64')}"`;
+  for (const p of parts) out += typeof p === 'string' ? p : `"${base64Text(p.bytes)}"`;
   return out + tail;
+}
+
+function base64Text(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
 }
 
 /** Serialises into `parts`; returns the trailing text not yet pushed (callers append it). */
@@ -127,6 +129,7 @@ export function writeParts(v: JsonValue | undefined, out: string, parts: JsonPar
       return out + (v ? 'true' : 'false');
   }
   if (v instanceof JsonFloat) return out + formatFloat(v.value);
+  if (v instanceof BulkString) return out + quoteString(v.toString());
   if (v instanceof Base64Bytes) {
     parts.push(out, v);
     return '';
@@ -167,54 +170,6 @@ function quotedKey(key: string): string {
   return q;
 }
 
-const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
-/** Two base64 characters for each 12-bit value, little-endian packed: half the table look-ups. */
-const B64_PAIRS = new Uint16Array(4096);
-for (let i = 0; i < 4096; i++) B64_PAIRS[i] = (B64[i >> 6] as number) | ((B64[i & 63] as number) << 8);
-
-/** Base64-encodes `src` into `out` at `off`; returns the end offset. Native toString('base64') would allocate a heap string. */
-export function base64EncodeInto(src: Uint8Array, out: Uint8Array, off: number): number {
-  const whole = src.length - (src.length % 3);
-  let o = off;
-  for (let i = 0; i < whole; i += 3) {
-    const v = ((src[i] as number) << 16) | ((src[i + 1] as number) << 8) | (src[i + 2] as number);
-    const a = B64_PAIRS[v >> 12] as number;
-    const b = B64_PAIRS[v & 4095] as number;
-    out[o] = a & 255;
-    out[o + 1] = a >> 8;
-    out[o + 2] = b & 255;
-    out[o + 3] = b >> 8;
-    o += 4;
-  }
-  const rest = src.length - whole;
-  if (rest > 0) {
-    const v = ((src[whole] as number) << 16) | (rest === 2 ? (src[whole + 1] as number) << 8 : 0);
-    out[o++] = B64[v >> 18] as number;
-    out[o++] = B64[(v >> 12) & 63] as number;
-    out[o++] = rest === 2 ? (B64[(v >> 6) & 63] as number) : 0x3d;
-    out[o++] = 0x3d;
-  }
-  return o;
-}
-
-/** Builds one reply buffer from parts: `lead` (0xFF for delimited replies) first, base64 written in place. */
-export function partsToBuffer(parts: JsonParts, lead?: number): Buffer {
-  let len = lead === undefined ? 0 : 1;
-  for (const p of parts) len += typeof p === 'string' ? Buffer.byteLength(p) : p.encodedLength + 2;
-  const buf = Buffer.allocUnsafe(len);
-  let off = 0;
-  if (lead !== undefined) buf[off++] = lead;
-  for (const p of parts) {
-    if (typeof p === 'string') off += buf.write(p, off, 'utf8');
-    else {
-      buf[off++] = 0x22;
-      off = base64EncodeInto(p.bytes, buf, off);
-      buf[off++] = 0x22;
-    }
-  }
-  return buf;
-}
-
 function formatFloat(n: number): string {
   // C's "%.17g", which qemu's json-writer uses for doubles (non-finite values print as inf/nan there too).
   if (Number.isNaN(n)) return 'nan';
@@ -233,5 +188,17 @@ export function isInteger(v: unknown): v is number | bigint {
 }
 
 export function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonFloat) && !(v instanceof Base64Bytes);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof JsonFloat) &&
+    !(v instanceof Base64Bytes) &&
+    !(v instanceof BulkString)
+  );
+}
+
+/** A JSON string as it came: a JS string, or bulk data kept as bytes (json-bulk.ts). */
+export function isJsonString(v: unknown): v is string | BulkString {
+  return typeof v === 'string' || v instanceof BulkString;
 }

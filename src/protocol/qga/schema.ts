@@ -3,7 +3,7 @@
 // error texts byte for byte with qemu-ga ("Invalid parameter type for 'arg[0]', expected: string"),
 // and QAPI's alternates and int64 rules have no direct counterpart in a generic validator.
 import { errors } from './errors.js';
-import { isInteger, isObject, JsonFloat, type JsonObject, type JsonValue } from './json-value.js';
+import { isInteger, isJsonString, isObject, JsonFloat, type JsonObject, type JsonValue } from './json-value.js';
 
 /** Built-in QAPI types. */
 export type BuiltinType = 'str' | 'int' | 'uint64' | 'number' | 'bool' | 'any';
@@ -103,7 +103,8 @@ function checkValue(types: TypeTable, type: TypeRef, value: JsonValue, path: str
     case 'any':
       return;
     case 'str':
-      if (typeof value !== 'string') throw errors.paramType(path, 'string');
+      // Bulk data (json-bulk.ts) is a string kept as bytes: only the reader makes it, for bulk arguments.
+      if (!isJsonString(value)) throw errors.paramType(path, 'string');
       return;
     case 'bool':
       if (typeof value !== 'boolean') throw errors.paramType(path, 'boolean');
