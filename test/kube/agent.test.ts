@@ -118,8 +118,9 @@ test('drain-on-timeout abort: the hypervisor gets a GenericError with the reason
   ]);
   t.after(() => agent.stop());
   const t0 = Date.now();
-  const reply = await exchange(agent.socket, ['{"execute":"guest-shutdown","id":7}\n'], { replies: 1, timeoutMs: 10_000 });
-  assert.ok(Date.now() - t0 < 4500, 'answered by the deadline');
+  const reply = await exchange(agent.socket, ['{"execute":"guest-shutdown","id":7}\n'], { replies: 1, timeoutMs: 60_000 });
+  // Not before the 2 s deadline (the budget can never be met, so only the deadline ends the drain).
+  assert.ok(Date.now() - t0 >= 2000, 'the drain was given its whole budget');
   const r = JSON.parse(reply.toString());
   assert.equal(r.id, 7);
   assert.equal(r.error.class, 'GenericError');
