@@ -2,13 +2,14 @@
 // the shipped RBAC for the agent and the user roles), a kubeconfig for the agent, the real agent
 // process with --listen tls://127.0.0.1:0, and a raw QGA-over-TLS client that presents a client
 // certificate (or none) and reads replies line by line.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { type DoubleOptions, KubeApiDouble, kubeconfigFor, REPO_ROOT_DIR } from '../doubles/kube-api.js';
 import type { KeyPair } from '../doubles/kube-ca.js';
-import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { startKubeAgent } from '../kube/setup.js';
+import { makeTempDir, type Peer } from '../peer/harness.js';
 
 export const MGMT_RBAC = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/rbac.yaml');
 export const USER_ROLES = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/users.yaml');
@@ -54,20 +55,8 @@ export async function startEndpointAgent(
   args: readonly string[] = [],
   dir = makeTempDir('guestlink-endpoint-'),
 ): Promise<RunningEndpoint> {
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  if (!existsSync(kubeconfig)) writeFileSync(kubeconfig, kubeconfigFor(double), { mode: 0o600 });
   mkdirSync(path.join(dir, 'gst'), { recursive: true });
-  const agent = await startGuestlink(dir, [
-    '--kube',
-    'kubeconfig',
-    '--kubeconfig',
-    kubeconfig,
-    '--node-name',
-    'n1',
-    '--listen',
-    'tls://127.0.0.1:0',
-    ...args,
-  ]);
+  const agent = await startKubeAgent(double, dir, 'n1', ['--listen', 'tls://127.0.0.1:0', ...args]);
   const lines = () =>
     agent
       .stderr()

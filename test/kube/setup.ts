@@ -1,6 +1,7 @@
 // Shared set-up for the lifecycle tests: a double of the Kubernetes API server, a kubeconfig for it,
-// a Power double that records what it was asked, and an audit log captured in memory.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// a Power double that records what it was asked, and an audit log captured in memory; and the real
+// agent with --kube pointed at the double (startKubeAgent), for the tests that run it as a process.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -11,6 +12,7 @@ import { KubePower, type LifecycleOptions } from '../../src/kube/power.js';
 import { RestClient } from '../../src/kube/rest.js';
 import type { Power, ShutdownMode } from '../../src/node/interfaces.js';
 import { type DoubleOptions, KubeApiDouble, kubeconfigFor } from '../doubles/kube-api.js';
+import { type Peer, startGuestlink } from '../peer/harness.js';
 
 /** A Power double: records each request with its time; never touches the machine. */
 export class RecordingPower implements Power {
@@ -102,4 +104,14 @@ export async function nodeReads(d: KubeApiDouble, name: string, times = 2): Prom
   const count = () => d.requests.filter((r) => r.method === 'GET' && r.path === path).length;
   const start = count();
   if (!(await until(() => count() >= start + times))) throw new Error(`the poller did not read Node ${name} ${times} times`);
+}
+
+/**
+ * The real agent in `dir` with the Kubernetes lifecycle on: --kube kubeconfig through `dir`/kubeconfig
+ * (written for `double` unless the test wrote its own), as Node `nodeName`, then `args`.
+ */
+export function startKubeAgent(double: KubeApiDouble, dir: string, nodeName: string, args: readonly string[] = []): Promise<Peer> {
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  if (!existsSync(kubeconfig)) writeFileSync(kubeconfig, kubeconfigFor(double), { mode: 0o600 });
+  return startGuestlink(dir, ['--kube', 'kubeconfig', '--kubeconfig', kubeconfig, '--node-name', nodeName, ...args]);
 }
