@@ -152,6 +152,21 @@ export class TlsQga {
   }
 }
 
+/**
+ * guest-ping over a fresh TLS session: the reply line, or undefined when the handshake fails or the agent
+ * closes without answering (what every "this client is refused" check asks).
+ */
+export async function pingOverTls(port: number, ca: string, creds?: Pick<KeyPair, 'key' | 'cert'>): Promise<string | undefined> {
+  try {
+    const c = await TlsQga.connect(port, ca, creds);
+    const reply = await c.request('{"execute":"guest-ping"}');
+    c.close();
+    return reply;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A user's kubeconfig (what `kubectl` uses): the double's server and CA, and a client certificate. */
 export function userKubeconfig(double: KubeApiDouble, user: Pick<KeyPair, 'key' | 'cert'>, context = 'lab'): string {
   return kubeconfigFor(double, user, context);
