@@ -2,9 +2,12 @@
 // Runs every compiled test file with node:test. Node 20's --test does not expand globs, so the
 // files are listed here. --unit runs only the unit tests under dist/src; other words filter the paths.
 // --shuffle[=SEED] runs the files in a random order (the seed is printed, so a failing order can be
-// replayed). Under CI (CI=true) a skipped test is a failure: a skip says what is missing here (the
+// replayed). Nothing can hang the run: each test (and hook) fails after 15 minutes (the longest, the
+// two-VM rollout under TCG, takes ~3.5), a file whose tests are done exits even if a leaked handle
+// would keep it alive (--test-force-exit), and the whole run is ended, with every process it started,
+// after GUESTLINK_TEST_DEADLINE_MIN minutes (default 45: CI's budget is 90, the suite takes ~10). Under CI (CI=true) a skipped test is a failure: a skip says what is missing here (the
 // addon, qemu-ga, a tool), and CI must have everything, so a green run cannot hide a missing peer.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,20 +59,65 @@ if (shuffleArg) {
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'guestlink-tests-'));
 const tap = path.join(tmp, 'results.tap');
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-const res = spawnSync(
+const deadlineMin = Number(process.env.GUESTLINK_TEST_DEADLINE_MIN ?? 45);
+// Its own process group, so the deadline can end the test files and everything they started.
+const child = spawn(
   process.execPath,
   [
     '--test',
     '--test-concurrency=2',
+    '--test-timeout=900000',
+    '--test-force-exit',
     `--test-reporter=${reporter}`,
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
     `--test-reporter-destination=${tap}`,
     ...files,
   ],
-  { stdio: 'inherit', cwd: root },
+  { stdio: 'inherit', cwd: root, detached: true },
 );
+// The run is in its own group, so an interrupt from the terminal is passed on to it.
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {}
+  });
+let timedOut = false;
+const deadline = setTimeout(() => {
+  timedOut = true;
+  console.error(`\nthe test run passed its deadline of ${deadlineMin} minutes: ending it and every process it started`);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {}
+}, deadlineMin * 60_000);
+const res = await new Promise((resolve) => child.once('exit', (code, signal) => resolve({ status: code, signal })));
+clearTimeout(deadline);
+if (timedOut) res.status = 1;
+// Anything still alive in the group was leaked by a test (tests end what they start, by PID): say so and end it.
+if (!timedOut)
+  try {
+    process.kill(-child.pid, 0);
+    console.error(
+      `\nprocesses started by the tests were still running after them (a test does not clean up); ended now:\n${inGroup(child.pid).join('\n')}`,
+    );
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {}
 let status = res.status ?? 1;
+
+/** The command lines of the processes in group `pgid` (from /proc), to name a leak. */
+function inGroup(pgid) {
+  const out = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      out.push(`  ${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
+    } catch {}
+  }
+  return out;
+}
 const skipped = readFileSync(tap, 'utf8')
   .split('\n')
   .filter((l) => /^\s*ok \d+ - .*# SKIP/.test(l))
