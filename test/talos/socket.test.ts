@@ -139,18 +139,23 @@ describe('Talos back end when the API cannot answer', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('no socket: guest-shutdown and guest-get-host-name get a GenericError once --talos-timeout has passed', async () => {
+  /** An agent of its own on the Talos back end through `socket` (a file in dir), with --power auto and `args`. */
+  async function talosAgent(socket: string, args: readonly string[]): Promise<Peer> {
     const agent = await startGuestlink(mkdtempSync(path.join(dir, 'agent-')), [
       '--node-backend',
       'talos',
       '--talos-socket',
-      path.join(dir, 'absent.sock'),
-      '--talos-timeout',
-      '2',
+      path.join(dir, socket),
+      ...args,
       '--power',
       'auto',
     ]);
     peers.push(agent);
+    return agent;
+  }
+
+  test('no socket: guest-shutdown and guest-get-host-name get a GenericError once --talos-timeout has passed', async () => {
+    const agent = await talosAgent('absent.sock', ['--talos-timeout', '2']);
     for (const [cmd, args] of [
       ['guest-shutdown', { mode: 'powerdown' }],
       ['guest-get-host-name', undefined],
@@ -166,17 +171,7 @@ describe('Talos back end when the API cannot answer', () => {
   });
 
   test('an API that accepts but never answers: GenericError at the deadline, not a hang', async () => {
-    const agent = await startGuestlink(mkdtempSync(path.join(dir, 'agent-')), [
-      '--node-backend',
-      'talos',
-      '--talos-socket',
-      path.join(dir, 'slow.sock'),
-      '--talos-timeout',
-      '1',
-      '--power',
-      'auto',
-    ]);
-    peers.push(agent);
+    const agent = await talosAgent('slow.sock', ['--talos-timeout', '1']);
     const before = slow.callsTo('Reboot').length;
     // The double would answer in an hour; the reply comes from the agent's own 1 s deadline.
     const r = await qga(agent.socket, 'guest-shutdown', { mode: 'reboot' }, 30_000);
@@ -187,17 +182,7 @@ describe('Talos back end when the API cannot answer', () => {
   });
 
   test('os:reader on the socket: PermissionDenied becomes a GenericError that names the role needed', async () => {
-    const agent = await startGuestlink(mkdtempSync(path.join(dir, 'agent-')), [
-      '--node-backend',
-      'talos',
-      '--talos-socket',
-      path.join(dir, 'slow.sock'),
-      '--talos-role',
-      'os:reader',
-      '--power',
-      'auto',
-    ]);
-    peers.push(agent);
+    const agent = await talosAgent('slow.sock', ['--talos-role', 'os:reader']);
     const r = await qga(agent.socket, 'guest-shutdown', { mode: 'powerdown' }, 3000);
     assert.ok('error' in r && r.error.class === 'GenericError', show(r));
     assert.match(r.error.desc, /Talos API refused Shutdown: not authorized; the credentials need role os:operator or os:admin/);
