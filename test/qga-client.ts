@@ -1,6 +1,6 @@
-// The one QGA test client: every test that talks QGA to an agent (guestlink or the real qemu-ga) on a unix
-// socket does it through this module, so there is one way to frame, collect and time out, not one per file.
-// Two levels:
+// The one QGA test client: tests that talk QGA to an agent (guestlink or the real qemu-ga) on a unix socket
+// do it through this module (directly, or through test/peer/harness.ts and test/talos/helpers.ts, which
+// re-export it), so there is one way to frame, collect and time out, not one per file. Two levels:
 //   - raw bytes, for what must be compared byte for byte or is deliberately malformed: `RawClient` (exact
 //     bytes both ways, `collect` until N replies or a quiet period), `exchange` (one conversation on a fresh
 //     connection), `exchangeUntilSync` (ends with a guest-sync, so no waiting for silence), `replyLine`,
@@ -8,7 +8,10 @@
 //   - typed calls, for what is asserted as values: `qga` returns the result or the QGA error object, through
 //     the host library's own client (src/host/client.ts), so the tests exercise the code the CLI uses.
 // It frames nothing itself beyond counting newlines: the raw level leaves the bytes to the test, the typed
-// level uses the protocol's reader.
+// level uses the protocol's reader. Not here, on purpose: the doubles of other clients (Proxmox's
+// QMPClient in test/doubles/pve-client.ts, virsh in test/host/virsh-double.ts), which must talk exactly as
+// those programs do, and the management endpoint's TLS client (TlsQga in test/identity/harness.ts), which
+// presents client certificates.
 import net from 'node:net';
 import { QgaClient, QgaRemoteError } from '../src/host/client.js';
 import type { JsonObject, JsonValue } from '../src/protocol/qga/json-value.js';
@@ -70,6 +73,7 @@ export function replyLine(socket: string, req: unknown, who = 'agent', timeoutMs
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A bare connected socket, for tests that write and read at their own pace (floods, hosts that never read). */
 export function connect(socket: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(socket);
