@@ -10,21 +10,14 @@ import { type DoubleOptions, KubeApiDouble, kubeconfigFor, REPO_ROOT_DIR } from 
 import type { KeyPair } from '../doubles/kube-ca.js';
 import { startKubeAgent } from '../kube/setup.js';
 import { makeTempDir, type Peer } from '../peer/harness.js';
+import { pollFor as until } from '../poll.js';
 
 export const MGMT_RBAC = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/rbac.yaml');
 export const USER_ROLES = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/users.yaml');
 export const SELF_APPROVE_RBAC = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint-self-approve/rbac.yaml');
 
-/** Polls until `f` is truthy or `ms` pass; the value or undefined. */
-export async function until<T>(f: () => T | undefined | false, ms = 10_000): Promise<T | undefined> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) return undefined;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until `f` is truthy or `ms` pass (default 10 s); the value or undefined (test/poll.ts). */
+export { pollFor as until } from '../poll.js';
 
 /** The API double with the management endpoint's RBAC, and Node n1 at 127.0.0.1. */
 export async function startCluster(o: DoubleOptions & { selfApprove?: boolean } = {}): Promise<KubeApiDouble> {

@@ -13,6 +13,7 @@ import { RestClient } from '../../src/kube/rest.js';
 import type { Power, ShutdownMode } from '../../src/node/interfaces.js';
 import { type DoubleOptions, KubeApiDouble, kubeconfigFor } from '../doubles/kube-api.js';
 import { type Peer, startGuestlink } from '../peer/harness.js';
+import { pollUntil as until } from '../poll.js';
 
 /** A Power double: records each request with its time; never touches the machine. */
 export class RecordingPower implements Power {
@@ -82,15 +83,8 @@ export async function harness(opts: DoubleOptions = {}): Promise<Harness> {
   };
 }
 
-/** Polls until `f` is true or `ms` pass. */
-export async function until(f: () => boolean, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
+/** Polls until `f` is true or `ms` pass: whether it came true (test/poll.ts). */
+export { pollUntil as until } from '../poll.js';
 
 export const reasons = (d: KubeApiDouble) => d.events.map((e) => e.reason as string);
 

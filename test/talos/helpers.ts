@@ -9,17 +9,10 @@ export function fillFixtures(d: TalosApiDouble): void {
   d.state.mounts.push(...MOUNTS);
 }
 
+/** Waits until `cond` holds (polling every 20 ms) or fails after `ms` (test/poll.ts). */
+export { waitFor as until } from '../poll.js';
 // QGA calls come from the one QGA test client; re-exported for the Talos tests.
 export { qga, type Reply } from '../qga-client.js';
-
-/** Waits until `cond` holds (polling every 20 ms) or fails after `ms`. */
-export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** JSON for assertion messages (bigints as strings). */
 export function show(v: unknown): string {
