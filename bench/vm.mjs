@@ -3,10 +3,12 @@
 // the real virtio-serial port of its own VM, all VMs up at once. Measures boot-to-agent-ready (QEMU start until the agent answers
 // guest-sync-delimited on the host chardev; median of 3 boots) and guest-ping round trips over the
 // chardev (median and p99). Prints a markdown table. Needs `npx tsc -p .` first.
-// usage: node bench/vm.mjs [--boots N] [--pings N] [--warmup N] [--executable PATH] [--agent NAME=ENTRY ...]
+// usage: node bench/vm.mjs [--boots N] [--pings N] [--warmup N] [--executable PATH] [--agent NAME=ENTRY ...] [--json FILE]
+// --json FILE also writes each agent's figures there ({name: {bootMs, pingMedianMs, pingP99Ms}}; medians), for
+// bench/run.mjs's targets.
 // --agent adds a guestlink build to compare (e.g. a copy of dist/ from before a change): ENTRY is a module
 // run by the host's node inside the guest (through 9p) with the agent's arguments, like bin/guestlink-agent.js.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,3 +115,13 @@ console.log(`|---|${names.map(() => '---:').join('|')}|`);
 console.log(row(`boot to agent ready (median of ${BOOTS})`, (r) => `${(pct(r.boot, 50) / 1000).toFixed(1)} s`));
 console.log(row('guest-ping round trip, median', (r) => `${pct(r.ping, 50).toFixed(2)} ms`));
 console.log(row('guest-ping round trip, p99', (r) => `${pct(r.ping, 99).toFixed(2)} ms`));
+const jsonAt = process.argv.indexOf('--json');
+if (jsonAt > 0) {
+  const figures = Object.fromEntries(
+    names.map((n) => [
+      n,
+      { bootMs: pct(results[n].boot, 50), pingMedianMs: pct(results[n].ping, 50), pingP99Ms: pct(results[n].ping, 99) },
+    ]),
+  );
+  writeFileSync(process.argv[jsonAt + 1], `${JSON.stringify(figures)}\n`);
+}

@@ -4,12 +4,12 @@
 // The bin scripts prefer the bundles and fall back to dist/src. pino is bundled too; its worker-thread
 // transports are not used (the agent writes JSON lines to fd 2), so nothing else needs shipping.
 //
-// `bundleSea()` (used by scripts/build-sea.mjs, or `node scripts/bundle.mjs --sea`) makes the third
-// bundle: the single executable's main script, see the comment there.
-import { realpathSync, rmSync } from 'node:fs';
+// `bundleSea()` (used by scripts/build-sea.mjs, or `node scripts/bundle.mjs --sea`) makes the single
+// executable's code: the same split, as CommonJS files for its assets (see the comment there).
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,63 +41,59 @@ export async function bundleEsm() {
   });
 }
 
-// The single executable's multi-call entry: one binary (Node is ~108 MB of it, so two would double
-// the image) that is the agent when called as guestlink-agent (a symlink) or as `guestlink agent
-// ...`, and the CLI otherwise. In a single executable process.argv is [execPath, argv0, ...args], so
-// argv0 carries the name it was called by. The agent and the CLI are dynamic imports: esbuild keeps
-// each behind a lazy init function, so the CLI never evaluates the agent's modules and vice versa
-// (and the Kubernetes client and gRPC stay behind the back ends' own dynamic imports).
-const SEA_ENTRY = `
-import path from 'node:path';
-async function run() {
-  let args = process.argv.slice(2);
-  let agent = path.basename(process.argv0) === 'guestlink-agent';
-  if (!agent && args[0] === 'agent') {
-    agent = true;
-    args = args.slice(1);
-  }
-  if (agent) {
-    const { main } = await import('./src/agent/main.ts');
-    await main(args);
-  } else {
-    const { main } = await import('./src/cli/main.ts');
-    process.exitCode = await main(args);
-  }
-}
-run().catch((err) => {
-  process.stderr.write(\`guestlink: \${err && err.stack ? err.stack : String(err)}\\n\`);
-  process.exit(70);
-});
-`;
-
 /**
- * The single executable's main script: CommonJS, because Node 24's SEA runs its main as CommonJS.
- * Bundled from src/*.ts directly (esbuild strips the types), so it needs no tsc run first.
- * import.meta does not exist in CommonJS: import.meta.url becomes the executable's own file URL,
- * which is what native.ts needs to find the addon shipped beside the executable.
+ * The single executable's code (scripts/build-sea.mjs): the agent's and the CLI's entries and their shared
+ * and lazily loaded chunks, one CommonJS file each, under `outdir` (agent.js, cli.js, chunks/*.js), for
+ * the SEA's assets; scripts/sea/loader.cjs, the executable's main script, compiles only what a run uses.
+ * esbuild splits only ESM, so the split is made as ESM from src/*.ts directly (esbuild strips the types:
+ * no tsc run first) and each file is then rewritten to CommonJS (imports become require() of the chunk's
+ * relative name, which the loader resolves among the assets; import() of a chunk becomes a promise of the
+ * same). import.meta.url becomes __guestlinkSelfUrl, which the loader passes in: the executable's own file
+ * URL, so native.ts finds the addon shipped beside the executable. Returns the files' names and size.
  */
-export async function bundleSea(outfile = path.join(root, 'dist', 'sea', 'guestlink.cjs')) {
-  const result = await build({
-    stdin: { contents: SEA_ENTRY, resolveDir: root, sourcefile: 'sea-entry.mjs', loader: 'js' },
+export async function bundleSea(outdir = path.join(root, 'dist', 'sea', 'assets')) {
+  const split = await build({
+    entryPoints: { agent: path.join(root, 'src/agent/main.ts'), cli: path.join(root, 'src/cli/main.ts') },
     bundle: true,
+    splitting: true,
     platform: 'node',
-    format: 'cjs',
+    format: 'esm',
     target: 'node24',
-    outfile,
+    outdir: '/sea',
+    write: false,
+    chunkNames: 'chunks/[name]-[hash]',
     tsconfig: path.join(root, 'tsconfig.json'),
     define: { 'import.meta.url': '__guestlinkSelfUrl' },
-    banner: { js: "var __guestlinkSelfUrl = require('node:url').pathToFileURL(process.execPath).href;" },
     legalComments: 'none',
     logLevel: 'warning',
-    metafile: true,
   });
-  return { outfile, inputs: Object.keys(result.metafile.inputs).length };
+  rmSync(outdir, { recursive: true, force: true });
+  const files = [];
+  let bytes = 0;
+  for (const f of split.outputFiles) {
+    const name = path.posix.relative('/sea', f.path);
+    const cjs = await transform(f.text, {
+      format: 'cjs',
+      platform: 'node',
+      target: 'node24',
+      supported: { 'dynamic-import': false },
+      logLevel: 'warning',
+    });
+    // The loader decodes chunks as latin1 (a plain copy); esbuild escapes non-ASCII by default.
+    const bad = /[^\x00-\x7f]/.exec(cjs.code);
+    if (bad) throw new Error(`bundleSea: ${name} has a non-ASCII character at ${bad.index}; the loader reads chunks as latin1`);
+    mkdirSync(path.dirname(path.join(outdir, name)), { recursive: true });
+    writeFileSync(path.join(outdir, name), cjs.code);
+    files.push(name);
+    bytes += cjs.code.length;
+  }
+  return { outdir, files, bytes };
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--sea')) {
     const r = await bundleSea();
-    console.log(`${path.relative(root, r.outfile)}: ${r.inputs} inputs`);
+    console.log(`${path.relative(root, r.outdir)}: ${r.files.length} files, ${r.bytes} bytes`);
   } else {
     await bundleEsm();
   }

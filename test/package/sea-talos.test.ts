@@ -1,6 +1,6 @@
 // The single executable in Talos system-extension mode: --node-backend talos on a machined-socket
-// double (test/doubles/talos-api.ts). The Talos back end and @grpc/grpc-js are lazily imported
-// modules inside the one bundled main script; this shows they load and work there (as the
+// double (test/doubles/talos-api.ts). The Talos back end and @grpc/grpc-js are lazily loaded
+// chunks among the executable's SEA assets (scripts/sea/loader.cjs); this shows they load and work there (as the
 // extension service runs it), not only from the checkout's node_modules.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';

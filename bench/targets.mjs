@@ -1,0 +1,96 @@
+// The performance targets (issue 16), in one table: bench/run.mjs prints where each stands after a run,
+// and `node bench/run.mjs --check` exits 1 when one is missed. Ratios are against qemu-ga measured in the
+// same run (never against a figure from another day); the memory target is against Node's own floor
+// measured in the same run (the executable's Node idling on a timer, bench/startup.mjs nodeFloor).
+//
+// `value(r)` and `limit(r)` read the run's results:
+//   r.q, r.g      qemu-ga's and the checkout's rows (pings, reads, execs: bench/run.mjs)
+//   r.starts      {name: {startMs, cpuMs, rssMb, anonMb}} spreads (bench/startup.mjs measureStarts)
+//   r.floor       {rssMb, anonMb} spreads of Node's floor
+//   r.vm          {agent name: {bootMs, pingMedianMs, pingP99Ms}} from bench/vm.mjs --json (QEMU TCG VMs)
+// A target whose figure the run did not take (no executable built, VM part not run) is "not measured",
+// which --check reports and does not count as missed.
+
+/** The targets: what, the figure, its limit, the unit. */
+export const TARGETS = [
+  {
+    id: 'sea-start',
+    what: 'executable: process start to first guest-sync reply, median',
+    unit: 'ms',
+    value: (r) => r.starts?.['guestlink-sea']?.startMs.median,
+    limit: () => 35,
+  },
+  {
+    id: 'sea-idle-rss',
+    what: "executable: idle RSS, median, at most Node's floor + 6 MB",
+    unit: 'MB',
+    value: (r) => r.starts?.['guestlink-sea']?.rssMb.median,
+    limit: (r) => (r.floor ? r.floor.rssMb.median + 6 : undefined),
+  },
+  {
+    id: 'ping-p99',
+    what: 'checkout: guest-ping p99, at most 1.3x qemu-ga',
+    unit: 'µs',
+    value: (r) => r.g?.pingP99Us,
+    limit: (r) => (r.q ? r.q.pingP99Us * 1.3 : undefined),
+  },
+  {
+    id: 'exec-round-trip',
+    what: 'checkout: guest-exec /bin/true until exited, median, at most 1.2x qemu-ga',
+    unit: 'ms',
+    value: (r) => r.g?.execMs,
+    limit: (r) => (r.q ? r.q.execMs * 1.2 : undefined),
+  },
+  {
+    id: 'vm-boot',
+    what: 'executable in a VM: boot to agent ready, median, at most qemu-ga + 0.5 s',
+    unit: 's',
+    value: (r) => (r.vm?.['guestlink (executable)'] ? r.vm['guestlink (executable)'].bootMs / 1000 : undefined),
+    limit: (r) => (r.vm?.['qemu-ga 7.2'] ? r.vm['qemu-ga 7.2'].bootMs / 1000 + 0.5 : undefined),
+  },
+  {
+    id: 'vm-ping-p99',
+    what: 'executable in a VM: guest-ping p99, at most 1.3x qemu-ga',
+    unit: 'ms',
+    value: (r) => r.vm?.['guestlink (executable)']?.pingP99Ms,
+    limit: (r) => (r.vm?.['qemu-ga 7.2'] ? r.vm['qemu-ga 7.2'].pingP99Ms * 1.3 : undefined),
+  },
+  {
+    id: 'read-peak-rss',
+    what: 'checkout: peak RSS during 64 MiB of 4 MiB reads',
+    unit: 'MB',
+    value: (r) => r.g?.peakRssMb,
+    limit: () => 64,
+  },
+];
+
+/** Each target's standing: {id, what, unit, value, limit, status: 'pass' | 'fall short' | 'not measured'}. */
+export function evaluate(results) {
+  return TARGETS.map((t) => {
+    const value = t.value(results);
+    const limit = t.limit(results);
+    const measured = Number.isFinite(value) && Number.isFinite(limit);
+    return {
+      id: t.id,
+      what: t.what,
+      unit: t.unit,
+      value,
+      limit,
+      status: !measured ? 'not measured' : value <= limit ? 'pass' : 'fall short',
+    };
+  });
+}
+
+const num = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+
+/** The targets as a markdown table (for the printout and docs/benchmarks.md). */
+export function targetsTable(standings) {
+  return [
+    '| target | measured | limit | |',
+    '|---|---:|---:|---|',
+    ...standings.map(
+      (s) =>
+        `| ${s.what} | ${Number.isFinite(s.value) ? `${num(s.value)} ${s.unit}` : '—'} | ${Number.isFinite(s.limit) ? `≤ ${num(s.limit)} ${s.unit}` : '—'} | ${s.status} |`,
+    ),
+  ].join('\n');
+}
