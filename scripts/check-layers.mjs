@@ -37,6 +37,10 @@ const ALLOWED = {
   settings: ['settings'],
   version: [],
 };
+// The node interfaces (node/interfaces.ts and node/interfaces/*) are what commands/, dispatch/ and kube/
+// see of a back end: they may name the command table's types and each other, never a back end.
+const INTERFACES = /^node\/interfaces(\.ts$|\/)/;
+const INTERFACES_MAY_IMPORT = ['node/interfaces', 'protocol'];
 // Back ends are reached only through node/interfaces from outside node/.
 const BACKEND_ONLY_FROM = ['agent', 'node'];
 // OS work (spawning, opening files) belongs in node/: these layers may not import the modules that do it.
@@ -69,6 +73,8 @@ for (const file of walk(src)) {
     }
     const ok = allowed.some((a) => target === a || target.startsWith(`${a}/`));
     if (!ok) violations.push(`${rel} imports ${target}: "${layer}" may import only ${allowed.join(', ') || 'nothing of ours'}`);
+    if (INTERFACES.test(rel.split(path.sep).join('/')) && !INTERFACES_MAY_IMPORT.some((a) => target === a || target.startsWith(`${a}/`)))
+      violations.push(`${rel} imports ${target}: the node interfaces may import only ${INTERFACES_MAY_IMPORT.join(', ')}`);
     if (/^node\/(linux|talos|dry-run)\//.test(target) && !BACKEND_ONLY_FROM.includes(layer))
       violations.push(`${rel} imports the concrete back end ${target}: use node/interfaces`);
   }

@@ -2,7 +2,7 @@
 // each group's map names exactly the table's commands of that group (GroupHandlers), and the whole
 // set is a Record over CommandName, so a command without a handler, or a handler without a command,
 // fails to compile. The stateful groups (files, processes, freeze) are bound to objects the agent
-// makes in main.ts and passes in: nothing here is made at import.
+// makes in agent/commands.ts and passes in: nothing here is made at import.
 
 import type { CommandName } from '../protocol/qga/commands.js';
 import { accountsHandlers } from './accounts.js';

@@ -1,9 +1,9 @@
 // A host that writes requests without reading the replies: the agent stops reading that connection while
 // a reply waits (src/agent/serve.ts), so its memory stays bounded, and every reply still arrives, in order.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { connect } from '../qga-client.js';
 
 describe('flow control', () => {
   let agent: Peer;
@@ -15,8 +15,7 @@ describe('flow control', () => {
   it('answers 200,000 pipelined requests from a host that reads only at the end, with bounded memory', async () => {
     const N = 200_000;
     const rssBefore = agent.rssKiB() as number;
-    const sock = net.createConnection(agent.socket);
-    await new Promise((r) => sock.once('connect', r));
+    const sock = await connect(agent.socket);
     sock.pause();
     const request = Buffer.from('{"execute":"guest-sync","arguments":{"id":1}}\n'.repeat(1000));
     let written = 0;

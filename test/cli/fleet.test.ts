@@ -39,6 +39,11 @@ describe('fleet mode', () => {
   });
   after(() => Promise.all(peers.map((p) => p.stop())));
 
+  // A missing qemu-ga leaves the fleet all guestlink: this skip says so (and fails CI).
+  test('a qemu-ga is in the fleet', { skip: HAVE_QEMU_GA ? false : 'qemu-ga is not installed: the fleet is guestlink only' }, () => {
+    assert.equal(vms.length, 5);
+  });
+
   test('ping over several agents and one dead address: all answered, the dead one failed, exit 4', async () => {
     const r = await runCli(['ping', ...vms, missing, '-j', '2', '-o', 'json']);
     assert.equal(r.status, 4, r.stderr);

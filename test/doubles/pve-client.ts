@@ -8,8 +8,9 @@ import net from 'node:net';
 
 const ALLOW_CLOSE = new Set(['guest-shutdown', 'guest-suspend-ram', 'guest-suspend-disk', 'guest-suspend-hybrid']);
 
-/** Proxmox's timeouts per command (seconds). */
+/** Proxmox's timeouts per command (seconds; facts/qga.md): a slower reply fails the call as it fails in Proxmox. */
 export function pveTimeout(cmd: string): number {
+  if (cmd === 'guest-ping') return 3;
   if (cmd === 'guest-fsfreeze-freeze') return 3600;
   if (cmd === 'guest-fsfreeze-thaw') return 180;
   if (cmd === 'guest-fstrim' || cmd === 'guest-shutdown') return 600;

@@ -67,8 +67,10 @@ describe('unix connector', () => {
     try {
       assert.equal(JSON.stringify(await conn.call('guest-ping')), '{}');
       // The socket goes away under the connection (as when QEMU or the agent restarts).
-      (conn as unknown as { conn: { client: { close(): void } } }).conn.client.close();
-      await new Promise((r) => setTimeout(r, 50));
+      const client = (conn as unknown as { conn: { client: { close(): void; closed: boolean } } }).conn.client;
+      client.close();
+      // Once the client has seen its socket close, the next call must open a new one.
+      while (!client.closed) await new Promise((r) => setTimeout(r, 5));
       assert.equal(JSON.stringify(await conn.call('guest-ping')), '{}');
     } finally {
       conn.close();

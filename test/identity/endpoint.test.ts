@@ -121,7 +121,8 @@ describe('management endpoint with a certificate from the CSR API', { timeout: 1
     assert.ok(await until(() => existsSync(records) && readFileSync(records, 'utf8').includes('\n'), 20_000), ep.agent.stderr());
     c.close();
     assert.equal(JSON.parse(readFileSync(records, 'utf8').trim().split('\n')[0] as string).mode, 'powerdown');
-    const audit = ep.lines().find((l) => l.audit && l.command === 'guest-shutdown' && l.outcome === 'ok');
+    // The audit line is written when the handler returns, which may be after the power record: wait for it.
+    const audit = await until(() => ep.lines().find((l) => l.audit && l.command === 'guest-shutdown' && l.outcome === 'ok'));
     assert.ok(audit, ep.agent.stderr());
     assert.equal(audit.user, 'operator');
     assert.deepEqual(audit.groups, ['ops']);

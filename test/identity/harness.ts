@@ -2,28 +2,22 @@
 // the shipped RBAC for the agent and the user roles), a kubeconfig for the agent, the real agent
 // process with --listen tls://127.0.0.1:0, and a raw QGA-over-TLS client that presents a client
 // certificate (or none) and reads replies line by line.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { type DoubleOptions, KubeApiDouble, kubeconfigFor, REPO_ROOT_DIR } from '../doubles/kube-api.js';
 import type { KeyPair } from '../doubles/kube-ca.js';
-import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { startKubeAgent } from '../kube/setup.js';
+import { makeTempDir, type Peer } from '../peer/harness.js';
+import { pollFor as until } from '../poll.js';
 
 export const MGMT_RBAC = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/rbac.yaml');
 export const USER_ROLES = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/users.yaml');
 export const SELF_APPROVE_RBAC = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint-self-approve/rbac.yaml');
 
-/** Polls until `f` is truthy or `ms` pass; the value or undefined. */
-export async function until<T>(f: () => T | undefined | false, ms = 10_000): Promise<T | undefined> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) return undefined;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until `f` is truthy or `ms` pass (default 10 s); the value or undefined (test/poll.ts). */
+export { pollFor as until } from '../poll.js';
 
 /** The API double with the management endpoint's RBAC, and Node n1 at 127.0.0.1. */
 export async function startCluster(o: DoubleOptions & { selfApprove?: boolean } = {}): Promise<KubeApiDouble> {
@@ -54,20 +48,8 @@ export async function startEndpointAgent(
   args: readonly string[] = [],
   dir = makeTempDir('guestlink-endpoint-'),
 ): Promise<RunningEndpoint> {
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  if (!existsSync(kubeconfig)) writeFileSync(kubeconfig, kubeconfigFor(double), { mode: 0o600 });
   mkdirSync(path.join(dir, 'gst'), { recursive: true });
-  const agent = await startGuestlink(dir, [
-    '--kube',
-    'kubeconfig',
-    '--kubeconfig',
-    kubeconfig,
-    '--node-name',
-    'n1',
-    '--listen',
-    'tls://127.0.0.1:0',
-    ...args,
-  ]);
+  const agent = await startKubeAgent(double, dir, 'n1', ['--listen', 'tls://127.0.0.1:0', ...args]);
   const lines = () =>
     agent
       .stderr()
@@ -160,6 +142,21 @@ export class TlsQga {
 
   close(): void {
     this.sock.destroy();
+  }
+}
+
+/**
+ * guest-ping over a fresh TLS session: the reply line, or undefined when the handshake fails or the agent
+ * closes without answering (what every "this client is refused" check asks).
+ */
+export async function pingOverTls(port: number, ca: string, creds?: Pick<KeyPair, 'key' | 'cert'>): Promise<string | undefined> {
+  try {
+    const c = await TlsQga.connect(port, ca, creds);
+    const reply = await c.request('{"execute":"guest-ping"}');
+    c.close();
+    return reply;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,29 +3,20 @@
 // with the reason, besides the QGA error. (The on-demand command is used: the freeze path takes the
 // same snapshot through the same wrapper, and freezing this machine's filesystems is not an option.)
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { KubeApiDouble, kubeconfigFor } from '../doubles/kube-api.js';
-import { makeTempDir, startGuestlink } from '../peer/harness.js';
+import { KubeApiDouble } from '../doubles/kube-api.js';
+import { makeTempDir } from '../peer/harness.js';
 import { qga, show } from '../talos/helpers.js';
-import { until } from './setup.js';
+import { startKubeAgent, until } from './setup.js';
 
 const double = await new KubeApiDouble({ tls: true }).start();
 after(() => double.stop());
 
 test('a failed etcd snapshot is a Warning event EtcdSnapshotFailed on the Node', async (t) => {
   const dir = makeTempDir('guestlink-kube-etcd-');
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigFor(double), { mode: 0o600 });
   double.addNode('cp-1');
-  const agent = await startGuestlink(dir, [
-    '--kube',
-    'kubeconfig',
-    '--kubeconfig',
-    kubeconfig,
-    '--node-name',
-    'cp-1',
+  const agent = await startKubeAgent(double, dir, 'cp-1', [
     '--etcd-snapshot-dir',
     path.join(dir, 'snaps'),
     '--etcd-snapshot-on-demand',

@@ -1,6 +1,7 @@
 // Shared set-up for the lifecycle tests: a double of the Kubernetes API server, a kubeconfig for it,
-// a Power double that records what it was asked, and an audit log captured in memory.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// a Power double that records what it was asked, and an audit log captured in memory; and the real
+// agent with --kube pointed at the double (startKubeAgent), for the tests that run it as a process.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -11,6 +12,8 @@ import { KubePower, type LifecycleOptions } from '../../src/kube/power.js';
 import { RestClient } from '../../src/kube/rest.js';
 import type { Power, ShutdownMode } from '../../src/node/interfaces.js';
 import { type DoubleOptions, KubeApiDouble, kubeconfigFor } from '../doubles/kube-api.js';
+import { type Peer, startGuestlink } from '../peer/harness.js';
+import { pollUntil as until } from '../poll.js';
 
 /** A Power double: records each request with its time; never touches the machine. */
 export class RecordingPower implements Power {
@@ -80,15 +83,8 @@ export async function harness(opts: DoubleOptions = {}): Promise<Harness> {
   };
 }
 
-/** Polls until `f` is true or `ms` pass. */
-export async function until(f: () => boolean, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
+/** Polls until `f` is true or `ms` pass: whether it came true (test/poll.ts). */
+export { pollUntil as until } from '../poll.js';
 
 export const reasons = (d: KubeApiDouble) => d.events.map((e) => e.reason as string);
 
@@ -102,4 +98,14 @@ export async function nodeReads(d: KubeApiDouble, name: string, times = 2): Prom
   const count = () => d.requests.filter((r) => r.method === 'GET' && r.path === path).length;
   const start = count();
   if (!(await until(() => count() >= start + times))) throw new Error(`the poller did not read Node ${name} ${times} times`);
+}
+
+/**
+ * The real agent in `dir` with the Kubernetes lifecycle on: --kube kubeconfig through `dir`/kubeconfig
+ * (written for `double` unless the test wrote its own), as Node `nodeName`, then `args`.
+ */
+export function startKubeAgent(double: KubeApiDouble, dir: string, nodeName: string, args: readonly string[] = []): Promise<Peer> {
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  if (!existsSync(kubeconfig)) writeFileSync(kubeconfig, kubeconfigFor(double), { mode: 0o600 });
+  return startGuestlink(dir, ['--kube', 'kubeconfig', '--kubeconfig', kubeconfig, '--node-name', nodeName, ...args]);
 }

@@ -91,13 +91,32 @@ function ctxFor(storage: LinuxStorage, timeout = 0) {
  * uninterruptibly until the thaw (signals do not end it), so this never waits synchronously:
  * `blocked` says whether it was still writing after 500 ms; `done` settles once it has exited.
  */
+/**
+ * Starts a process that writes a file on the test mount and tells whether that write blocks: the kernel is
+ * asked (the writer asleep in uninterruptible state in the freeze's write barrier, /proc/PID/stat and wchan)
+ * rather than a pause guessed long enough. `done` resolves when the writer has exited.
+ */
 async function probeWrite(): Promise<{ blocked: boolean; done: Promise<void> }> {
   const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(path.join(mnt, 'probe'))}, 'x')`], {
     stdio: 'ignore',
   });
+  let exited = false;
   const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const blocked = await Promise.race([done.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 500))]);
-  return { blocked, done };
+  void done.then(() => (exited = true));
+  const waitingForThaw = () => {
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const wchan = readFileSync(`/proc/${child.pid}/wchan`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'D' && /rwsem|sb_start|freeze/.test(wchan);
+    } catch {
+      return false; // gone already
+    }
+  };
+  for (;;) {
+    if (exited) return { blocked: false, done };
+    if (waitingForThaw()) return { blocked: true, done };
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', { timeout: 20_000 }, () => {
@@ -176,7 +195,6 @@ describe('real freeze/thaw/trim on a loop-mounted ext4 of our own', { timeout: 2
     assert.equal(await h['guest-fsfreeze-freeze-list']?.({ mountpoints: [mnt] }, w.ctx), 1);
     const probe = await probeWrite();
     assert.equal(probe.blocked, true);
-    await new Promise((r) => setTimeout(r, 1000));
     await probe.done; // the watchdog's thaw lets the writer finish
     assert.equal(w.ctx.state.frozen, false);
     assert.equal(w.warnings.length, 1);

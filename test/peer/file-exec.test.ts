@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { replyLine } from '../qga-client.js';
 import { HAVE_QEMU_GA, makeTempDir, type Peer, type Peers, startGuestlink, startPeers } from './harness.js';
 
 const work = makeTempDir('guestlink-fileexec-');
@@ -35,24 +35,7 @@ after(async () => {
 
 /** One request on a fresh connection; the reply line as text. Scans only new bytes for the newline (replies reach 22 MB). */
 function call(peer: Peer, req: unknown): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(peer.socket);
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`${peer.name}: no reply to ${JSON.stringify(req).slice(0, 200)}`));
-    }, 20_000);
-    sock.on('data', (d: Buffer) => {
-      chunks.push(d);
-      if (d.includes(0x0a)) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      }
-    });
-    sock.on('error', reject);
-    sock.write(`${JSON.stringify(req)}\n`);
-  });
+  return replyLine(peer.socket, req, peer.name);
 }
 /** Long base64 strings shown as length + hash, so a mismatch prints readably. */
 function short(replies: string[]): string[] {

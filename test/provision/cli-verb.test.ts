@@ -32,7 +32,7 @@ async function verb(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('guestlink cloud-init', () => {
-  it('writes the seed files (0600 in a 0700 directory), the ISO (0600) and prints user-data', async () => {
+  it('writes the seed files (0600 in a 0700 directory), the ISO (0600) and prints user-data', async (t) => {
     const out = path.join(dir, 'seed');
     const iso = path.join(dir, 'seed.iso');
     const r = await verb(['--hostname', 'node1', '--ssh-authorized-key', KEY, '--net', 'dhcp', '--out-dir', out, '--iso', iso, '--print']);
@@ -43,15 +43,15 @@ describe('guestlink cloud-init', () => {
     assert.equal(r.out, readFileSync(path.join(out, 'user-data'), 'utf8'));
     assert.equal(parse(r.out).hostname, 'node1');
     assert.match(r.err, /wrote user-data, meta-data, network-config/);
-    if (HAVE_XORRISO) {
-      const ex = path.join(dir, 'seed-extracted');
-      const x = spawnSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', ex], { encoding: 'utf8' });
-      assert.equal(x.status, 0, x.stderr);
-      for (const name of ['user-data', 'meta-data', 'network-config'])
-        assert.deepEqual(readFileSync(path.join(ex, name)), readFileSync(path.join(out, name)), `ISO ${name} equals the file`);
-      // The seed's files are readable by root only, through Rock Ridge.
-      assert.equal(statSync(path.join(ex, 'user-data')).mode & 0o777, 0o400);
-    }
+    // Without xorriso the ISO cannot be read back: the test says so as a skip (which fails CI).
+    if (!HAVE_XORRISO) return t.skip('xorriso is not installed (apt-get install xorriso): the ISO was written but not read back');
+    const ex = path.join(dir, 'seed-extracted');
+    const x = spawnSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', ex], { encoding: 'utf8' });
+    assert.equal(x.status, 0, x.stderr);
+    for (const name of ['user-data', 'meta-data', 'network-config'])
+      assert.deepEqual(readFileSync(path.join(ex, name)), readFileSync(path.join(out, name)), `ISO ${name} equals the file`);
+    // The seed's files are readable by root only, through Rock Ridge.
+    assert.equal(statSync(path.join(ex, 'user-data')).mode & 0o777, 0o400);
   });
 
   it('takes flags over GUESTLINK_CI_* over the file; file paths are relative to the file', async () => {

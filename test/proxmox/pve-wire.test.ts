@@ -29,14 +29,19 @@ describe('Proxmox VE wire behaviour', () => {
     await qemu?.stop();
   });
 
+  // Every test below runs against the agents that are here; a missing qemu-ga shows as this skip (which fails CI).
+  test('qemu-ga is here to compare with', { skip: HAVE_QEMU_GA ? false : 'qemu-ga is not installed: only guestlink was checked' }, () => {
+    assert.ok(qemu?.qemu, 'qemu-ga started');
+  });
+
   const sockets = () => [...(qemu?.qemu ? [['qemu-ga', qemu.qemu.socket] as const] : []), ['guestlink', agent.socket] as const];
 
   test('ping, info and network-get-interfaces: one connection per call, both agents answer the regex', async () => {
     for (const [name, sock] of sockets()) {
       for (const cmd of ['guest-ping', 'guest-info', 'guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-fsinfo']) {
+        // pveCommand fails a call that outlasts Proxmox's own timeout for it (3 s for the ping), as Proxmox does.
         const r = await pveCommand(sock, cmd);
         assert.ok(r.reply && 'return' in r.reply, `${name} ${cmd}: ${JSON.stringify(r.reply)}`);
-        assert.ok(r.ms < 3000, `${name} ${cmd} within Proxmox's 3 s ping budget (${r.ms} ms)`);
       }
     }
   });

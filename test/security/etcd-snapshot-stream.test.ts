@@ -16,16 +16,12 @@ import { detectEtcd } from '../../src/node/linux/etcd-endpoints.js';
 import { EtcdGrpcSource } from '../../src/node/linux/etcd-source.js';
 import { EtcdMaintenanceDouble } from '../doubles/etcd-maintenance.js';
 import { etcdMissing, snapshotStatus } from '../etcd/real-etcd.js';
+import { waitFor } from '../poll.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 const GOOD = withDigest(buildBoltDb({ revisions: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], branch: true }));
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 250) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 5000, what);
 
 describe('a hostile etcd cannot leave a bad snapshot, fill the disk or hold the freeze', { concurrency: false }, () => {
   let dir: string;

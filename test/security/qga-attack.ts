@@ -2,9 +2,13 @@
 // unix socket, its memory from /proc, a hostile client that writes with backpressure while reading what comes
 // back, and the guest-ping on a fresh connection that every attack must leave working.
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { drained } from '../../src/transport/types.js';
 import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { connect, pingFresh } from '../qga-client.js';
+
+// The bare socket and the fresh-connection ping come from the one QGA test client.
+export { connect, pingFresh } from '../qga-client.js';
 
 /**
  * The memory the QGA channel may add to the agent, in MiB above its idle RSS (docs/security.md, "The QGA
@@ -44,36 +48,6 @@ export function growthMiB(agent: Peer, idleKiB: number): { mib: number; note: st
   const { hwmKiB } = memory(agent.pid);
   const mib = (hwmKiB - idleKiB) / 1024;
   return { mib, note: `idle ${Math.round(idleKiB / 1024)} MiB, peak ${Math.round(hwmKiB / 1024)} MiB: +${mib.toFixed(1)} MiB` };
-}
-
-export function connect(socket: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection(socket);
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-/** guest-ping on a new connection: the reply line (rejects after 20 s: the agent is stuck or gone). */
-export async function pingFresh(socket: string): Promise<string> {
-  const s = await connect(socket);
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let got = '';
-      const timer = setTimeout(() => reject(new Error(`no reply to guest-ping within 20 s (got ${JSON.stringify(got)})`)), 20_000);
-      s.on('data', (d: Buffer) => {
-        got += d.toString('latin1');
-        const nl = got.indexOf('\n');
-        if (nl >= 0) {
-          clearTimeout(timer);
-          resolve(got.slice(0, nl + 1));
-        }
-      });
-      s.write('{"execute":"guest-ping"}\n');
-    });
-  } finally {
-    s.destroy();
-  }
 }
 
 /** A hostile client: writes with backpressure, reads what comes back, keeps the first lines. */

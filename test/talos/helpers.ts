@@ -1,8 +1,7 @@
 // Shared by the Talos integration tests: a double filled with the real-shaped fixtures, and QGA
 // calls that return either the result or the error object, so assertions show both.
-import { QgaClient, QgaRemoteError } from '../../src/host/client.js';
 import { ADDRESSES, HOSTNAME, LINKS, MOUNT_STATUSES, MOUNTS } from '../../src/node/talos/fixtures.test-util.js';
-import { JsonFloat, type JsonObject, type JsonValue } from '../../src/protocol/qga/json-value.js';
+import { JsonFloat } from '../../src/protocol/qga/json-value.js';
 import type { TalosApiDouble } from '../doubles/talos-api.js';
 
 export function fillFixtures(d: TalosApiDouble): void {
@@ -10,29 +9,10 @@ export function fillFixtures(d: TalosApiDouble): void {
   d.state.mounts.push(...MOUNTS);
 }
 
-export type Reply = { return: JsonValue } | { error: { class: string; desc: string } };
-
-/** One QGA call on a fresh connection; guest-shutdown resolves after `timeoutMs` of silence. */
-export async function qga(socket: string, execute: string, args?: JsonObject, timeoutMs = 5000): Promise<Reply> {
-  const c = await QgaClient.connectUnix(socket);
-  try {
-    return { return: await c.call(execute, args, { timeoutMs }) };
-  } catch (e) {
-    if (e instanceof QgaRemoteError) return { error: { class: e.errorClass, desc: e.desc } };
-    throw e;
-  } finally {
-    c.close();
-  }
-}
-
-/** Waits until `cond` holds (polling every 20 ms) or fails after `ms`. */
-export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits until `cond` holds (polling every 20 ms) or fails after `ms` (test/poll.ts). */
+export { waitFor as until } from '../poll.js';
+// QGA calls come from the one QGA test client; re-exported for the Talos tests.
+export { qga, type Reply } from '../qga-client.js';
 
 /** JSON for assertion messages (bigints as strings). */
 export function show(v: unknown): string {

@@ -140,6 +140,9 @@ async function socketPair(t: { after(fn: () => void): void }) {
 
 test('TCLO over vsock: a pushed command split byte by byte, the reply as DATA, then a PING every interval', async (t) => {
   const { connect, host } = await socketPair(t);
+  // The PING interval runs on a mock clock; the sockets and every other timer are real. Packets from the
+  // guest arrive in the order written, so "no PING before X" is read from the order they arrive in.
+  t.mock.timers.enable({ apis: ['setInterval'] });
   const tclo = new VsockChannel(connect, { kind: 'tclo', pingMs: 40 });
   t.after(() => tclo.stop());
   await tclo.start();
@@ -153,17 +156,20 @@ test('TCLO over vsock: a pushed command split byte by byte, the reply as DATA, t
     if (cmd.length === 0) await new Promise((r) => setTimeout(r, 5));
   }
   assert.equal(cmd.toString(), 'reset');
-  await new Promise((r) => setTimeout(r, 60));
-  assert.equal(vmx.inbox.length, 0, 'no PING before the first reply');
+  t.mock.timers.tick(1000);
   await tclo.send(Buffer.from('OK ATR toolbox'));
   const reply = await vmx.next();
-  assert.deepEqual(reply, { type: GUESTRPC_TYPE.data, payload: Buffer.from('OK ATR toolbox') });
-  const t0 = Date.now();
-  await vmx.next((p) => p.type === GUESTRPC_TYPE.ping);
-  await vmx.next((p) => p.type === GUESTRPC_TYPE.ping);
-  const elapsed = Date.now() - t0;
-  assert.ok(elapsed >= 50, `two PINGs 40 ms apart took ${elapsed} ms`);
-  assert.ok(tclo.sent.ping >= 2);
+  assert.deepEqual(reply, { type: GUESTRPC_TYPE.data, payload: Buffer.from('OK ATR toolbox') }, 'no PING before the first reply');
+  // 39 ms on: still no PING (the next DATA comes first); at 40 ms one, at 80 ms the second.
+  t.mock.timers.tick(39);
+  await tclo.send(Buffer.from('OK second'));
+  assert.deepEqual(await vmx.next(), { type: GUESTRPC_TYPE.data, payload: Buffer.from('OK second') });
+  t.mock.timers.tick(1);
+  assert.deepEqual(await vmx.next(), { type: GUESTRPC_TYPE.ping });
+  t.mock.timers.tick(40);
+  assert.deepEqual(await vmx.next(), { type: GUESTRPC_TYPE.ping });
+  assert.equal(vmx.inbox.length, 0);
+  assert.equal(tclo.sent.ping, 2);
 });
 
 test('RPCI over vsock: request and reply; a silent host times out; a closed one is an error', async (t) => {
@@ -180,8 +186,14 @@ test('RPCI over vsock: request and reply; a silent host times out; a closed one 
   await rpci.send(Buffer.from('log hello'));
   await assert.rejects(rpci.receive(), { code: 'TIMEOUT' });
   vmx.end();
-  await new Promise((r) => setTimeout(r, 30));
-  await assert.rejects(rpci.receive(), { code: 'CLOSED' });
+  // Until the end reaches the guest a receive still times out; then every receive says CLOSED.
+  let code: string | undefined;
+  for (let i = 0; i < 100 && code !== 'CLOSED'; i++)
+    code = await rpci.receive().then(
+      () => 'data',
+      (e: { code?: string }) => e.code,
+    );
+  assert.equal(code, 'CLOSED');
 });
 
 test('the whole front end over vsock framing: reset -> OK ATR toolbox, every RPCI answered by the host', async (t) => {

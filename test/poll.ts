@@ -1,0 +1,24 @@
+// Waiting for a condition in tests, one way: poll every 20 ms until it holds or a bound passes. The bound
+// only ends a test that would otherwise hang (it never asserts speed); each helper keeps the shape its
+// callers read best (the value, a boolean, or a thrown error that names what was awaited).
+
+/** Polls until `f` is truthy or `ms` pass; the value, or undefined when the bound passed first. */
+export async function pollFor<T>(f: () => T | undefined | false | null, ms = 10_000): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) return undefined;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Polls until `cond` holds; false when `ms` passed first. */
+export async function pollUntil(cond: () => boolean, ms = 5000): Promise<boolean> {
+  return (await pollFor(() => cond() || undefined, ms)) !== undefined;
+}
+
+/** Polls until `cond` holds; throws `timed out waiting for <what>` when `ms` passed first. */
+export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  if (!(await pollUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);
+}
