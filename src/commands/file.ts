@@ -9,9 +9,8 @@ import type { OpenedFile } from '../node/interfaces.js';
 import { errnoCode, strerror } from '../protocol/qga/errno-text.js';
 import { genericError, type QgaError } from '../protocol/qga/errors.js';
 import type { BulkString } from '../protocol/qga/json-bulk.js';
-import { Base64Room } from '../protocol/qga/json-reply.js';
+import { Base64Room, releaseReply, takeBulkBuffer } from '../protocol/qga/json-reply.js';
 import { Base64Bytes } from '../protocol/qga/json-value.js';
-import { SpareBuffers } from '../protocol/qga/spare-buffers.js';
 import { decodeBase64 } from './base64.js';
 import type { CommandContext, GroupHandlers } from './context.js';
 import { type FileTable, parseOpenMode } from './file-table.js';
@@ -23,13 +22,6 @@ export const READ_COUNT_MAX = 48 << 20;
 export const READ_COUNT_DEFAULT = 4096;
 
 type Int = number | bigint;
-
-/**
- * Decoded guest-file-write payloads, reused once the write is done (spare-buffers.ts says why): a host
- * writing a file in 1 MiB chunks (`guestlink cp`) reuses one buffer. Larger chunks than this keeps are
- * allocated each time.
- */
-const writeBuffers = new SpareBuffers(4 << 20);
 
 function invalidCount(count: Int): QgaError {
   return genericError(`value '${count}' is invalid for argument count`, 'BAD_ARGUMENT');
@@ -135,7 +127,9 @@ export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
     'guest-file-write': async (args: { handle: Int; 'buf-b64': string | BulkString; count?: Int }, ctx) => {
       const file = table.get(args.handle);
       ctx.audit?.({ resolvedPath: file.path });
-      const data = decodeBase64(args['buf-b64'], (n) => writeBuffers.take(n));
+      // Decoded into a pooled buffer, reused once the write is done (spare-buffers.ts says why): a host
+      // writing a file in 1 MiB chunks (`guestlink cp`) reuses one buffer, dropped when the agent idles.
+      const data = decodeBase64(args['buf-b64'], takeBulkBuffer);
       try {
         let count = data.length;
         if (args.count !== undefined) {
@@ -145,7 +139,7 @@ export function makeFileHandlers(table: FileTable): GroupHandlers<'file'> {
         const written = await file.write(count === data.length ? data : data.subarray(0, count));
         return { count: written, eof: false };
       } finally {
-        writeBuffers.give(data);
+        releaseReply(data);
       }
     },
 

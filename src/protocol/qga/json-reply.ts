@@ -49,7 +49,7 @@ const POOLED_REPLY_BYTES = 256 << 10;
  * once it idles (agent/serve.ts, trimReplySpares).
  */
 const REPLY_SPARE_BYTES = 24 << 20;
-/** Large replies' buffers: taken by partsToBuffer and Base64Room, given back through releaseReply. */
+/** Large replies' buffers: taken by partsToBuffer, Base64Room and takeBulkBuffer, given back through releaseReply. */
 const replyBuffers = new SpareBuffers(REPLY_SPARE_BYTES, POOLED_REPLY_BYTES);
 
 /**
@@ -59,6 +59,15 @@ const replyBuffers = new SpareBuffers(REPLY_SPARE_BYTES, POOLED_REPLY_BYTES);
 export function releaseReply(reply: Uint8Array): void {
   // Small replies (pings) live in Node's shared 8 KiB slabs: nothing to look up.
   if (reply.buffer.byteLength >= POOLED_REPLY_BYTES) replyBuffers.give(reply);
+}
+
+/**
+ * A buffer of `n` bytes for other bulk bytes that live as long as one request (guest-file-write's decoded
+ * payload): from the same spares as replies, so the agent drops it with them when it idles. Small ones are
+ * plain allocations. Give it back with releaseReply once done.
+ */
+export function takeBulkBuffer(n: number): Buffer {
+  return replyBuffers.take(n);
 }
 
 /** Bytes of spare reply buffers kept now (the agent drops them when it idles: trimReplySpares). */
