@@ -140,7 +140,7 @@ export class BulkWriter {
   }
 }
 
-/** Whether text[from, to) is printable ASCII without a backslash: its bytes are its characters. */
+/** Whether text[from, to) is ASCII without a backslash (nothing to unescape): its bytes are its characters. */
 export function isPlainAscii(text: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text[i] as number;
