@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Fails when an import crosses the layers the wrong way (DESIGN.md) or when imports form a cycle.
+// Fails when an import crosses the layers the wrong way (DESIGN.md), when imports form a cycle, or when
+// a source file grows past MAX_LINES.
 // Rules are checked on src/**/*.ts import specifiers; cycles are found by madge on the compiled JS.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -46,6 +47,9 @@ const BACKEND_ONLY_FROM = ['agent', 'node'];
 // OS work (spawning, opening files) belongs in node/: these layers may not import the modules that do it.
 const NO_OS_WORK = ['protocol', 'dispatch', 'commands'];
 const OS_MODULES = /^(node:)?(fs|fs\/promises|child_process)$/;
+// Small files named for what they own (issue 17): a source file (src/**/*.ts but tests, native/*.c) over
+// ~350 lines is doing more than one job; split it by concept. 360 leaves room for a comment, not a job.
+const MAX_LINES = 360;
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -78,6 +82,12 @@ for (const file of walk(src)) {
     if (/^node\/(linux|talos|dry-run)\//.test(target) && !BACKEND_ONLY_FROM.includes(layer))
       violations.push(`${rel} imports the concrete back end ${target}: use node/interfaces`);
   }
+}
+
+const nativeDir = path.join(root, 'native');
+for (const file of [...walk(src), ...readdirSync(nativeDir).filter((n) => n.endsWith('.c')).map((n) => path.join(nativeDir, n))]) {
+  const lines = readFileSync(file, 'utf8').split('\n').length - 1;
+  if (lines > MAX_LINES) violations.push(`${path.relative(root, file)} has ${lines} lines (at most ${MAX_LINES}): split it by concept`);
 }
 
 const graph = await madge(path.join(root, 'dist/src'), { fileExtensions: ['js'], excludeRegExp: [/\.test\.js$/] });
