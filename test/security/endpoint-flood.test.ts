@@ -4,7 +4,7 @@
 // memory stays bounded throughout.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openRaw, pingOverTls, startCluster, startEndpointAgent, TlsQga, until } from '../identity/harness.js';
+import { accepted, openRaw, pingOverTls, startCluster, startEndpointAgent, TlsQga, until } from '../identity/harness.js';
 
 test('connection cap and handshake timeout hold under a flood; the endpoint serves again afterwards', { timeout: 90_000 }, async (t) => {
   const double = await startCluster({ selfApprove: true });
@@ -26,8 +26,16 @@ test('connection cap and handshake timeout hold under a flood; the endpoint serv
 
   // Four silent connections take every slot.
   const silent = await Promise.all([0, 1, 2, 3].map(() => openRaw(ep.port)));
-  // The server counts a connection once it has accepted it: wait until all four are in.
-  await new Promise((r) => setTimeout(r, 50));
+  // The server counts a connection once it has accepted it: wait until the kernel says all four are.
+  assert.ok(
+    await until(() =>
+      accepted(
+        ep.port,
+        silent.map((s) => s.sock),
+      ),
+    ),
+    'the agent accepts the four silent connections',
+  );
   const refused = (await pingOverTls(ep.port, ca, op)) === undefined;
   assert.ok(refused, 'a fifth connection is closed at once');
   assert.ok(await until(() => ep.lines().find((l) => l.msg === 'connection refused: at the connection cap')), ep.agent.stderr());
