@@ -1,15 +1,15 @@
-// Waiting for a condition in tests, one way: poll every 20 ms until it holds or a bound passes. The bound
+// Waiting for a condition in tests, one way: poll (every 20 ms unless told) until it holds or a bound passes. The bound
 // only ends a test that would otherwise hang (it never asserts speed); each helper keeps the shape its
 // callers read best (the value, a boolean, or a thrown error that names what was awaited).
 
-/** Polls until `f` is truthy or `ms` pass; the value, or undefined when the bound passed first. */
-export async function pollFor<T>(f: () => T | undefined | false | null, ms = 10_000): Promise<T | undefined> {
+/** Polls (every `every` ms) until `f` is truthy or `ms` pass; the value, or undefined when the bound passed first. */
+export async function pollFor<T>(f: () => T | undefined | false | null, ms = 10_000, every = 20): Promise<T | undefined> {
   const end = Date.now() + ms;
   for (;;) {
     const v = f();
     if (v) return v;
     if (Date.now() > end) return undefined;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, every));
   }
 }
 

@@ -1,9 +1,18 @@
 // A host that writes requests without reading the replies: the agent stops reading that connection while
 // a reply waits (src/agent/serve.ts), so its memory stays bounded, and every reply still arrives, in order.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { pollFor } from '../poll.js';
 import { connect } from '../qga-client.js';
+
+/** utime + stime of `pid` in clock ticks (/proc/PID/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
 
 describe('flow control', () => {
   let agent: Peer;
@@ -26,8 +35,16 @@ describe('flow control', () => {
       }
     };
     const writing = writeAll();
-    // Let the agent fill its socket buffers while nobody reads.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Wait until the agent has filled the socket buffers and stopped reading: our writes wait for 'drain'
+    // and the agent's CPU time (/proc/PID/stat, 10 ms ticks) stays the same across a 100 ms look.
+    let lastTicks = -1;
+    const stoppedReading = () => {
+      const ticks = cpuTicks(agent.pid);
+      const idle = ticks === lastTicks;
+      lastTicks = ticks;
+      return sock.writableNeedDrain && idle;
+    };
+    assert.ok(await pollFor(stoppedReading, 60_000, 100), 'the agent stops reading a host that does not read');
     const rssStuck = agent.rssKiB() as number;
     assert.ok(written < N, `the agent stopped taking requests (written ${written} of ${N})`);
     assert.ok(rssStuck - rssBefore < 64 * 1024, `agent RSS grew by ${rssStuck - rssBefore} KiB while the host did not read`);
