@@ -15,7 +15,11 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
-const shuffleArg = args.find((a) => a === '--shuffle' || a.startsWith('--shuffle='));
+// GUESTLINK_TEST_SHUFFLE=SEED (or `random`) does the same for a run started as `npm test` or `.ci/run`.
+const shuffleEnv = process.env.GUESTLINK_TEST_SHUFFLE;
+const shuffleArg =
+  args.find((a) => a === '--shuffle' || a.startsWith('--shuffle=')) ??
+  (shuffleEnv ? (shuffleEnv === 'random' ? '--shuffle' : `--shuffle=${shuffleEnv}`) : undefined);
 const filters = args.filter((a) => !a.startsWith('--'));
 
 function walk(dir) {
