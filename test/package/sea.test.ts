@@ -73,7 +73,6 @@ describe('the single executable', { timeout: 240_000 }, () => {
     console.log(
       `# build: ${build.rebuilt ? 'rebuilt' : 'up to date'} in ${build.ms.toFixed(0)} ms ${JSON.stringify(build.times)}; ${mib.toFixed(1)} MiB`,
     );
-    assert.ok(build.ms < 120_000, `the build took ${build.ms} ms`);
   });
 
   test('the CLI answers --version; the agent answers --version by name and by subcommand', () => {
