@@ -150,8 +150,8 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   };
 
   /** Reads chunk from `from` on; keeps what the reader did not take (a request is under way) for later. */
-  const read = (st: ConnState, chunk: Buffer, from: number): number => {
-    const end = st.reader.feed(chunk, from);
+  const read = (st: ConnState, chunk: Buffer, from: number, to = chunk.length): number => {
+    const end = st.reader.feed(chunk, from, to);
     account(st);
     return end;
   };
@@ -229,11 +229,12 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
 
   await transport.start({
     opened: (conn) => log.debug({ conn: conn.id, transport: transport.name }, 'host connected'),
-    data: (conn, chunk) => {
+    data: (conn, chunk, length = chunk.length) => {
       const st = conns.get(conn.id) ?? newState(conn);
-      if (st.busy || st.input.length > 0) return keep(st, chunk);
-      const end = read(st, chunk, 0);
-      if (end < chunk.length) keep(st, chunk.subarray(end));
+      const bytes = length === chunk.length ? chunk : chunk.subarray(0, length);
+      if (st.busy || st.input.length > 0) return keep(st, bytes);
+      const end = read(st, chunk, 0, length);
+      if (end < length) keep(st, chunk.subarray(end, length));
     },
     closed: (conn) => {
       // Requests already received still run (a guest-shutdown sent just before the host hung up is carried
