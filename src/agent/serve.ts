@@ -96,12 +96,15 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   }, SPARE_IDLE_MS);
   trimSpares.unref();
 
-  /** Runs one request from the reader; false (stop reading) when the connection now has to wait. */
+  /**
+   * Runs one request from the reader; false (stop reading) when the connection now has to wait. The waits
+   * are in functions of their own: a closure here would capture `st` and make every call allocate a context,
+   * the answered-at-once requests included (garbage per ping, see docs/benchmarks.md "ping path").
+   */
   const onRequest = (st: ConnState, ev: JsonEvent): boolean => {
     const reply = dispatcher.dispatch(ev, st.session);
     if (isPromise(reply)) {
-      startWaiting(st);
-      reply.then((r) => replied(st, r));
+      waitForReply(st, reply);
       return false;
     }
     const written = send(st, reply);
@@ -112,6 +115,12 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
     startWaiting(st);
     whenWritten(st, reply, written);
     return false;
+  };
+
+  /** A handler returned a promise: the connection waits for its reply. */
+  const waitForReply = (st: ConnState, reply: Promise<Reply>) => {
+    startWaiting(st);
+    reply.then((r) => replied(st, r));
   };
 
   const startWaiting = (st: ConnState) => {
@@ -231,8 +240,7 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
     opened: (conn) => log.debug({ conn: conn.id, transport: transport.name }, 'host connected'),
     data: (conn, chunk, length = chunk.length) => {
       const st = conns.get(conn.id) ?? newState(conn);
-      const bytes = length === chunk.length ? chunk : chunk.subarray(0, length);
-      if (st.busy || st.input.length > 0) return keep(st, bytes);
+      if (st.busy || st.input.length > 0) return keep(st, chunk.subarray(0, length));
       const end = read(st, chunk, 0, length);
       if (end < length) keep(st, chunk.subarray(end, length));
     },
