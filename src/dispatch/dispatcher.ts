@@ -89,13 +89,7 @@ export class Dispatcher {
       if (session.principal !== undefined && this.deps.authorize) {
         const refused = this.deps.authorize(session, { command: name, verb: accessVerb(spec), args: req.arguments });
         if (refused instanceof QgaError) throw refused;
-        if (refused !== undefined) {
-          const [command, args] = [name, req.arguments];
-          return refused.then(
-            (r) => (r ? this.fail(session, r, id, command) : this.execute(spec, handler, args, session, id, command)),
-            (err: unknown) => this.fail(session, err, id, command),
-          );
-        }
+        if (refused !== undefined) return this.afterAuthorized(refused, spec, handler, req.arguments, session, id, name);
       }
       return this.execute(spec, handler, req.arguments, session, id, name);
     } catch (err) {
@@ -103,18 +97,49 @@ export class Dispatcher {
     }
   }
 
+  // The promise continuations live in functions of their own (afterAuthorized, afterHandler): closures in
+  // dispatch() or execute() would capture their parameters and make every call allocate a context, the
+  // requests answered at once included (docs/benchmarks.md, "ping path").
+
+  /** Runs the request once the authorizer's promise settles (the refusal, if any, is the reply). */
+  private afterAuthorized(
+    refused: Promise<QgaError | undefined>,
+    spec: CommandSpec,
+    handler: Handler,
+    args: JsonObject,
+    session: Session,
+    id: JsonValue | undefined,
+    name: string,
+  ): Promise<Reply> {
+    return refused.then(
+      (r) => (r ? this.fail(session, r, id, name) : this.execute(spec, handler, args, session, id, name)),
+      (err: unknown) => this.fail(session, err, id, name),
+    );
+  }
+
   /** Runs the handler and encodes its reply: synchronously when the handler is. */
   private execute(spec: CommandSpec, handler: Handler, args: JsonObject, session: Session, id: JsonValue | undefined, name: string) {
     try {
       const result = this.run(name, spec, handler, args, session);
       if (!isPromise(result)) return this.reply(spec, session, result, id, name);
-      return result.then(
-        (r) => this.reply(spec, session, r, id, name),
-        (err: unknown) => this.fail(session, err, id, name),
-      );
+      return this.afterHandler(result, spec, session, id, name);
     } catch (err) {
       return this.fail(session, err, id, name);
     }
+  }
+
+  /** The reply to a handler that returned a promise. */
+  private afterHandler(
+    result: Promise<Result>,
+    spec: CommandSpec,
+    session: Session,
+    id: JsonValue | undefined,
+    name: string,
+  ): Promise<Reply> {
+    return result.then(
+      (r) => this.reply(spec, session, r, id, name),
+      (err: unknown) => this.fail(session, err, id, name),
+    );
   }
 
   /** The success reply (none for commands without one); an encoding failure still gets an error reply. */

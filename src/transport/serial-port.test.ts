@@ -45,8 +45,8 @@ test('with retry the device is opened once it appears, and bytes reach the handl
       opened: (c) => {
         opened = c;
       },
-      data: (_c, chunk) => {
-        got.push(chunk);
+      data: (_c, chunk, length = chunk.length) => {
+        got.push(Buffer.from(chunk.subarray(0, length)));
         wake();
       },
       closed() {},
@@ -98,9 +98,9 @@ async function fifoPort(dir: string, opts: Partial<SerialPortOptions>) {
   let wake: () => void = () => {};
   const conns = new Set<Connection>();
   await t.start({
-    data: (c, chunk) => {
+    data: (c, chunk, length = chunk.length) => {
       conns.add(c);
-      got.push(chunk);
+      got.push(Buffer.from(chunk.subarray(0, length)));
       wake();
     },
     closed() {},
@@ -246,7 +246,10 @@ test('hangUp() leaves the port (the conversation ends, the fd is closed) and reo
   });
   const got: [number, string][] = [];
   const closed: number[] = [];
-  await t.start({ data: (c, chunk) => got.push([c.id, chunk.toString()]), closed: (c) => closed.push(c.id) });
+  await t.start({
+    data: (c, chunk, length = chunk.length) => got.push([c.id, chunk.toString('utf8', 0, length)]),
+    closed: (c) => closed.push(c.id),
+  });
   const w = fs.openSync(dev, fs.constants.O_RDWR);
   try {
     fs.writeSync(w, 'one\n');

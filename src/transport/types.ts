@@ -40,8 +40,12 @@ export interface Connection {
 }
 
 export interface ConnectionHandlers {
-  /** Bytes from the host; the chunk may be reused once the call returns (copy what must outlive it). */
-  data(conn: Connection, chunk: Buffer): void;
+  /**
+   * Bytes from the host: chunk[0, length) (all of chunk when length is absent). The chunk may be reused once
+   * the call returns (copy what must outlive it): the virtio-serial port hands on its own read buffer, so
+   * that a request costs no allocation on the way in.
+   */
+  data(conn: Connection, chunk: Buffer, length?: number): void;
   /** The host went away (EOF, HUP, error): reset per-connection state. */
   closed(conn: Connection): void;
   opened?(conn: Connection): void;

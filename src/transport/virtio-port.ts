@@ -105,15 +105,17 @@ export class VirtioPort extends PortBase {
   private deliver(n: number, beforeHandlers?: () => void): void {
     const conn = this.conn ?? this.newConnection();
     conn.goneSince = undefined;
-    const chunk = Buffer.allocUnsafe(n);
-    this.buf.copy(chunk, 0, 0, n);
     const hold = conn.paused === true || conn.held !== undefined;
     if (hold) {
+      // Held until the conversation resumes: a copy, as the next read reuses buf.
+      const chunk = Buffer.allocUnsafe(n);
+      this.buf.copy(chunk, 0, 0, n);
       (conn.held ??= []).push(chunk);
       conn.heldBytes = (conn.heldBytes ?? 0) + n;
     }
     beforeHandlers?.();
-    if (!hold) this.handlers?.data(conn, chunk);
+    // The read buffer itself (the handlers copy what they keep): nothing made per request.
+    if (!hold) this.handlers?.data(conn, this.buf, n);
   }
 
   /** A paused conversation has read ahead as far as it may: the port is not read until it resumes. */

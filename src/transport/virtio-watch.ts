@@ -83,6 +83,11 @@ export class WatchReader {
       else if (!fromSafetyPoll && this.misses < MAX_MISSES) this.misses = 0;
       host.deliver(n);
     }
+    this.drainLater(fd);
+  }
+
+  /** Yields, then drains on (its own function: a closure in drain() would make every drain allocate a context). */
+  private drainLater(fd: number): void {
     setImmediate(() => this.drain(fd, false));
   }
 

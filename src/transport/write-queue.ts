@@ -85,6 +85,14 @@ export class WriteQueue {
     // Watch mode with nothing queued (the usual case): write right here, no promise, no queue entry.
     const offset = this.target.watching && this.queue.length === 0 ? this.writeNow(conn, data) : 0;
     if (offset === data.length) return undefined;
+    return this.queued(conn, data, offset);
+  }
+
+  /**
+   * Queues the rest of a reply; resolves once written. Its own function: the closure would otherwise make
+   * every enqueue() allocate a context, the replies written at once included.
+   */
+  private queued(conn: SerialConnection, data: Buffer, offset: number): Promise<void> {
     return new Promise((resolve) => {
       this.queue.push({ conn, data, offset, resolve });
       this.queuedBytes += data.length;

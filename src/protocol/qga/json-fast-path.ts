@@ -70,16 +70,38 @@ function plainString(buf: Uint8Array, from: number, to: number): string {
 }
 
 /**
+ * A flat message (no nested object: no `arguments`) of at most this many bytes is remembered, and the same
+ * bytes again give the same value (see FastPath.repeated).
+ */
+const REPEAT_MAX_BYTES = 128;
+
+/**
  * Reads simple messages: objects (at most FAST_DEPTH deep, no duplicate key) of strings of printable ASCII
  * without escapes, integers of at most 15 digits, true, false and null, whitespace as the lexer skips it,
  * at most FAST_MAX_BYTES. Anything else (arrays, floats, escapes, errors, a message cut by the chunk's end)
  * is declined having consumed nothing, and the lexer reads it from the same byte.
+ *
+ * Hosts send the same few bytes over and over (`{"execute":"guest-ping"}` every few seconds from Proxmox,
+ * in a loop from a monitor): the last flat message is remembered with its value, frozen, and when the same
+ * bytes come again that value is handed on again instead of a new object: nothing per request for the
+ * scavenger to clear. Flat only: its members are strings, numbers, booleans and null, so freezing the
+ * object makes the whole value read-only (a request with `arguments` gets a new value each time, since
+ * handlers are given its arguments object). The bytes compared are a whole object ('{' to its '}'), which
+ * the lexer reads the same way whatever follows it.
  */
 export class FastPath {
   /** The message read by the last message() that returned an index after one; else undefined. */
   value: JsonObject | undefined;
+  /** `value` is the remembered one, the same object as the last time these bytes came (frozen). */
+  repeated = false;
   /** Position while descending. */
   private pos = 0;
+  /** The remembered flat message's bytes (repeatLength of them) and its value. */
+  private readonly repeatBytes = new Uint8Array(REPEAT_MAX_BYTES);
+  private repeatLength = 0;
+  private repeatValue: JsonObject | undefined;
+  /** The object being read has a nested object (so it is not remembered). */
+  private nested = false;
 
   /**
    * Returns the index after the message (in `value`), or after whitespace only (`value` undefined), or -1
@@ -87,16 +109,43 @@ export class FastPath {
    */
   message(buf: Uint8Array, start: number, n: number): number {
     this.value = undefined;
+    this.repeated = false;
     const limit = Math.min(n, start + FAST_MAX_BYTES);
     const i = skipSpace(buf, start, limit);
     // Whitespace between messages (the newline after each): skipped, as the lexer would.
     if (i >= limit) return i;
     if (buf[i] !== 0x7b) return -1;
+    if (this.isRepeat(buf, i, n)) {
+      this.value = this.repeatValue;
+      this.repeated = true;
+      return i + this.repeatLength;
+    }
     this.pos = i;
+    this.nested = false;
     const value = this.object(buf, limit, 1);
     if (value === undefined) return -1;
     this.value = value;
-    return this.pos;
+    const end = this.pos;
+    if (!this.nested && end - i <= REPEAT_MAX_BYTES) this.remember(buf, i, end, value);
+    return end;
+  }
+
+  /** Whether the remembered message's bytes come next, whole, at buf[i]. */
+  private isRepeat(buf: Uint8Array, i: number, n: number): boolean {
+    const len = this.repeatLength;
+    if (len === 0 || n - i < len) return false;
+    const known = this.repeatBytes;
+    for (let k = 0; k < len; k++) if (buf[i + k] !== known[k]) return false;
+    return true;
+  }
+
+  /** Remembers a flat message and its value; the value is frozen, as it will be handed on again. */
+  private remember(buf: Uint8Array, from: number, to: number, value: JsonObject): void {
+    const known = this.repeatBytes;
+    for (let k = from; k < to; k++) known[k - from] = buf[k] as number;
+    this.repeatLength = to - from;
+    this.repeatValue = Object.freeze(value);
+    this.repeated = true;
   }
 
   /** The object whose '{' is at pos; on success pos is just past its '}'. */
@@ -126,6 +175,7 @@ export class FastPath {
         i = end + 1;
       } else if (c === 0x7b) {
         if (depth >= FAST_DEPTH) return undefined;
+        this.nested = true;
         this.pos = i;
         const inner = this.object(buf, limit, depth + 1);
         if (inner === undefined) return undefined;

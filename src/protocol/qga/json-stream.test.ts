@@ -308,3 +308,65 @@ describe('JsonStreamReader fast path', () => {
     assert.equal(errorsOf(read([text], limits))[0], 'JSON token size limit exceeded');
   });
 });
+
+describe('JsonStreamReader repeated messages (json-fast-path.ts remembers the last flat one)', () => {
+  const ping = '{"execute":"guest-ping"}';
+
+  it('hands the same bytes on as the same frozen value and event, within a chunk and across feeds', () => {
+    const evs: JsonEvent[] = [];
+    const r = new JsonStreamReader((ev) => evs.push(ev));
+    r.feed(Buffer.from(`${ping}\n${ping}\n`));
+    r.feed(Buffer.from(`${ping}\n`));
+    assert.equal(evs.length, 3);
+    assert.ok(evs[0] === evs[1] && evs[1] === evs[2], 'one event object for the repeated message');
+    const v = onlyValue([evs[0] as JsonEvent]);
+    assert.ok(Object.isFrozen(v) && Object.isFrozen(evs[0]));
+    assert.deepEqual(JSON.parse(JSON.stringify(v)), { execute: 'guest-ping' });
+  });
+
+  it('remembers only flat messages: a request with arguments is a new, unfrozen value each time', () => {
+    const text = '{"execute":"guest-sync","arguments":{"id":1}}';
+    const [a, b] = read([text + text]).map(onlyValueOf);
+    assert.notEqual(a, b);
+    assert.equal(Object.isFrozen(a), false);
+    assert.deepEqual(a, b);
+  });
+
+  it('another message in between replaces the remembered one; values stay those of the bytes', () => {
+    const evs = read([`${ping}{"execute":"guest-info"}${ping}{"execute":"guest-ping","id":5}${ping}`]);
+    assert.deepEqual(
+      evs.map((e) => JSON.stringify(onlyValueOf(e))),
+      [ping, '{"execute":"guest-info"}', ping, '{"execute":"guest-ping","id":5}', ping],
+    );
+  });
+
+  it('a repeat cut by the chunk, or followed by garbage, reads as the byte-wise reader reads it', () => {
+    for (const tail of ['', 'x', ' \n', '}']) {
+      const text = `${ping}${ping}${tail}${ping}`;
+      for (let cut = 1; cut < text.length; cut++) {
+        const fast = read([text.slice(0, cut), text.slice(cut)]);
+        const evs: JsonEvent[] = [];
+        const slow = new JsonStreamReader((ev) => evs.push(ev), QEMU_JSON_LIMITS, { fastPath: false });
+        slow.feed(Buffer.from(text.slice(0, cut)));
+        slow.feed(Buffer.from(text.slice(cut)));
+        assert.deepEqual(JSON.parse(JSON.stringify(fast)), JSON.parse(JSON.stringify(evs)), `tail ${JSON.stringify(tail)} cut ${cut}`);
+      }
+    }
+  });
+
+  it('feed(buf, from, to) reads only buf[from, to) (a transport hands on its own read buffer)', () => {
+    const evs: JsonEvent[] = [];
+    const r = new JsonStreamReader((ev) => evs.push(ev));
+    const buf = Buffer.from(`xx${ping}${ping}{"broken`);
+    assert.equal(r.feed(buf, 2, 2 + ping.length), 2 + ping.length);
+    assert.equal(evs.length, 1);
+    assert.equal(r.feed(buf, 2 + ping.length, 2 + 2 * ping.length), 2 + 2 * ping.length);
+    assert.equal(evs.length, 2);
+    assert.equal(r.bufferedBytes, 0, 'nothing after `to` was read');
+  });
+});
+
+function onlyValueOf(e: JsonEvent) {
+  assert.ok('value' in e, 'error' in e ? e.error : '');
+  return e.value;
+}

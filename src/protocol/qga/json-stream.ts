@@ -14,7 +14,7 @@ import { JsonLexer, type LexerSink, S } from './json-lexer.js';
 import { TokenParser } from './json-parser.js';
 import { INDEX_BYTES_PER_TOKEN, QUOTE_MAX_BYTES, T, TokenBuffer } from './json-token.js';
 import { decodeLossy } from './json-utf8.js';
-import type { JsonValue } from './json-value.js';
+import type { JsonObject, JsonValue } from './json-value.js';
 import type { SpareBuffers } from './spare-buffers.js';
 
 /** Limits per message, qemu's defaults (json-streamer.c); smaller ones may be configured. */
@@ -93,6 +93,8 @@ export class JsonStreamReader implements LexerSink {
   private readonly bulkKeys: readonly Uint8Array[] | undefined;
   /** The current message is at depth 2 in its top-level object's `arguments` member (braces permitting). */
   private inArguments = false;
+  /** The last event of a value the fast path remembered (repeatEvent). */
+  private repeated: { readonly value: JsonObject } | undefined;
   /** The bulk strings of the value handed on last, given back by release(). */
   private handed: readonly BulkString[] = NONE;
   /**
@@ -161,11 +163,11 @@ export class JsonStreamReader implements LexerSink {
   }
 
   /**
-   * Reads buf from `from` on. Returns the index where it stopped: buf.length, or, when the handler returned
-   * false, just after the event's last byte (feed the rest later to carry on).
+   * Reads buf[from, to). Returns the index where it stopped: `to`, or, when the handler returned false, just
+   * after the event's last byte (feed the rest later to carry on).
    */
-  feed(buf: Uint8Array, from = 0): number {
-    const n = buf.length;
+  feed(buf: Uint8Array, from = 0, to = buf.length): number {
+    const n = to;
     const lexer = this.lexer;
     this.stopping = false;
     this.release();
@@ -188,7 +190,7 @@ export class JsonStreamReader implements LexerSink {
           const value = fast.value;
           if (value !== undefined) {
             this.lastMessageBytes = end - i;
-            this.hand({ value });
+            this.hand(fast.repeated ? this.repeatEvent(value) : { value });
             if (this.stopping) return end;
           }
           i = end - 1;
@@ -215,6 +217,13 @@ export class JsonStreamReader implements LexerSink {
       if (this.stopping) return i + 1;
     }
     return n;
+  }
+
+  /** The event for a value the fast path remembered (frozen, handed on again): made once, like the value. */
+  private repeatEvent(value: JsonObject): JsonEvent {
+    let ev = this.repeated;
+    if (ev === undefined || ev.value !== value) ev = this.repeated = Object.freeze({ value });
+    return ev;
   }
 
   private hand(ev: JsonEvent): void {

@@ -18,12 +18,23 @@ export const MAX_ECHO_BYTES = 1 << 20;
 /** Checks a parsed value the way qmp_dispatch does; throws the QgaError to send back (with the id when known). */
 export function parseRequest(value: JsonValue): Request {
   if (!isObject(value)) throw errors.notAnObject();
+  // A value the reader hands on again (json-fast-path.ts remembers a flat message: frozen) gets its Request
+  // once: nothing is made per request for a host sending the same bytes over and over.
+  const frozen = Object.isFrozen(value);
+  if (frozen) {
+    const known = repeatedRequests.get(value);
+    if (known !== undefined) return known;
+  }
   // Nearly every request is well formed, and then the order qemu checks the members in cannot matter:
   // take it without hashing the keys.
   const req = wellFormed(value) ?? checkEnvelope(value);
   if (req.id !== undefined && echoTooLong(req.id)) throw idTooLong();
+  if (frozen) repeatedRequests.set(value, Object.freeze(req));
   return req;
 }
+
+/** The Requests of frozen (handed on again) values, made once each. */
+const repeatedRequests = new WeakMap<JsonObject, Request>();
 
 /**
  * The request, or the error qemu would find first: it checks the members in its QDict's iteration order

@@ -80,7 +80,8 @@ function join(prefix: string, name: string): string {
 // qemu's order of complaints: members in schema order (missing or wrong), then the first unexpected key as sent.
 function checkStruct(types: TypeTable, members: Members, obj: JsonObject, prefix: string): void {
   const { list, names } = compile(members);
-  for (const { name, optional, type } of list) {
+  for (let i = 0; i < list.length; i++) {
+    const { name, optional, type } = list[i] as CompiledMembers['list'][number];
     const value = obj[name];
     if (value === undefined) {
       if (optional) continue;
@@ -88,7 +89,9 @@ function checkStruct(types: TypeTable, members: Members, obj: JsonObject, prefix
     }
     checkValue(types, type, value, join(prefix, name));
   }
-  for (const key of Object.keys(obj)) {
+  // for-in, not Object.keys: no array per request (the same keys in the same order; a JSON object's
+  // prototype has no enumerable member, json-value.ts).
+  for (const key in obj) {
     if (!names.has(key)) throw errors.paramUnexpected(join(prefix, key));
   }
 }
