@@ -113,6 +113,17 @@ napi_value gl_undefined(napi_env env) {
   return undef;
 }
 
+void gl_make_callback(napi_env env, napi_async_context ctx, napi_ref cb, size_t argc, const napi_value *argv) {
+  napi_value fn, recv, result;
+  if (napi_get_reference_value(env, cb, &fn) != napi_ok || fn == NULL || napi_get_global(env, &recv) != napi_ok) return;
+  if (napi_make_callback(env, ctx, recv, fn, argc, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_value err;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &err) == napi_ok)
+      napi_fatal_exception(env, err);
+  }
+}
+
 int gl_export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) != napi_ok) return -1;
@@ -136,7 +147,7 @@ static napi_value str_error(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports)
+  if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports) || gl_init_spawn(env, exports)
 #if defined(__x86_64__) || defined(__i386__)
       // The VMware backdoor and CPUID are x86 only (binding.gyp leaves vmware.c out elsewhere).
       || gl_init_vmware(env, exports)

@@ -59,16 +59,7 @@ static void watch_ready(uv_poll_t *h, int status, int events) {
   if (w->stopped) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, result;
-  if (napi_get_reference_value(env, w->cb, &cb) == napi_ok && cb != NULL && napi_get_global(env, &recv) == napi_ok) {
-    if (napi_make_callback(env, w->ctx, recv, cb, 0, NULL, &result) != napi_ok) {
-      bool pending = false;
-      napi_value err;
-      // An exception in the callback is the process's uncaught exception, as from any other event.
-      if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &err) == napi_ok)
-        napi_fatal_exception(env, err);
-    }
-  }
+  gl_make_callback(env, w->ctx, w->cb, 0, NULL);
   napi_close_handle_scope(env, scope);
 }
 
