@@ -1,6 +1,7 @@
 // The process runner guest-exec starts programs with: g_spawn's PATH lookup, exactly the given
 // environment, output and the input's release reported, and the exit only once the pipes are closed.
 import assert from 'node:assert/strict';
+import { spawn as spawnChild } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,17 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-runner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const spawn = nativeSpawn(loadNative());
+
+/** Runs node with args to its exit: [exit code, stdout]. */
+function spawnNode(args: string[]): Promise<[number | null, string]> {
+  return new Promise((resolve, reject) => {
+    const p = spawnChild(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d));
+    p.once('error', reject);
+    p.once('close', (code) => resolve([code, out]));
+  });
+}
 
 /** Both runners run the same tests: the addon's (when built) and node:child_process's. */
 const runners: [string, (() => ProcessRunner) | undefined][] = [
@@ -149,6 +161,29 @@ describe('NativeProcessRunner only', { skip: !spawn && 'the native addon is not 
     });
     await r.done;
     assert.equal(r.out('stdout'), '0\n1\n2\n');
+  });
+
+  test('a running program does not keep the event loop alive, and outlives the process that started it', async () => {
+    // A Node process that starts `sleep 60` with capture-output and stdin, then has nothing left to do: it must
+    // exit on its own (the exit watch and the pipes are unref()-ed), leaving the program running.
+    const runner = new URL('./process-runner-native.js', import.meta.url).href;
+    const addon = new URL('../../native/addon.js', import.meta.url).href;
+    const script = `const { NativeProcessRunner, nativeSpawn } = await import(${JSON.stringify(runner)});
+const { loadNative } = await import(${JSON.stringify(addon)});
+const pid = await new NativeProcessRunner(nativeSpawn(loadNative())).start(
+  { file: '/bin/sleep', argv0: 'sleep', args: ['60'], env: {}, stdin: Buffer.from('x'), stdout: true, stderr: true },
+  { output() {}, inputReleased() {}, exited() { console.log('exited'); } });
+console.log(pid);`;
+    const child = spawnNode(['--input-type=module', '-e', script]);
+    const [code, out] = await child;
+    assert.equal(code, 0);
+    const pid = Number(out.trim());
+    assert.ok(pid > 0, out);
+    try {
+      assert.ok(existsSync(`/proc/${pid}`), 'the program still runs after its starter exited');
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
   });
 
   test('without pidfd_open every start goes to the fallback runner', async () => {
