@@ -40,9 +40,19 @@ int gl_get_u32(napi_env env, napi_value v, uint32_t *out);
 char *gl_get_string(napi_env env, napi_value v);
 // `undefined`, for functions that return nothing.
 napi_value gl_undefined(napi_env env);
-// Calls the referenced function from a libuv callback (inside a handle scope the caller opened) with the
-// global as `this`; an exception it throws becomes the process's uncaught exception, as from any other event.
-void gl_make_callback(napi_env env, napi_async_context ctx, napi_ref cb, size_t argc, const napi_value *argv);
+// A JS function a libuv watch calls back: the function's reference and its async context, held together.
+typedef struct {
+  napi_env env;
+  napi_ref fn;
+  napi_async_context ctx;
+} gl_js_callback;
+// Holds fn (async resource `name`); 0, or -1 with nothing held.
+int gl_js_callback_init(napi_env env, napi_value fn, const char *name, gl_js_callback *cb);
+// Lets go of what gl_js_callback_init held.
+void gl_js_callback_release(gl_js_callback *cb);
+// Calls it from a libuv callback (inside a handle scope the caller opened) with the global as `this`; an
+// exception it throws becomes the process's uncaught exception, as from any other event.
+void gl_js_callback_call(gl_js_callback *cb, size_t argc, const napi_value *argv);
 // exports[name] = a function calling cb; 0 on success.
 int gl_export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
 // exports[name] = v; 0 on success.

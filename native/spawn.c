@@ -121,16 +121,13 @@ typedef struct {
   uv_poll_t poll;
   int pidfd;
   pid_t pid;
-  napi_env env;
-  napi_ref cb;
-  napi_async_context ctx;
+  gl_js_callback cb;
 } exit_watch;
 
 static void exit_watch_closed(uv_handle_t *h) {
   exit_watch *w = h->data;
   close(w->pidfd);
-  napi_delete_reference(w->env, w->cb);
-  napi_async_destroy(w->env, w->ctx);
+  gl_js_callback_release(&w->cb);
   free(w);
 }
 
@@ -146,7 +143,7 @@ static void exit_ready(uv_poll_t *h, int status, int events) {
   // Readable only once the child has ended; a wake-up before that (si_pid 0) waits for the next.
   if (rc == 0 && si.si_pid == 0) return;
   uv_poll_stop(&w->poll);
-  napi_env env = w->env;
+  napi_env env = w->cb.env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) == napi_ok) {
     napi_value args[2];
@@ -154,7 +151,7 @@ static void exit_ready(uv_poll_t *h, int status, int events) {
     int exited = rc == 0 && si.si_code == CLD_EXITED, killed = rc == 0 && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED);
     if ((exited ? napi_create_int32(env, si.si_status, &args[0]) : napi_get_null(env, &args[0])) == napi_ok &&
         (killed ? napi_create_int32(env, si.si_status, &args[1]) : napi_get_null(env, &args[1])) == napi_ok)
-      gl_make_callback(env, w->ctx, w->cb, 2, args);
+      gl_js_callback_call(&w->cb, 2, args);
     napi_close_handle_scope(env, scope);
   }
   uv_close((uv_handle_t *)&w->poll, exit_watch_closed);
@@ -230,7 +227,6 @@ static pid_t start_child(child_args *a, const char **what) {
 // Watches pid's exit through a pidfd; 0, or an errno (the child is then still running and unwatched).
 static int watch_exit(napi_env env, pid_t pid, napi_value cb) {
   uv_loop_t *loop;
-  napi_value name;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return EINVAL;
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd == -1) return errno;
@@ -241,11 +237,7 @@ static int watch_exit(napi_env env, pid_t pid, napi_value cb) {
   }
   w->pidfd = pidfd;
   w->pid = pid;
-  w->env = env;
-  if (napi_create_reference(env, cb, 1, &w->cb) != napi_ok ||
-      napi_create_string_utf8(env, "guestlink:spawn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &w->ctx) != napi_ok) {
-    if (w->cb) napi_delete_reference(env, w->cb);
+  if (gl_js_callback_init(env, cb, "guestlink:spawn", &w->cb) != 0) {
     close(pidfd);
     free(w);
     return ENOMEM;
@@ -261,8 +253,7 @@ static int watch_exit(napi_env env, pid_t pid, napi_value cb) {
     uv_unref((uv_handle_t *)&w->poll);
     return 0;
   }
-  napi_delete_reference(env, w->cb);
-  napi_async_destroy(env, w->ctx);
+  gl_js_callback_release(&w->cb);
   close(pidfd);
   free(w);
   return -rc;

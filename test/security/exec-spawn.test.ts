@@ -38,6 +38,15 @@ async function exec(peer: Peer, args: JsonObject): Promise<number> {
   return r.return.pid as number;
 }
 
+/** Starts `sh -c script` with capture-output, WAIT in script standing for a wait until the file `go` exists. */
+async function execGated(peer: Peer, go: string, script: string): Promise<number> {
+  return exec(peer, {
+    path: '/bin/sh',
+    arg: ['-c', script.replace('WAIT', 'while [ ! -e "$1" ]; do sleep 0.02; done'), 'sh', go],
+    'capture-output': true,
+  });
+}
+
 /** Polls guest-exec-status until exited. */
 async function collect(peer: Peer, pid: number): Promise<Status> {
   let st: Status | undefined;
@@ -128,11 +137,7 @@ describe('guest-exec: what a program inherits and leaves behind', { skip, timeou
 
   test('a program that closes its stdout and stderr at once and runs on: exited only when it ends', async () => {
     const go = path.join(dir, 'go-closed');
-    const pid = await exec(agent, {
-      path: '/bin/sh',
-      arg: ['-c', 'exec >&- 2>&-; while [ ! -e "$1" ]; do sleep 0.02; done; exit 4', 'sh', go],
-      'capture-output': true,
-    });
+    const pid = await execGated(agent, go, 'exec >&- 2>&-; WAIT; exit 4');
     // Both pipes are closed by now (the shell ran its exec); the program itself still runs.
     await until(() => readdirSync(`/proc/${pid}/fd`).length === 1, 'the program to close its stdout and stderr');
     const r = await call(agent, 'guest-exec-status', { pid });
@@ -144,11 +149,7 @@ describe('guest-exec: what a program inherits and leaves behind', { skip, timeou
 
   test('a grandchild holding the pipes: exited waits for it, and its output still stops at the 16 MiB stream cap', async () => {
     const go = path.join(dir, 'go-grandchild');
-    const pid = await exec(agent, {
-      path: '/bin/sh',
-      arg: ['-c', '(while [ ! -e "$1" ]; do sleep 0.02; done; head -c 20000000 /dev/zero) & echo early', 'sh', go],
-      'capture-output': true,
-    });
+    const pid = await execGated(agent, go, '(WAIT; head -c 20000000 /dev/zero) & echo early');
     // The shell has ended and been reaped (its /proc entry is gone), the grandchild still holds stdout.
     await until(() => !existsSync(`/proc/${pid}`), 'the shell to be reaped');
     const r = await call(agent, 'guest-exec-status', { pid });
