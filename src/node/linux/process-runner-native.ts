@@ -3,6 +3,7 @@
 // tables of a 50-60 MB process (1.6-3.5 ms per start, docs/benchmarks.md), and its exit is noticed through a
 // pidfd the event loop polls. Same contract as ChildProcessRunner (process-runner.ts): resolution like
 // g_spawn, exactly the given environment, no shell, children unref()-ed and outliving the agent.
+import { closeSync } from 'node:fs';
 import net from 'node:net';
 import type { GuestlinkNative } from '../../native/addon.js';
 import type { ProcessEvents, ProcessExit, ProcessRunner, ProcessSpec } from '../interfaces.js';
@@ -20,6 +21,13 @@ export function nativeSpawn(n: GuestlinkNative | undefined): NativeSpawn | undef
 /** Wraps the agent's end of a pipe as a non-blocking stream on the event loop (libuv sets O_NONBLOCK). */
 function pipeStream(fd: number, writable: boolean): net.Socket {
   return new net.Socket({ fd, readable: !writable, writable });
+}
+
+/** close(2), for an fd no stream took; an error is of no use to anyone here. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {}
 }
 
 /** Spawns through the addon; on a kernel without pidfd_open (before 5.3) every start goes to `fallback`. */
@@ -59,11 +67,18 @@ export class NativeProcessRunner implements ProcessRunner {
     } catch (err) {
       return Promise.reject(err);
     }
-    const pipes: ProcessPipes = {
-      stdin: started.stdin >= 0 ? pipeStream(started.stdin, true) : null,
-      stdout: started.stdout >= 0 ? pipeStream(started.stdout, false) : null,
-      stderr: started.stderr >= 0 ? pipeStream(started.stderr, false) : null,
-    };
+    const fds = [started.stdin, started.stdout, started.stderr];
+    const streams: (net.Socket | null)[] = [];
+    try {
+      for (const [i, fd] of fds.entries()) streams.push(fd >= 0 ? pipeStream(fd, i === 0) : null);
+    } catch (err) {
+      // Not expected (they are pipes): the program runs on, watched and reaped, and sees EOF/EPIPE. What was
+      // wrapped is destroyed (closing its fd), what was not is closed, and the start is reported failed.
+      for (const s of streams) s?.destroy();
+      for (const fd of fds.slice(streams.length)) if (fd >= 0) closeQuietly(fd);
+      return Promise.reject(err);
+    }
+    const pipes: ProcessPipes = { stdin: streams[0] ?? null, stdout: streams[1] ?? null, stderr: streams[2] ?? null };
     onExit = wireProcess(pipes, spec, events);
     // The exit is reported from a later turn of the event loop, never during spawn; kept for safety.
     if (early) onExit(early);
