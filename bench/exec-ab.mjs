@@ -37,18 +37,10 @@ function start(name, file, args) {
   children.push(spawn(file, args, { stdio: 'ignore' }));
   return { name, sock: path.join(dir, `${name}.sock`) };
 }
-mkdirSync(path.join(dir, 'qemu-ga-state'));
+const qState = path.join(dir, 'qemu-ga-state');
+mkdirSync(qState);
 const agents = [
-  start('qemu-ga', '/usr/sbin/qemu-ga', [
-    '-m',
-    'unix-listen',
-    '-p',
-    path.join(dir, 'qemu-ga.sock'),
-    '-t',
-    path.join(dir, 'qemu-ga-state'),
-    '-b',
-    BLOCK,
-  ]),
+  start('qemu-ga', '/usr/sbin/qemu-ga', ['-m', 'unix-listen', '-p', path.join(dir, 'qemu-ga.sock'), '-t', qState, '-b', BLOCK]),
 ];
 for (const [i, root] of positionals.entries()) {
   const name = `${'AB'[i]}:${path.basename(path.resolve(root))}`;
