@@ -3,7 +3,8 @@
 //                never leaves an allow-listed directory (openat2 RESOLVE_BENEATH, else an openat walk);
 //   readiness.c  edge-triggered readiness of an fd without signals, and read/write returning -errno;
 //   vmware.c     the CPUID hypervisor vendor, the VMware backdoor's `in` instruction, AF_VSOCK sockets;
-//   init.c       the module's entry point and the N-API helpers below, shared by the three.
+//   spawn.c      guest-exec's programs started with clone(CLONE_VM|CLONE_VFORK), their exits watched by pidfd;
+//   init.c       the module's entry point and the N-API helpers below, shared by the others.
 // Plain N-API (C), built by node-gyp from binding.gyp. Every failure throws (or rejects with) an Error
 // whose message is strerror(errno) and whose code is the errno name, except fdRead/fdWrite, which return
 // -errno (a non-blocking drain ends in EAGAIN every time).
@@ -39,6 +40,19 @@ int gl_get_u32(napi_env env, napi_value v, uint32_t *out);
 char *gl_get_string(napi_env env, napi_value v);
 // `undefined`, for functions that return nothing.
 napi_value gl_undefined(napi_env env);
+// A JS function a libuv watch calls back: the function's reference and its async context, held together.
+typedef struct {
+  napi_env env;
+  napi_ref fn;
+  napi_async_context ctx;
+} gl_js_callback;
+// Holds fn (async resource `name`); 0, or -1 with nothing held.
+int gl_js_callback_init(napi_env env, napi_value fn, const char *name, gl_js_callback *cb);
+// Lets go of what gl_js_callback_init held.
+void gl_js_callback_release(gl_js_callback *cb);
+// Calls it from a libuv callback (inside a handle scope the caller opened) with the global as `this`; an
+// exception it throws becomes the process's uncaught exception, as from any other event.
+void gl_js_callback_call(gl_js_callback *cb, size_t argc, const napi_value *argv);
 // exports[name] = a function calling cb; 0 on success.
 int gl_export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
 // exports[name] = v; 0 on success.
@@ -48,5 +62,6 @@ int gl_export_int(napi_env env, napi_value exports, const char *name, int64_t v)
 int gl_init_fs(napi_env env, napi_value exports);
 int gl_init_readiness(napi_env env, napi_value exports);
 int gl_init_vmware(napi_env env, napi_value exports);
+int gl_init_spawn(napi_env env, napi_value exports);
 
 #endif

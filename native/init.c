@@ -113,6 +113,35 @@ napi_value gl_undefined(napi_env env) {
   return undef;
 }
 
+int gl_js_callback_init(napi_env env, napi_value fn, const char *name, gl_js_callback *cb) {
+  napi_value n;
+  cb->env = env;
+  cb->fn = NULL;
+  if (napi_create_reference(env, fn, 1, &cb->fn) != napi_ok || napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &n) != napi_ok ||
+      napi_async_init(env, NULL, n, &cb->ctx) != napi_ok) {
+    if (cb->fn) napi_delete_reference(env, cb->fn);
+    return -1;
+  }
+  return 0;
+}
+
+void gl_js_callback_release(gl_js_callback *cb) {
+  napi_delete_reference(cb->env, cb->fn);
+  napi_async_destroy(cb->env, cb->ctx);
+}
+
+void gl_js_callback_call(gl_js_callback *cb, size_t argc, const napi_value *argv) {
+  napi_env env = cb->env;
+  napi_value fn, recv, result;
+  if (napi_get_reference_value(env, cb->fn, &fn) != napi_ok || fn == NULL || napi_get_global(env, &recv) != napi_ok) return;
+  if (napi_make_callback(env, cb->ctx, recv, fn, argc, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_value err;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &err) == napi_ok)
+      napi_fatal_exception(env, err);
+  }
+}
+
 int gl_export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) != napi_ok) return -1;
@@ -136,7 +165,7 @@ static napi_value str_error(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports)
+  if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports) || gl_init_spawn(env, exports)
 #if defined(__x86_64__) || defined(__i386__)
       // The VMware backdoor and CPUID are x86 only (binding.gyp leaves vmware.c out elsewhere).
       || gl_init_vmware(env, exports)

@@ -21,9 +21,7 @@
 typedef struct {
   uv_poll_t poll;
   int epfd;
-  napi_env env;
-  napi_ref cb;
-  napi_async_context ctx;
+  gl_js_callback cb;
   int stopped;
   // The struct is freed once libuv has closed the handle and JS can no longer reach the external (both).
   int closed;
@@ -33,8 +31,7 @@ typedef struct {
 static void watch_closed(uv_handle_t *h) {
   fd_watch *w = h->data;
   close(w->epfd);
-  napi_delete_reference(w->env, w->cb);
-  napi_async_destroy(w->env, w->ctx);
+  gl_js_callback_release(&w->cb);
   w->closed = 1;
   if (w->finalized) free(w);
 }
@@ -51,7 +48,7 @@ static void watch_ready(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
   fd_watch *w = h->data;
-  napi_env env = w->env;
+  napi_env env = w->cb.env;
   struct epoll_event ev[2];
   // Consumes the pending edge, so the epoll fd is no longer readable until the next one.
   while (epoll_wait(w->epfd, ev, 2, 0) == -1 && errno == EINTR) {
@@ -59,21 +56,12 @@ static void watch_ready(uv_poll_t *h, int status, int events) {
   if (w->stopped) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, result;
-  if (napi_get_reference_value(env, w->cb, &cb) == napi_ok && cb != NULL && napi_get_global(env, &recv) == napi_ok) {
-    if (napi_make_callback(env, w->ctx, recv, cb, 0, NULL, &result) != napi_ok) {
-      bool pending = false;
-      napi_value err;
-      // An exception in the callback is the process's uncaught exception, as from any other event.
-      if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &err) == napi_ok)
-        napi_fatal_exception(env, err);
-    }
-  }
+  gl_js_callback_call(&w->cb, 0, NULL);
   napi_close_handle_scope(env, scope);
 }
 
 static napi_value fd_watch_js(napi_env env, napi_callback_info info) {
-  napi_value argv[2], name, out;
+  napi_value argv[2], out;
   int fd;
   napi_valuetype t;
   if (gl_get_args(env, info, 2, argv) || gl_get_fd(env, argv[0], &fd)) return NULL;
@@ -98,11 +86,7 @@ static napi_value fd_watch_js(napi_env env, napi_callback_info info) {
     return gl_throw_errno(env, ENOMEM, "fdWatch");
   }
   w->epfd = epfd;
-  w->env = env;
-  if (napi_create_reference(env, argv[1], 1, &w->cb) != napi_ok ||
-      napi_create_string_utf8(env, "guestlink:fdWatch", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &w->ctx) != napi_ok) {
-    if (w->cb) napi_delete_reference(env, w->cb);
+  if (gl_js_callback_init(env, argv[1], "guestlink:fdWatch", &w->cb) != 0) {
     close(epfd);
     free(w);
     napi_throw_error(env, "EINTERNAL", "guestlink addon: fdWatch: N-API call failed");
@@ -110,8 +94,7 @@ static napi_value fd_watch_js(napi_env env, napi_callback_info info) {
   }
   int rc = uv_poll_init(loop, &w->poll, epfd);
   if (rc != 0) {
-    napi_delete_reference(env, w->cb);
-    napi_async_destroy(env, w->ctx);
+    gl_js_callback_release(&w->cb);
     close(epfd);
     free(w);
     return gl_throw_errno(env, -rc, "uv_poll_init");

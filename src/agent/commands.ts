@@ -9,9 +9,11 @@ import { FileTable } from '../commands/file-table.js';
 import { FreezeController } from '../commands/freeze.js';
 import { createHandlers, type Handlers } from '../commands/index.js';
 import { CommandPolicy } from '../dispatch/policy.js';
-import type { NodeBackend } from '../node/interfaces.js';
+import { loadNative } from '../native/addon.js';
+import type { NodeBackend, ProcessRunner } from '../node/interfaces.js';
 import { runFsfreezeHook } from '../node/linux/freeze-hook.js';
 import { ChildProcessRunner } from '../node/linux/process-runner.js';
+import { NativeProcessRunner, nativeSpawn } from '../node/linux/process-runner-native.js';
 import type { OptInGroup } from '../protocol/qga/commands.js';
 import type { AgentConfig } from './config.js';
 
@@ -60,6 +62,22 @@ export interface AgentCommands {
   freeze: FreezeController;
 }
 
+/**
+ * guest-exec's runner: the addon's spawn (no page-table copy, the exit seen through a pidfd) when the addon
+ * is there, else node:child_process. Chosen at the first exec, so an agent that never runs a program does
+ * not load the addon for it.
+ */
+function execRunner(): ProcessRunner {
+  let chosen: ProcessRunner | undefined;
+  const pick = (): ProcessRunner => {
+    if (chosen) return chosen;
+    const spawn = nativeSpawn(loadNative());
+    chosen = spawn ? new NativeProcessRunner(spawn) : new ChildProcessRunner();
+    return chosen;
+  };
+  return { resolve: (program, searchPath) => pick().resolve(program, searchPath), start: (spec, events) => pick().start(spec, events) };
+}
+
 /** Builds the handlers with their state, the policy and the settings for one agent. */
 export function createCommands(config: AgentConfig, node: NodeBackend): AgentCommands {
   const policy = new CommandPolicy({
@@ -70,7 +88,7 @@ export function createCommands(config: AgentConfig, node: NodeBackend): AgentCom
   });
   // guest-file-* handles are shared by all connections and bounded by --max-file-handles.
   const files = new FileTable(config.maxFileHandles);
-  const exec = new ExecTable(new ChildProcessRunner(), {
+  const exec = new ExecTable(execRunner(), {
     maxProcesses: config.maxExecProcesses,
     maxOutputBytes: config.maxExecOutputBytes,
     maxInputBytes: config.maxExecInputBytes,

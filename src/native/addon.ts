@@ -43,6 +43,24 @@ export interface GuestlinkNative {
   fdRead?(fd: number, buf: Buffer): number;
   /** write(2) of buf[offset, offset+length): bytes or -errno (never throws for the syscall). */
   fdWrite?(fd: number, buf: Buffer, offset: number, length: number): number;
+  /**
+   * Starts `file` (already resolved; no shell, no search) with exactly `argv` (argv[0] included) and `envp`
+   * ("NAME=value"), sharing the agent's memory until exec (clone CLONE_VM|CLONE_VFORK: no page-table copy),
+   * every signal at its default and none blocked, and only fds 0, 1, 2 open. `pipes`: bit 0 stdin, bit 1
+   * stdout, bit 2 stderr get a pipe (the agent's end returned, O_CLOEXEC, blocking), the rest /dev/null (-1).
+   * A file without #! runs under /bin/sh, as execvp and g_spawn do. onExit(code, signal) runs on the event
+   * loop once the child has ended and been reaped (pidfd; the watch does not keep the loop alive). Throws an
+   * errno error (ENOENT, EACCES, ENOEXEC...) when it cannot start. Absent from addons built before it.
+   */
+  spawn?(
+    file: string,
+    argv: readonly string[],
+    envp: readonly string[],
+    pipes: number,
+    onExit: (code: number | null, signal: number | null) => void,
+  ): { pid: number; stdin: number; stdout: number; stderr: number };
+  /** Whether the kernel has pidfd_open (Linux 5.3), which spawn needs to watch an exit. */
+  pidfdSupported?(): boolean;
   /** CPUID leaf 0x40000000 vendor ("VMwareVMware", "KVMKVMKVM", ...), or null without the hypervisor bit or off x86. */
   hypervisorVendor(): string | null;
   /**

@@ -234,6 +234,12 @@ describe('exec, same replies as qemu-ga', { skip: !HAVE_QEMU_GA && 'qemu-ga not 
       'capture-output': true,
     },
     'no stdin without input-data': { path: '/bin/cat', 'capture-output': true },
+    // The agent (Node) ignores SIGPIPE; its programs must not inherit that: yes is ended by the signal (141).
+    'SIGPIPE ends a writer, signals unblocked': {
+      path: '/bin/sh',
+      arg: ['-c', 'grep -E "^Sig(Ign|Blk)" /proc/self/status; (yes; echo "yes: $?" >&2) | head -1'],
+      'capture-output': true,
+    },
     'output over 16 MiB is truncated': { path: '/bin/sh', arg: ['-c', 'head -c 17000000 /dev/zero; echo e >&2'], 'capture-output': true },
     'bad input-data': { path: '/bin/cat', 'input-data': '!!' },
   };

@@ -17,7 +17,7 @@
 // `exchangeUntilSync` (ends with a guest-sync: no waiting for silence), `resync`, `showBytes`.
 // Everything here ends only the processes it started, by their PID (also if the test process
 // exits without stopping them), and removes the temp dirs it made.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -182,12 +182,18 @@ export function testAgentArgs(dir: string, name: string, extra: readonly string[
 }
 
 /** Starts guestlink's agent on `<dir>/g.sock` (dry-run power, no config file); args are appended. */
-export async function startGuestlink(dir: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<Peer> {
+export async function startGuestlink(
+  dir: string,
+  args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+  /** An fd the agent inherits under the number `as`, open without O_CLOEXEC there (test/security/exec-spawn.test.ts). */
+  inherit?: { fd: number; as: number },
+): Promise<Peer> {
   const socket = path.join(dir, 'g.sock');
   const statedir = path.join(dir, 'gst');
   mkdirSync(statedir, { recursive: true });
   const argv = [AGENT_BIN, '-m', 'unix-listen', '-p', socket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null', ...args];
-  return launch('guestlink', process.execPath, argv, socket, env);
+  return launch('guestlink', process.execPath, argv, socket, env, inherit);
 }
 
 async function launch(
@@ -196,11 +202,14 @@ async function launch(
   argv: string[],
   socket: string,
   env: Readonly<Record<string, string>>,
+  inherit?: { fd: number; as: number },
 ): Promise<Peer> {
   // A clean environment: no GUESTLINK_* leaking in from the developer's shell.
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GUESTLINK_')) baseEnv[k] = v;
-  const proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...baseEnv, ...env } });
+  const stdio: StdioOptions = ['ignore', 'ignore', 'pipe'];
+  if (inherit) stdio[inherit.as] = inherit.fd;
+  const proc = spawn(file, argv, { stdio: Array.from(stdio, (s) => s ?? 'ignore'), env: { ...baseEnv, ...env } });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {
     if (err.length < 1 << 20) err += d.toString('utf8');

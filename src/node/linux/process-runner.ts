@@ -7,8 +7,8 @@ import { constants as fsc } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants as osc } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import type { ProcessEvents, ProcessRunner, ProcessSpec } from '../interfaces.js';
+import type { Readable, Writable } from 'node:stream';
+import type { ProcessEvents, ProcessExit, ProcessRunner, ProcessSpec } from '../interfaces.js';
 
 function errno(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(code), { code });
@@ -66,18 +66,24 @@ export class ChildProcessRunner implements ProcessRunner {
   }
 }
 
-/** Wires a started child's pipes and exit to `events`; `exited` fires once the exit and every output pipe's close are in. */
-function watch(child: ChildProcess, spec: ProcessSpec, events: ProcessEvents): void {
+/** A started program's pipes, as the runner that started it wraps them (absent: /dev/null). */
+export interface ProcessPipes {
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+}
+
+/**
+ * Wires a started program's pipes to `events` and returns the function its exit is to be given (once);
+ * `exited` fires once the exit and every output pipe's close are in. Shared by both runners, so the
+ * ordering contract is one piece of code.
+ */
+export function wireProcess(pipes: ProcessPipes, spec: ProcessSpec, events: ProcessEvents): (exit: ProcessExit) => void {
   let pending = 1; // the exit itself, plus one per output pipe
-  let exit = { code: null as number | null, signal: null as number | null };
+  let exit: ProcessExit = { code: null, signal: null };
   const settle = () => {
     if (--pending === 0) events.exited(exit);
   };
-  child.on('error', () => {});
-  child.once('exit', (code, signal) => {
-    exit = { code, signal: signal === null ? null : ((osc.signals as Record<string, number>)[signal] ?? 0) };
-    settle();
-  });
   const collect = (stream: Readable | null, name: 'stdout' | 'stderr') => {
     if (!stream) return;
     pending++;
@@ -86,21 +92,43 @@ function watch(child: ChildProcess, spec: ProcessSpec, events: ProcessEvents): v
     stream.on('error', () => {});
     (stream as Readable & { unref?: () => void }).unref?.();
   };
-  collect(child.stdout, 'stdout');
-  collect(child.stderr, 'stderr');
-  if (spec.stdin && child.stdin) {
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      events.inputReleased();
-    };
+  collect(pipes.stdout, 'stdout');
+  collect(pipes.stderr, 'stderr');
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    events.inputReleased();
+  };
+  if (spec.stdin && pipes.stdin) {
     // EPIPE when the program does not read it all: the bytes are dropped with the pipe.
-    child.stdin.on('error', release);
-    child.stdin.once('close', release);
-    child.stdin.end(spec.stdin, release);
-    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    pipes.stdin.on('error', release);
+    pipes.stdin.once('close', release);
+    pipes.stdin.end(spec.stdin, release);
+    (pipes.stdin as unknown as { unref?: () => void }).unref?.();
   }
+  let exited = false;
+  return (e) => {
+    if (exited) return;
+    exited = true;
+    exit = e;
+    // Input not taken by the time the program ends is dropped with the pipe, as node:child_process drops it
+    // (it destroys a child's stdin at its exit), and released now: inputReleased always comes before exited.
+    if (spec.stdin && pipes.stdin && !released) {
+      pipes.stdin.destroy();
+      release();
+    }
+    settle();
+  };
+}
+
+/** Wires a started child's pipes and exit to `events` (wireProcess). */
+function watch(child: ChildProcess, spec: ProcessSpec, events: ProcessEvents): void {
+  child.on('error', () => {});
+  const onExit = wireProcess(child, spec, events);
+  child.once('exit', (code, signal) => {
+    onExit({ code, signal: signal === null ? null : ((osc.signals as Record<string, number>)[signal] ?? 0) });
+  });
   // The agent may exit while children run: they are left alone, as qemu-ga leaves them.
   child.unref();
 }
