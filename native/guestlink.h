@@ -3,7 +3,8 @@
 //                never leaves an allow-listed directory (openat2 RESOLVE_BENEATH, else an openat walk);
 //   readiness.c  edge-triggered readiness of an fd without signals, and read/write returning -errno;
 //   vmware.c     the CPUID hypervisor vendor, the VMware backdoor's `in` instruction, AF_VSOCK sockets;
-//   spawn.c      guest-exec's programs started with clone(CLONE_VM|CLONE_VFORK), their exits watched by pidfd;
+//   spawn.c      guest-exec's programs started with clone(CLONE_VM|CLONE_VFORK), their exits watched by pidfd
+//                (spawn-child.c: the child's side, from clone to execve);
 //   init.c       the module's entry point and the N-API helpers below, shared by the others.
 // Plain N-API (C), built by node-gyp from binding.gyp. Every failure throws (or rejects with) an Error
 // whose message is strerror(errno) and whose code is the errno name, except fdRead/fdWrite, which return

@@ -7,9 +7,9 @@
 // inherited or opened must not reach a program the hypervisor asked for), and posix_spawn's way to do that,
 // posix_spawn_file_actions_addclosefrom_np, needs glibc 2.34: the addon's floor is 2.28.
 //
-// The child shares the agent's memory while the agent's other threads (V8, the libuv pool) keep running, so
-// it calls only raw system calls or their thin wrappers (no malloc, no locks, no stdio): everything it needs
-// (argv, envp, the fds) is made before clone. The calling thread blocks every signal around clone, so no
+// The child's side (spawn-child.c) shares the agent's memory while the agent's other threads keep running,
+// so it calls only raw system calls: everything it needs (argv, envp, the fds) is made here before clone. The
+// calling thread blocks every signal around clone, so no
 // handler of the agent runs on the child's stack; the child sets every disposition to SIG_DFL (Node ignores
 // SIGPIPE, and an ignored signal would stay ignored across exec) and then clears its mask, as libuv does.
 //
@@ -32,89 +32,12 @@
 #include <uv.h>
 
 #include "guestlink.h"
+#include "spawn-child.h"
 
-// The same numbers on every architecture since Linux 5.1's unified table; glibc 2.28's headers lack them.
+// The same number on every architecture since Linux 5.1's unified table; glibc 2.28's headers lack it.
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-
-#define CHILD_STACK (64 * 1024)
-
-// What the child needs, all made before clone; err/what are written by the child (shared memory) when it fails.
-typedef struct {
-  const char *file;
-  char **argv;
-  // {"/bin/sh", file, argv[1..]}: a file without a #! line is run by the shell, as glibc's execvp (libuv's
-  // children) and glib's g_spawn (qemu-ga's) both do on ENOEXEC.
-  char **sh_argv;
-  char **envp;
-  int fd[3];
-  volatile int err;
-  const char *volatile what;
-} child_args;
-
-// Closes every fd from 3 up: close_range (Linux 5.9), else the entries of /proc/self/fd read with getdents64.
-static void close_from_3(void) {
-  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
-  int d = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d == -1) return;
-  char buf[1024];
-  long n;
-  // The directory's offsets are fd numbers, so closing entries while reading does not skip any.
-  while ((n = syscall(SYS_getdents64, d, buf, sizeof buf)) > 0) {
-    for (long off = 0; off < n;) {
-      unsigned short reclen;
-      memcpy(&reclen, buf + off + 16, sizeof reclen);
-      const char *name = buf + off + 19;
-      int fd = 0, digits = 0;
-      for (; *name >= '0' && *name <= '9'; name++, digits++) fd = fd * 10 + (*name - '0');
-      if (digits > 0 && fd > 2 && fd != d) close(fd);
-      off += reclen;
-    }
-  }
-  close(d);
-}
-
-static int child_main(void *p) {
-  child_args *a = p;
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  // SIGKILL/SIGSTOP cannot be changed and glibc's own two (32, 33) are refused: EINVAL, harmless.
-  for (int s = 1; s < _NSIG; s++) sigaction(s, &dfl, NULL);
-  int fd[3] = {a->fd[0], a->fd[1], a->fd[2]};
-  // A source among 0..2 would be overwritten by an earlier dup2: move it up first (Node keeps 0..2 open,
-  // so pipes and /dev/null land above 2 and this does not happen; it is kept for safety).
-  for (int i = 0; i < 3; i++) {
-    if (fd[i] < 3 && (fd[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, 3)) == -1) {
-      a->what = "fcntl(F_DUPFD_CLOEXEC)";
-      goto fail;
-    }
-  }
-  for (int i = 0; i < 3; i++) {
-    // dup2 clears FD_CLOEXEC on the copy: 0, 1 and 2 are the only fds the program gets.
-    if (dup2(fd[i], i) == -1) {
-      a->what = "dup2";
-      goto fail;
-    }
-  }
-  close_from_3();
-  sigset_t none;
-  sigemptyset(&none);
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
-  execve(a->file, a->argv, a->envp);
-  if (errno == ENOEXEC) {
-    execve("/bin/sh", a->sh_argv, a->envp);
-    errno = ENOEXEC;
-  }
-  a->what = "execve";
-fail:
-  a->err = errno;
-  _exit(127);
-}
 
 // One running child's exit watch: the pidfd libuv polls, and the callback to call once with (code, signal).
 typedef struct {
@@ -192,37 +115,6 @@ static void close_fds(int *fds, int n) {
     if (fds[i] >= 0) close(fds[i]);
 }
 
-// Starts the child (clone with CLONE_VM|CLONE_VFORK); returns its pid, or -1 with *what set and errno.
-static pid_t start_child(child_args *a, const char **what) {
-  char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    *what = "mmap";
-    return -1;
-  }
-  sigset_t all, old;
-  // Every signal, glibc's own included (a raw call: pthread_sigmask leaves those two out).
-  memset(&all, 0xff, sizeof all);
-  syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, _NSIG / 8);
-  // CLONE_VFORK: this thread resumes once the child has exec'd or exited; the stack grows down.
-  pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
-  int err = errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
-  munmap(stack, CHILD_STACK);
-  if (pid == -1) {
-    *what = "clone";
-    errno = err;
-    return -1;
-  }
-  if (a->err != 0) {
-    // The child failed before or at execve and has exited with 127: reap it and report its errno.
-    while (waitpid(pid, NULL, 0) == -1 && errno == EINTR) {
-    }
-    *what = a->what;
-    errno = a->err;
-    return -1;
-  }
-  return pid;
-}
 
 // Watches pid's exit through a pidfd; 0, or an errno (the child is then still running and unwatched).
 static int watch_exit(napi_env env, pid_t pid, napi_value cb) {
@@ -326,7 +218,7 @@ static napi_value spawn_js(napi_env env, napi_callback_info info) {
   a.argv = args;
   a.sh_argv = sh;
   a.envp = envp;
-  pid_t pid = start_child(&a, &what);
+  pid_t pid = gl_start_child(&a, &what);
   if (pid == -1) {
     err = errno;
     goto done;

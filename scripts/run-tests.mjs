@@ -99,24 +99,29 @@ const res = await new Promise((resolve) => child.once('exit', (code, signal) => 
 clearTimeout(deadline);
 if (timedOut) res.status = 1;
 // Anything still alive in the group was leaked by a test (tests end what they start, by PID): say so and end it.
-if (!timedOut)
-  try {
-    process.kill(-child.pid, 0);
+// A zombie is not running: it has exited and waits for its parent (PID 1 once its own parent ended, and
+// PID 1 in a container may be slow to reap), so it is not counted as a leak.
+if (!timedOut) {
+  const leaked = inGroup(child.pid);
+  if (leaked.length > 0) {
     console.error(
-      `\nprocesses started by the tests were still running after them (a test does not clean up); ended now:\n${inGroup(child.pid).join('\n')}`,
+      `\nprocesses started by the tests were still running after them (a test does not clean up); ended now:\n${leaked.join('\n')}`,
     );
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {}
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  }
+}
 let status = res.status ?? 1;
 
-/** The command lines of the processes in group `pgid` (from /proc), to name a leak. */
+/** The command lines of the live (not zombie) processes in group `pgid` (from /proc), to name a leak. */
 function inGroup(pgid) {
   const out = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue;
+      if (Number(fields[2]) !== pgid || fields[0] === 'Z') continue;
       out.push(`  ${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
     } catch {}
   }
