@@ -10,10 +10,9 @@ import { FreezeController } from '../commands/freeze.js';
 import { createHandlers, type Handlers } from '../commands/index.js';
 import { CommandPolicy } from '../dispatch/policy.js';
 import type { NodeBackend } from '../node/interfaces.js';
-import { runFsfreezeHook } from '../node/linux/freeze-hook.js';
-import { ChildProcessRunner } from '../node/linux/process-runner.js';
 import type { OptInGroup } from '../protocol/qga/commands.js';
 import type { AgentConfig } from './config.js';
+import { lazyFreezeHook, lazyProcessRunner } from './lazy-runners.js';
 
 /** The settings the command handlers read (CommandContext.settings), from the frozen config. */
 export function commandSettings(config: AgentConfig): CommandSettings {
@@ -70,11 +69,13 @@ export function createCommands(config: AgentConfig, node: NodeBackend): AgentCom
   });
   // guest-file-* handles are shared by all connections and bounded by --max-file-handles.
   const files = new FileTable(config.maxFileHandles);
-  const exec = new ExecTable(new ChildProcessRunner(), {
+  // Loaded at the first guest-exec (lazy-runners.ts).
+  const runner = lazyProcessRunner(async () => new (await import('../node/linux/process-runner.js')).ChildProcessRunner());
+  const exec = new ExecTable(runner, {
     maxProcesses: config.maxExecProcesses,
     maxOutputBytes: config.maxExecOutputBytes,
     maxInputBytes: config.maxExecInputBytes,
   });
-  const freeze = new FreezeController({ runHook: runFsfreezeHook });
+  const freeze = new FreezeController({ runHook: lazyFreezeHook });
   return { handlers: createHandlers({ files, exec, freeze }), policy, settings: commandSettings(config), files, exec, freeze };
 }
