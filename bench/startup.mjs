@@ -153,3 +153,50 @@ export function deployedCopy(exe, dir) {
   if (existsSync(addon)) copyFileSync(addon, path.join(dir, 'guestlink.node'));
   return dest;
 }
+
+/** The agent's arguments for a start on a unix socket (SOCK and STATE are replaced per start). */
+export const START_ARGS = [
+  'agent',
+  '-m',
+  'unix-listen',
+  '-p',
+  'SOCK',
+  '-t',
+  'STATE',
+  '-c',
+  '/dev/null',
+  '--power',
+  'dry-run',
+  '--allow-exec',
+  '/bin/true',
+];
+
+// A paired A/B of two builds of the executable, for a change to the start-up path (docs/benchmarks.md):
+//   node bench/startup.mjs --ab OLD_EXE NEW_EXE [--starts N]
+// Both are measured as installed copies, started in turn (A B B A ...), N starts each (default 30), and
+// Node's floor beside them; prints one JSON object: the spreads of start ms, CPU ms, VmRSS and RssAnon.
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname && process.argv[2] === '--ab') {
+  const [oldExe, newExe] = process.argv.slice(3, 5);
+  const n = process.argv.indexOf('--starts');
+  const starts = n > 0 ? Number(process.argv[n + 1]) : 30;
+  if (!oldExe || !newExe || !(starts > 0)) {
+    process.stderr.write('usage: node bench/startup.mjs --ab OLD_EXE NEW_EXE [--starts N]\n');
+    process.exit(2);
+  }
+  const { mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-startup-ab-'));
+  try {
+    const agents = {
+      old: [deployedCopy(oldExe, path.join(dir, 'old')), START_ARGS],
+      new: [deployedCopy(newExe, path.join(dir, 'new')), START_ARGS],
+    };
+    const result = await measureStarts(agents, starts, dir);
+    const { seaNode } = await import('../scripts/sea-targets.mjs');
+    const floor = await nodeFloor(seaNode(process.arch === 'arm64' ? 'arm64' : 'x64').bin, 5);
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    process.stdout.write(`${JSON.stringify({ starts, loadavg: load, ...result, nodeFloor: floor }, null, 1)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
