@@ -171,26 +171,29 @@ export const START_ARGS = [
   '/bin/true',
 ];
 
-// A paired A/B of two builds of the executable, for a change to the start-up path (docs/benchmarks.md):
-//   node bench/startup.mjs --ab OLD_EXE NEW_EXE [--starts N]
-// Both are measured as installed copies, started in turn (A B B A ...), N starts each (default 30), and
-// Node's floor beside them; prints one JSON object: the spreads of start ms, CPU ms, VmRSS and RssAnon.
+// A paired comparison of builds of the executable, for a change to the start-up path (docs/benchmarks.md):
+//   node bench/startup.mjs --ab OLD_EXE NEW_EXE [MORE_EXE ...] [--starts N]
+// Each is measured as an installed copy, all started in turn (A B C, C B A, ...), N starts each (default
+// 30), named by its directory; Node's floor beside them. Prints one JSON object: per build the spreads of
+// start ms, CPU ms at the first reply, VmRSS and RssAnon (MB), and the load average at the end.
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname && process.argv[2] === '--ab') {
-  const [oldExe, newExe] = process.argv.slice(3, 5);
-  const n = process.argv.indexOf('--starts');
-  const starts = n > 0 ? Number(process.argv[n + 1]) : 30;
-  if (!oldExe || !newExe || !(starts > 0)) {
-    process.stderr.write('usage: node bench/startup.mjs --ab OLD_EXE NEW_EXE [--starts N]\n');
+  const rest = process.argv.slice(3);
+  const n = rest.indexOf('--starts');
+  const starts = n >= 0 ? Number(rest[n + 1]) : 30;
+  const exes = n >= 0 ? [...rest.slice(0, n), ...rest.slice(n + 2)] : rest;
+  if (exes.length < 2 || !(starts > 0)) {
+    process.stderr.write('usage: node bench/startup.mjs --ab OLD_EXE NEW_EXE [MORE_EXE ...] [--starts N]\n');
     process.exit(2);
   }
   const { mkdtempSync } = await import('node:fs');
   const os = await import('node:os');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-startup-ab-'));
   try {
-    const agents = {
-      old: [deployedCopy(oldExe, path.join(dir, 'old')), START_ARGS],
-      new: [deployedCopy(newExe, path.join(dir, 'new')), START_ARGS],
-    };
+    const agents = {};
+    for (const [i, exe] of exes.entries()) {
+      const name = `${i}-${path.basename(path.dirname(path.resolve(exe)))}`;
+      agents[name] = [deployedCopy(exe, path.join(dir, name)), START_ARGS];
+    }
     const result = await measureStarts(agents, starts, dir);
     const { seaNode } = await import('../scripts/sea-targets.mjs');
     const floor = await nodeFloor(seaNode(process.arch === 'arm64' ? 'arm64' : 'x64').bin, 5);
