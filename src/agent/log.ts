@@ -1,8 +1,9 @@
 // pino writing JSON lines to stderr (or -l FILE) synchronously, through the agent's own line writer
 // (log-writer.ts): no worker-thread transports, which single-executable bundles cannot carry. While
-// filesystems are frozen, lines are held in memory and written after the thaw: a write to a frozen filesystem would block the agent, and then
-// neither the host's thaw nor the watchdog could run (qemu-ga turns logging off instead; audit
-// records must not be lost, so guestlink keeps them, up to a bound).
+// filesystems are frozen, lines are held in memory and written after the thaw: a write to a frozen
+// filesystem would block the agent, and then neither the host's thaw nor the watchdog could run
+// (qemu-ga turns logging off instead; audit records must not be lost, so guestlink keeps them, up to
+// a bound).
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { SyncLineWriter } from './log-writer.js';
 
