@@ -153,3 +153,53 @@ export function deployedCopy(exe, dir) {
   if (existsSync(addon)) copyFileSync(addon, path.join(dir, 'guestlink.node'));
   return dest;
 }
+
+/** The agent's arguments for a start on a unix socket (SOCK and STATE are replaced per start). */
+export const START_ARGS = [
+  'agent',
+  '-m',
+  'unix-listen',
+  '-p',
+  'SOCK',
+  '-t',
+  'STATE',
+  '-c',
+  '/dev/null',
+  '--power',
+  'dry-run',
+  '--allow-exec',
+  '/bin/true',
+];
+
+// A paired comparison of builds of the executable, for a change to the start-up path (docs/benchmarks.md):
+//   node bench/startup.mjs --ab OLD_EXE NEW_EXE [MORE_EXE ...] [--starts N]
+// Each is measured as an installed copy, all started in turn (A B C, C B A, ...), N starts each (default
+// 30), named by its directory; Node's floor beside them. Prints one JSON object: per build the spreads of
+// start ms, CPU ms at the first reply, VmRSS and RssAnon (MB), and the load average at the end.
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname && process.argv[2] === '--ab') {
+  const rest = process.argv.slice(3);
+  const n = rest.indexOf('--starts');
+  const starts = n >= 0 ? Number(rest[n + 1]) : 30;
+  const exes = n >= 0 ? [...rest.slice(0, n), ...rest.slice(n + 2)] : rest;
+  if (exes.length < 2 || !(starts > 0)) {
+    process.stderr.write('usage: node bench/startup.mjs --ab OLD_EXE NEW_EXE [MORE_EXE ...] [--starts N]\n');
+    process.exit(2);
+  }
+  const { mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-startup-ab-'));
+  try {
+    const agents = {};
+    for (const [i, exe] of exes.entries()) {
+      const name = `${i}-${path.basename(path.dirname(path.resolve(exe)))}`;
+      agents[name] = [deployedCopy(exe, path.join(dir, name)), START_ARGS];
+    }
+    const result = await measureStarts(agents, starts, dir);
+    const { seaNode } = await import('../scripts/sea-targets.mjs');
+    const floor = await nodeFloor(seaNode(process.arch === 'arm64' ? 'arm64' : 'x64').bin, 5);
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    process.stdout.write(`${JSON.stringify({ starts, loadavg: load, ...result, nodeFloor: floor }, null, 1)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

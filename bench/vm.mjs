@@ -3,7 +3,7 @@
 // the real virtio-serial port of its own VM, all VMs up at once. Measures boot-to-agent-ready (QEMU start until the agent answers
 // guest-sync-delimited on the host chardev; median of 3 boots) and guest-ping round trips over the
 // chardev (median and p99). Prints a markdown table. Needs `npx tsc -p .` first.
-// usage: node bench/vm.mjs [--boots N] [--pings N] [--warmup N] [--executable PATH] [--agent NAME=ENTRY ...] [--json FILE]
+// usage: node bench/vm.mjs [--boots N] [--pings N] [--warmup N] [--executable [NAME=]PATH ...] [--agent NAME=ENTRY ...] [--json FILE]
 // --json FILE also writes each agent's figures there ({name: {bootMs, pingMedianMs, pingP99Ms}}; medians), for
 // bench/run.mjs's targets.
 // --agent adds a guestlink build to compare (e.g. a copy of dist/ from before a change): ENTRY is a module
@@ -50,10 +50,12 @@ for (let i = process.argv.indexOf('--agent'); i > 0; i = process.argv.indexOf('-
     guestCommand: `mkdir -p /run/gl && exec ${process.execPath} ${path.resolve(entry)} -m virtio-serial --power dry-run -t /run/gl`,
   };
 }
-// --executable PATH adds the single executable (scripts/build-sea.mjs), run in the guest as `PATH agent ...`.
-{
-  const i = process.argv.indexOf('--executable');
-  if (i > 0) agents['guestlink (executable)'] = { executable: path.resolve(process.argv[i + 1] ?? '') };
+// --executable [NAME=]PATH adds the single executable (scripts/build-sea.mjs), run in the guest as `PATH agent ...`;
+// given again (with NAME=), another build of it beside the first, as for an A/B of a start-up change.
+for (let i = process.argv.indexOf('--executable'); i > 0; i = process.argv.indexOf('--executable', i + 1)) {
+  const spec = process.argv[i + 1] ?? '';
+  const eq = spec.indexOf('=');
+  agents[eq > 0 ? spec.slice(0, eq) : 'guestlink (executable)'] = { executable: path.resolve(eq > 0 ? spec.slice(eq + 1) : spec) };
 }
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -14,6 +14,37 @@ import { build, transform } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
+ * pino without the parts the bundles never use, which it loads at import anyway: thread-stream (worker-thread
+ * transports: pino.transport()), sonic-boom (pino.destination(); the agent writes through its own
+ * src/agent/log-writer.ts) and, for pino/lib/tools.js, node:worker_threads, which it asks only for
+ * isMainThread, to decide whether an async sonic-boom is flushed at exit. Each becomes a module whose use
+ * throws a clear error (isMainThread is true: pino never runs in a worker here). Measured on Node 24 with
+ * code caches (docs/benchmarks.md): loading pino and making the agent's logger took 9.2 ms of CPU and
+ * +4.7 MB RSS with them, 3.0 ms and +1.7 MB without (node:worker_threads, node:assert and sonic-boom were
+ * most of it); thread-stream alone made no measurable difference. Tests and anything that imports pino from
+ * node_modules get the whole pino.
+ */
+const pinoWithoutWorkers = {
+  name: 'pino-without-workers',
+  setup(b) {
+    const unused = (what) =>
+      `module.exports = function () { throw new Error('guestlink bundles pino without ${what}: write JSON lines through src/agent/log-writer.ts'); };`;
+    b.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'pino-unused' }));
+    b.onResolve({ filter: /^sonic-boom$/ }, () => ({ path: 'sonic-boom', namespace: 'pino-unused' }));
+    b.onResolve({ filter: /^(node:)?worker_threads$/ }, (a) =>
+      /[\\/]pino[\\/]lib[\\/]tools\.js$/.test(a.importer) ? { path: 'worker_threads', namespace: 'pino-unused' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'pino-unused' }, (a) => ({
+      contents:
+        a.path === 'worker_threads'
+          ? 'module.exports = { isMainThread: true };'
+          : unused(a.path === 'sonic-boom' ? 'sonic-boom (pino.destination)' : 'thread-stream (pino.transport)'),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The two ESM bundles the bin/*.js scripts load. Split: what the back ends and front ends load with
  * `await import()` (gRPC and YAML for Talos, the Kubernetes client, VMware, the Linux readers) goes to
  * chunks under dist/chunks/ that are read only when used; one 1.7 MB file cost ~40 ms of compiling
@@ -36,6 +67,7 @@ export async function bundleEsm() {
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: banner },
+    plugins: [pinoWithoutWorkers],
     legalComments: 'none',
     logLevel: 'warning',
   });
@@ -64,6 +96,7 @@ export async function bundleSea(outdir = path.join(root, 'dist', 'sea', 'assets'
     chunkNames: 'chunks/[name]-[hash]',
     tsconfig: path.join(root, 'tsconfig.json'),
     define: { 'import.meta.url': '__guestlinkSelfUrl' },
+    plugins: [pinoWithoutWorkers],
     legalComments: 'none',
     logLevel: 'warning',
   });

@@ -11,11 +11,9 @@ import { createHandlers, type Handlers } from '../commands/index.js';
 import { CommandPolicy } from '../dispatch/policy.js';
 import { loadNative } from '../native/addon.js';
 import type { NodeBackend, ProcessRunner } from '../node/interfaces.js';
-import { runFsfreezeHook } from '../node/linux/freeze-hook.js';
-import { ChildProcessRunner } from '../node/linux/process-runner.js';
-import { NativeProcessRunner, nativeSpawn } from '../node/linux/process-runner-native.js';
 import type { OptInGroup } from '../protocol/qga/commands.js';
 import type { AgentConfig } from './config.js';
+import { lazyFreezeHook, lazyProcessRunner } from './lazy-runners.js';
 
 /** The settings the command handlers read (CommandContext.settings), from the frozen config. */
 export function commandSettings(config: AgentConfig): CommandSettings {
@@ -64,18 +62,14 @@ export interface AgentCommands {
 
 /**
  * guest-exec's runner: the addon's spawn (no page-table copy, the exit seen through a pidfd) when the addon
- * is there, else node:child_process. Chosen at the first exec, so an agent that never runs a program does
- * not load the addon for it.
+ * is there, else node:child_process. Loaded at the first exec, so an agent that never runs a program loads
+ * neither (the runner modules bring node:net and node:child_process).
  */
-function execRunner(): ProcessRunner {
-  let chosen: ProcessRunner | undefined;
-  const pick = (): ProcessRunner => {
-    if (chosen) return chosen;
-    const spawn = nativeSpawn(loadNative());
-    chosen = spawn ? new NativeProcessRunner(spawn) : new ChildProcessRunner();
-    return chosen;
-  };
-  return { resolve: (program, searchPath) => pick().resolve(program, searchPath), start: (spec, events) => pick().start(spec, events) };
+async function loadExecRunner(): Promise<ProcessRunner> {
+  const { NativeProcessRunner, nativeSpawn } = await import('../node/linux/process-runner-native.js');
+  const spawn = nativeSpawn(loadNative());
+  if (spawn) return new NativeProcessRunner(spawn);
+  return new (await import('../node/linux/process-runner.js')).ChildProcessRunner();
 }
 
 /** Builds the handlers with their state, the policy and the settings for one agent. */
@@ -88,11 +82,12 @@ export function createCommands(config: AgentConfig, node: NodeBackend): AgentCom
   });
   // guest-file-* handles are shared by all connections and bounded by --max-file-handles.
   const files = new FileTable(config.maxFileHandles);
-  const exec = new ExecTable(execRunner(), {
+  // Loaded at the first guest-exec (lazy-runners.ts): the addon's spawn when it has one, else node:child_process.
+  const exec = new ExecTable(lazyProcessRunner(loadExecRunner), {
     maxProcesses: config.maxExecProcesses,
     maxOutputBytes: config.maxExecOutputBytes,
     maxInputBytes: config.maxExecInputBytes,
   });
-  const freeze = new FreezeController({ runHook: runFsfreezeHook });
+  const freeze = new FreezeController({ runHook: lazyFreezeHook });
   return { handlers: createHandlers({ files, exec, freeze }), policy, settings: commandSettings(config), files, exec, freeze };
 }

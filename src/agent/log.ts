@@ -1,9 +1,11 @@
-// pino writing JSON lines to stderr (or -l FILE) synchronously: no worker-thread transports,
-// which single-executable bundles cannot carry. While filesystems are frozen, lines are held in
-// memory and written after the thaw: a write to a frozen filesystem would block the agent, and then
-// neither the host's thaw nor the watchdog could run (qemu-ga turns logging off instead; audit
-// records must not be lost, so guestlink keeps them, up to a bound).
+// pino writing JSON lines to stderr (or -l FILE) synchronously, through the agent's own line writer
+// (log-writer.ts): no worker-thread transports, which single-executable bundles cannot carry. While
+// filesystems are frozen, lines are held in memory and written after the thaw: a write to a frozen
+// filesystem would block the agent, and then neither the host's thaw nor the watchdog could run
+// (qemu-ga turns logging off instead; audit records must not be lost, so guestlink keeps them, up to
+// a bound).
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { SyncLineWriter } from './log-writer.js';
 
 /** Lines kept while frozen; beyond this the oldest are dropped and counted. */
 export const FROZEN_LOG_LIMIT = 10_000;
@@ -47,7 +49,7 @@ export function createLogger(opts: { verbose: boolean; logfile?: string; isFroze
   log: Logger;
   destination: FreezeAwareDestination;
 } {
-  const target = opts.logfile ? pino.destination({ dest: opts.logfile, sync: true, mkdir: true }) : pino.destination({ fd: 2, sync: true });
+  const target = opts.logfile ? SyncLineWriter.open(opts.logfile) : new SyncLineWriter(2);
   const destination = new FreezeAwareDestination(target, opts.isFrozen ?? (() => false));
   const log = pino({ name: 'guestlink-agent', level: opts.verbose ? 'debug' : 'info', base: { pid: process.pid } }, destination);
   return { log, destination };

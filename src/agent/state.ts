@@ -7,7 +7,6 @@
 // O_CREAT|O_EXCL|O_NOFOLLOW (never through a planted symlink) and renamed over the real name (a crash never
 // leaves half a file; rename replaces a symlink there rather than writing through it), and read with
 // O_NOFOLLOW. The dry-run power log is appended with O_NOFOLLOW (appendPrivate).
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -114,11 +113,25 @@ async function readPrivate(file: string): Promise<string> {
 }
 
 /**
+ * A temporary name's random part: 52 bits from Math.random, not node:crypto. The name needs to be unique,
+ * not secret: only the agent's user can make entries in the statedir (checkPrivateDir), and O_EXCL|O_NOFOLLOW
+ * means a name planted anyway is never written through (the write fails instead). Random rather than a
+ * counter, so a file left by a crash of an earlier agent with the same pid (pid 1 in a container) is never
+ * met again. Loading node:crypto for randomBytes cost ~5 ms and ~3 MB RSS at every start (the state is
+ * written before the agent serves; docs/benchmarks.md).
+ */
+function tmpSuffix(): string {
+  return Math.floor(Math.random() * 2 ** 52)
+    .toString(16)
+    .padStart(13, '0');
+}
+
+/**
  * Writes `data` to a new file with a random name beside `file` (O_EXCL|O_NOFOLLOW, 0600: nothing planted
  * there is written through) and renames it over `file`: a crash never leaves a half-written state file.
  */
 export async function atomicWrite(file: string, data: string): Promise<void> {
-  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+  const tmp = `${file}.${tmpSuffix()}.tmp`;
   const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     try {

@@ -38,7 +38,7 @@
 // docs/transport.md.
 // isa-serial: a tty with real readiness (epoll) through tty.ReadStream; details in isa-port.ts.
 import { debuglog } from 'node:util';
-import { IsaPort } from './isa-port.js';
+import type { IsaPort } from './isa-port.js';
 import type { SerialPortOptions, TransportLog } from './port-base.js';
 import type { ConnectionHandlers, Transport } from './types.js';
 import { VirtioPort } from './virtio-port.js';
@@ -58,7 +58,8 @@ const fallbackLog: TransportLog = {
 export class SerialPortTransport implements Transport {
   readonly name: string;
   private readonly log: TransportLog;
-  private readonly port: VirtioPort | IsaPort;
+  /** isa-serial's port is made at start(): isa-port.ts loads node:tty (and so node:net) and node:child_process. */
+  private port: VirtioPort | IsaPort | undefined;
 
   constructor(
     readonly path: string,
@@ -66,15 +67,16 @@ export class SerialPortTransport implements Transport {
   ) {
     this.name = opts.kind;
     this.log = opts.log ?? fallbackLog;
-    this.port = opts.kind === 'virtio-serial' ? new VirtioPort(path, opts, this.log) : new IsaPort(path, opts, this.log);
+    if (opts.kind === 'virtio-serial') this.port = new VirtioPort(path, opts, this.log);
   }
 
   async start(h: ConnectionHandlers): Promise<void> {
+    this.port ??= new (await import('./isa-port.js')).IsaPort(this.path, this.opts, this.log);
     await this.port.start(h, this.opts.retry, (err) => new SerialPortOpenError(this.path, err));
   }
 
   async close(): Promise<void> {
-    await this.port.close();
+    await this.port?.close();
   }
 
   hangUp(): void {

@@ -1,8 +1,8 @@
 // Passwords (through chpasswd, fed on stdin, no shell) and ~user/.ssh/authorized_keys, with
 // qemu-ga 7.2's rules and error texts. Users and homes come from <root>/etc/passwd; key files are
 // replaced atomically (temporary file + rename), so a failed write never leaves half a file.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// node:crypto and node:child_process are imported when first used: the agent makes this back end at
+// every start, and loading them cost ~8 ms and ~6 MB RSS before its first reply (docs/benchmarks.md).
 import { constants } from 'node:fs';
 import { access, chmod, chown, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -186,6 +186,7 @@ export class LinuxAccounts implements Accounts {
 
   /** Lines joined by '\n' (no final newline, as qemu-ga writes), 0600, owned by the user, replaced atomically. */
   private async writeKeys(file: string, shown: string, lines: string[], u: PasswdEntry): Promise<void> {
+    const { randomBytes } = await import('node:crypto');
     const tmp = `${file}.guestlink-${randomBytes(6).toString('hex')}.tmp`;
     try {
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
@@ -210,6 +211,7 @@ export class LinuxAccounts implements Accounts {
     const program = this.opts.chpasswd ?? (await findChpasswd());
     if (!program) throw genericError("cannot find 'passwd' program in PATH", 'UNSUPPORTED');
     const args = [...(crypted ? ['-e'] : []), ...(this.root !== '/' ? ['-R', path.resolve(this.root)] : [])];
+    const { spawn } = await import('node:child_process');
     const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       const child = spawn(program, args, { argv0: 'chpasswd', stdio: ['pipe', 'ignore', 'ignore'], shell: false, detached: true });
       child.once('error', (err) => reject(genericError(`cannot write new account password: ${strerror(err)}`, 'IO')));

@@ -2,8 +2,8 @@
 // now() is CLOCK_REALTIME in ns (native addon; without it Date.now refined by performance.now, µs
 // resolution like qemu-ga's g_get_real_time()*1000). set(ns) is clock_settime then `hwclock -w`;
 // set() is `hwclock -s`. hwclock is spawned without a shell; failures read like qemu-ga's.
+// `performance` is Node's global, which loads perf_hooks' code at its first use, not at start-up.
 import { accessSync, constants } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { type GuestlinkNative, loadNative } from '../../native/addon.js';
 import { strerror } from '../../protocol/qga/errno-text.js';
 import { errors, genericError } from '../../protocol/qga/errors.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -25,6 +26,13 @@ describe('parseEndpoint: https anywhere, plain http only to loopback', () => {
   test('isLoopback', () => {
     assert.ok(isLoopback('127.9.9.9') && isLoopback('[::1]') && isLoopback('localhost'));
     assert.ok(!isLoopback('128.0.0.1') && !isLoopback('::') && !isLoopback('localhost.example'));
+  });
+  // isLoopback has its own IPv4 pattern (not node:net's isIP, to keep node:net out of the start-up): it
+  // must call exactly node:net's IPv4 addresses loopback-or-not, for the near misses an attacker would try.
+  test('isLoopback agrees with node:net on what is an IPv4 address', () => {
+    const hosts = ['127.0.0.1', '127.255.255.255', '127.0.0.01', '0127.0.0.1', '127.0.0.256', '127.0.0.1.', '127.0.0', '127.0.0.1.1'];
+    hosts.push('127.0.0.1\n', ' 127.0.0.1', '127.0.0.-1', '127.0.0.1a', '127.00.0.1', '127.0.0.0x1', '1127.0.0.1', '127.0.0.１');
+    for (const h of hosts) assert.equal(isLoopback(h), isIP(h) === 4 && h.startsWith('127.'), h);
   });
 });
 

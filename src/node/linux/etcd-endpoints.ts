@@ -5,8 +5,14 @@
 // etcd (server/db/etcd present) with their server/tls/etcd/ client certificate. Nothing found: not
 // a control-plane node (or not an etcd one: k3s on SQLite) — no snapshots, nothing loaded.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
+
+/**
+ * A dotted-quad IPv4 address, the same pattern as node:net's isIP(h) === 4 (its internal IPv4Reg): the
+ * settings import this file to check --etcd-endpoints, and node:net there cost every start ~2 ms (on
+ * virtio-serial nothing else needs it).
+ */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
 
 /** One way to reach etcd: a gRPC target and its TLS material. */
 export interface EtcdEndpoint {
@@ -36,7 +42,7 @@ export class EtcdEndpointError extends Error {
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
   if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
+  if (IPV4.test(h)) return h.startsWith('127.');
   return h === '::1';
 }
 
