@@ -23,7 +23,10 @@ import https from 'node:https';
 import net from 'node:net';
 import { selfSignedCert } from './tls.js';
 
-/** Agent.pm's command table: one endpoint each, with its method. */
+/**
+ * Agent.pm's command table: one endpoint each, with its method. Written again from Agent.pm on purpose, not
+ * imported from src/host/connectors/pve.ts: a wrong method there must fail against this double.
+ */
 const AGENT_COMMANDS: Record<string, 'GET' | 'POST'> = {
   ping: 'POST',
   'get-time': 'GET',
