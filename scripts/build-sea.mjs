@@ -51,10 +51,11 @@
 //   back ends, and would freeze module state made at build time (paths, the addon) into the binary.
 // - Not minified: measured here, whitespace+syntax minification took the bundle from 1.8 to 1.2 MB
 //   and idle RSS down by ~1 MB with no start-up gain above the noise; stack traces stay readable.
-// - Node and V8 flags travel in the SEA config's execArgv (EXEC_ARGV; Node >= 24.6 applies them before
+// - Node and V8 flags travel in the SEA config's execArgv (EXEC_ARGV; Node >= 24.7 applies them before
 //   anything starts, as if given on the command line, and process.execArgv shows them). The chunks' code
-//   caches are recorded under the same flags (the trainer runs as `node FLAGS train.cjs`): V8 refuses a
-//   cache made under other flags (its flag hash), and the loader then says so on stderr. execArgvExtension
+//   caches are recorded under the same flags (the trainer runs as `node FLAGS train.cjs`), and so is the
+//   blob, which holds the loader's own cache: V8 refuses a cache made under other flags (its flag hash;
+//   the loader then says so on stderr, Node prints "Code cache data rejected"). execArgvExtension
 //   stays "env" (Node's default, set explicitly): NODE_OPTIONS still adds flags, as for any Node program,
 //   which bench/ uses to preload its GC probe (bench/gc-probe.cjs) and a test its execArgv probe; whoever
 //   sets a root service's environment can already run anything as root, so "none" would protect nothing.
