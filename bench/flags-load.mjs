@@ -8,17 +8,15 @@
 // --settle ms (default 2,000) after the reads, VmRSS and RssAnon (MB).
 //
 //   node bench/flags-load.mjs EXE_A EXE_B [...] [--pings 30000] [--file-mib 64] [--rounds 3] [--settle MS]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, pct, pinForPings, waitReady } from './agent-client.mjs';
-import { interleavedPings } from './ping-path.mjs';
+import { interleavedPings, startProbed } from './ping-path.mjs';
 import { deployedCopy } from './startup.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: opt, positionals: exes } = parseArgs({
   allowPositionals: true,
   options: {
@@ -42,13 +40,8 @@ try {
   for (const [i, exe] of exes.entries()) {
     const name = `${i}-${path.basename(path.dirname(path.resolve(exe)))}`;
     const copy = deployedCopy(exe, path.join(dir, name));
-    const sock = path.join(dir, `${name}.sock`);
-    const state = path.join(dir, `${name}-state`);
-    const gcFile = path.join(dir, `${name}.gc`);
-    mkdirSync(state);
-    const env = { ...process.env, GUESTLINK_GC_PROBE: gcFile, NODE_OPTIONS: `--require ${path.join(root, 'bench/gc-probe.cjs')}` };
-    const args = ['agent', '-m', 'unix-listen', '-p', sock, '-t', state, '-c', '/dev/null', '--power', 'dry-run'];
-    const child = spawn(copy, [...args, '--allow-file-read', `${dir}/`], { stdio: 'ignore', env });
+    const flags = ['-c', '/dev/null', '--power', 'dry-run', '--allow-file-read', `${dir}/`];
+    const { child, sock, gcFile } = startProbed(name, copy, dir, flags);
     agents.push({ name, child, sock, gcFile });
   }
   for (const a of agents) {
