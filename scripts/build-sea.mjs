@@ -319,13 +319,29 @@ export async function buildSea(options = {}) {
 
     const codeCache = codeCacheFor(node, opts.codeCache, log);
     const stamp = createHash('sha256')
-      .update(hashFiles([LOADER, TRAINER, ...files.map((f) => path.join(assetDir, f))]))
+      .update(hashFiles([LOADER, TRAINER]))
+      // The chunks by their asset names: their paths lie in this build's own work directory, so hashing
+      // those (as before) made every stamp new and every build a rebuild.
+      .update(
+        files
+          .map(
+            (f) =>
+              `${f}\0${createHash('sha256')
+                .update(readFileSync(path.join(assetDir, f)))
+                .digest('hex')}`,
+          )
+          .join('\n'),
+      )
       .update(`${statSync(node.bin).size}:${statSync(node.bin).mtimeMs}`)
       .update(addon ? readFileSync(addon) : 'no-addon')
       .update(JSON.stringify({ arch, strip: opts.strip, codeCache, execArgv: opts.execArgv }))
       .digest('hex');
     const exe = path.join(opts.out, 'guestlink');
     const stampFile = path.join(opts.out, '.stamp');
+    const result = (rebuilt) => {
+      const shipped = addon ? path.join(opts.out, 'guestlink.node') : undefined;
+      return { arch, exe, addon: shipped, times, rebuilt, codeCache, execArgv: opts.execArgv };
+    };
     const fresh =
       !opts.force &&
       existsSync(exe) &&
@@ -334,15 +350,7 @@ export async function buildSea(options = {}) {
       (!addon || existsSync(path.join(opts.out, 'guestlink.node')));
     if (fresh) {
       log(`${path.relative(process.cwd(), exe)} is up to date`);
-      return {
-        arch,
-        exe,
-        addon: addon ? path.join(opts.out, 'guestlink.node') : undefined,
-        times,
-        rebuilt: false,
-        codeCache,
-        execArgv: opts.execArgv,
-      };
+      return result(false);
     }
 
     if (codeCache) {
@@ -386,15 +394,7 @@ export async function buildSea(options = {}) {
     log(
       `${path.relative(process.cwd(), exe)} (${mb} MiB) in ${Object.values(times).reduce((a, b) => a + b, 0)} ms ${JSON.stringify(times)}`,
     );
-    return {
-      arch,
-      exe,
-      addon: addon ? path.join(opts.out, 'guestlink.node') : undefined,
-      times,
-      rebuilt: true,
-      codeCache,
-      execArgv: opts.execArgv,
-    };
+    return result(true);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
