@@ -45,6 +45,12 @@ function cpuMs(pid) {
   return ns / 1e6;
 }
 
+/** The process's threads (V8's platform workers, libuv's pool once started, the main thread...). */
+function threadCount(pid) {
+  const m = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 /** One guest-sync on a fresh connection: true when the right reply came (false on any error). */
 function syncOnce(sock, id) {
   return new Promise((resolve) => {
@@ -84,7 +90,13 @@ async function oneStart(cmd, args, dir, tag, deadlineMs = 20_000) {
     const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const cpu = cpuMs(child.pid);
     await new Promise((r) => setTimeout(r, 500));
-    return { startMs, cpuMs: cpu, rssMb: statusKb(child.pid, 'VmRSS') / 1024, anonMb: statusKb(child.pid, 'RssAnon') / 1024 };
+    return {
+      startMs,
+      cpuMs: cpu,
+      rssMb: statusKb(child.pid, 'VmRSS') / 1024,
+      anonMb: statusKb(child.pid, 'RssAnon') / 1024,
+      threads: threadCount(child.pid),
+    };
   } finally {
     child.kill('SIGKILL');
     await exited(child);
@@ -94,7 +106,7 @@ async function oneStart(cmd, args, dir, tag, deadlineMs = 20_000) {
 
 /**
  * `starts` starts of each of `agents` ({name: [cmd, args with SOCK and STATE]}), in turn; returns per name
- * the spread of start ms, CPU ms, VmRSS MB and RssAnon MB.
+ * the spread of start ms, CPU ms, VmRSS MB, RssAnon MB and the thread count (idle, 500 ms after the reply).
  */
 export async function measureStarts(agents, starts, dir) {
   const samples = Object.fromEntries(Object.keys(agents).map((n) => [n, []]));
@@ -113,6 +125,7 @@ export async function measureStarts(agents, starts, dir) {
         cpuMs: spread(s.map((x) => x.cpuMs)),
         rssMb: spread(s.map((x) => x.rssMb)),
         anonMb: spread(s.map((x) => x.anonMb)),
+        threads: spread(s.map((x) => x.threads)),
       },
     ]),
   );
@@ -175,7 +188,7 @@ export const START_ARGS = [
 //   node bench/startup.mjs --ab OLD_EXE NEW_EXE [MORE_EXE ...] [--starts N]
 // Each is measured as an installed copy, all started in turn (A B C, C B A, ...), N starts each (default
 // 30), named by its directory; Node's floor beside them. Prints one JSON object: per build the spreads of
-// start ms, CPU ms at the first reply, VmRSS and RssAnon (MB), and the load average at the end.
+// start ms, CPU ms at the first reply, VmRSS and RssAnon (MB), threads, and the load average at the end.
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname && process.argv[2] === '--ab') {
   const rest = process.argv.slice(3);
   const n = rest.indexOf('--starts');

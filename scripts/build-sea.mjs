@@ -4,7 +4,8 @@
 // scripts/sea-targets.mjs): a small loader as its main script (scripts/sea/loader.cjs), guestlink's code
 // as assets split by esbuild into chunks with their V8 code caches, and the native addon beside it.
 //
-//   node scripts/build-sea.mjs [--arch x64|arm64|all] [--out DIR] [--no-strip] [--no-addon] [--no-code-cache] [--force] [--quiet]
+//   node scripts/build-sea.mjs [--arch x64|arm64|all] [--out DIR] [--no-strip] [--no-addon] [--no-code-cache]
+//                              [--exec-argv "FLAG ..."] [--force] [--quiet]
 //
 // Output (default dist/sea/ for x64, the host's architecture here, and dist/sea-arm64/ for arm64; --out
 // DIR names the directory of a single architecture; with --arch all, x64 goes to DIR and arm64 to DIR-arm64):
@@ -12,7 +13,9 @@
 //   guestlink-agent    symlink to guestlink
 //   guestlink.node     the native addon (fsfreeze/fstrim ioctls, reboot(2), epoll readiness); the agent finds it
 //                      beside the executable or in ../lib/guestlink/ (see src/native/addon.ts)
-// stdout: one JSON line per architecture ({arch, exe, addon, rebuilt, codeCache, times}).
+// --exec-argv replaces the Node/V8 flags the executable starts with (EXEC_ARGV below; '' for none), for
+// measuring others (bench/startup.mjs --ab).
+// stdout: one JSON line per architecture ({arch, exe, addon, rebuilt, codeCache, execArgv, times}).
 //
 // Decisions (and why):
 // - One multi-call binary, not two: Node itself is ~108 MB of it (stripped), two would double every
@@ -48,6 +51,17 @@
 //   back ends, and would freeze module state made at build time (paths, the addon) into the binary.
 // - Not minified: measured here, whitespace+syntax minification took the bundle from 1.8 to 1.2 MB
 //   and idle RSS down by ~1 MB with no start-up gain above the noise; stack traces stay readable.
+// - Node and V8 flags travel in the SEA config's execArgv (EXEC_ARGV; Node >= 24.7 applies them before
+//   anything starts, as if given on the command line, and process.execArgv shows them). The chunks' code
+//   caches are recorded under the same flags (the trainer runs as `node FLAGS train.cjs`), and so is the
+//   blob, which holds the loader's own cache: V8 refuses a cache made under other flags (its flag hash;
+//   the loader then says so on stderr, Node prints "Code cache data rejected"). execArgvExtension
+//   stays "env" (Node's default, set explicitly): NODE_OPTIONS still adds flags, as for any Node program,
+//   which bench/ uses to preload its GC probe (bench/gc-probe.cjs) and a test its execArgv probe; whoever
+//   sets a root service's environment can already run anything as root, so "none" would protect nothing.
+//   A V8 flag given that way changes the flag hash, so the code caches are then refused (slower start,
+//   nothing else). Which flags, and the measurements behind each kept or dropped: docs/benchmarks.md,
+//   "Round 3: V8 and Node flags".
 // - Incremental: a stamp of the inputs (bundle, Node binary, addon sources, options) in the output
 //   directory; an unchanged build is skipped, so tests and CI can call this freely. Outputs are
 //   written under temporary names and renamed, so concurrent builds never expose a half-written file.
@@ -80,6 +94,30 @@ const require = createRequire(path.join(root, 'package.json'));
 /** The fuse string Node's SEA support looks for (from Node's documentation, fixed since 18.16). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
+/**
+ * The Node/V8 flags the executable starts with (the SEA config's execArgv), chosen by measurement
+ * (docs/benchmarks.md, "Round 3"); both are Node options, outside V8's flag hash:
+ * - --v8-pool-size=1: one V8 platform worker thread instead of 4 (11 -> 8 threads in an idle agent,
+ *   -0.2 MB RSS and RssAnon; start-up CPU, ping p99, read throughput and peak unchanged within the noise).
+ * - --disable-sigusr1: a SIGUSR1 no longer opens V8's inspector on 127.0.0.1:9229 (measured: the plain
+ *   executable did), where any local user could then run code in the agent, which runs as root; one
+ *   thread fewer; nothing measurable else.
+ * Not here (measured, Round 3): any V8 flag that enters V8's flag hash (--single-threaded, --optimize-for-size,
+ * --max-lazy, --no-short-builtin-calls...) makes V8 refuse Node's own embedded code cache of its built-in
+ * modules, +13-17 ms of CPU at every start; --jitless removes WebAssembly, which fetch() (the CLI) needs;
+ * heap limits: under load the agent must degrade, not die.
+ */
+export const EXEC_ARGV = Object.freeze(['--v8-pool-size=1', '--disable-sigusr1']);
+
+/** Splits --exec-argv's value into flags; each must be a long option (`--name` or `--name=value`). */
+export function parseExecArgv(value) {
+  const flags = value.split(/\s+/).filter(Boolean);
+  const bad = flags.find((f) => !/^--[a-z0-9][a-z0-9-]*(=\S+)?$/.test(f));
+  if (bad !== undefined)
+    throw new Error(`build-sea: --exec-argv: ${JSON.stringify(bad)} is not a Node or V8 flag (--name or --name=value)`);
+  return flags;
+}
+
 /** The host's architecture when it is a target (so a plain build runs where it is built), else x64. */
 export function defaultArch() {
   return process.arch === 'arm64' ? 'arm64' : 'x64';
@@ -91,7 +129,16 @@ export function defaultSeaOut(arch, base = path.join(root, 'dist', 'sea')) {
 }
 
 function parseArgs(argv) {
-  const opts = { arches: [defaultArch()], out: undefined, strip: true, addon: true, codeCache: true, force: false, quiet: false };
+  const opts = {
+    arches: [defaultArch()],
+    out: undefined,
+    strip: true,
+    addon: true,
+    codeCache: true,
+    execArgv: [...EXEC_ARGV],
+    force: false,
+    quiet: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--arch') opts.arches = parseArchList(argv[++i] ?? '');
@@ -99,11 +146,12 @@ function parseArgs(argv) {
     else if (a === '--no-strip') opts.strip = false;
     else if (a === '--no-addon') opts.addon = false;
     else if (a === '--no-code-cache') opts.codeCache = false;
+    else if (a === '--exec-argv') opts.execArgv = parseExecArgv(argv[++i] ?? '');
     else if (a === '--force') opts.force = true;
     else if (a === '--quiet') opts.quiet = true;
     else
       throw new Error(
-        `build-sea: unknown option ${a} (options: --arch x64|arm64|all --out DIR --no-strip --no-addon --no-code-cache --force --quiet)`,
+        `build-sea: unknown option ${a} (options: --arch x64|arm64|all --out DIR --no-strip --no-addon --no-code-cache --exec-argv "FLAG ..." --force --quiet)`,
       );
   }
   return opts;
@@ -195,22 +243,34 @@ const TRAINER = path.join(root, 'scripts', 'sea', 'train.cjs');
 /**
  * Makes the SEA blob with the target's own Node (natively or under qemu-user) so that the loader's code
  * cache is valid there; without a way to run it, with the host's pinned Node of the same version and no
- * code cache (codeCache is then false: see codeCacheFor). `assets` maps asset names to files.
+ * code cache (codeCache is then false: see codeCacheFor). `assets` maps asset names to files; `execArgv`
+ * are the flags the executable starts with (the blob is made under them too: see below).
  */
-function makeBlob(node, blob, assets, codeCache) {
+function makeBlob(node, blob, assets, codeCache, execArgv) {
   const runner = runnerFor(node.target);
-  const [cmd, ...args] = [...(runner ?? []), runner ? node.bin : seaNode(defaultArch()).bin, '--experimental-sea-config', `${blob}.json`];
-  const config = { main: LOADER, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, assets };
+  // Under the executable's own flags: the loader's code cache is made here, and V8 refuses one made under others.
+  const bin = runner ? node.bin : seaNode(defaultArch()).bin;
+  const [cmd, ...args] = [...(runner ?? []), bin, ...execArgv, '--experimental-sea-config', `${blob}.json`];
+  const config = {
+    main: LOADER,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: codeCache,
+    execArgv,
+    execArgvExtension: 'env',
+    assets,
+  };
   writeFileSync(`${blob}.json`, JSON.stringify(config));
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /**
  * Records the chunks' code caches (NAME.cache beside each chunk a start uses) by running the agent once on
- * the target's Node (scripts/sea/train.cjs); returns the trainer's report ({cached: {name: bytes}}).
+ * the target's Node (scripts/sea/train.cjs) under the executable's own flags (`execArgv`: V8 refuses a
+ * cache made under other flags); returns the trainer's report ({cached: {name: bytes}}).
  */
-function train(node, assetDir) {
-  const [cmd, ...args] = [...runnerFor(node.target), node.bin, TRAINER, assetDir];
+function train(node, assetDir, execArgv) {
+  const [cmd, ...args] = [...runnerFor(node.target), node.bin, ...execArgv, TRAINER, assetDir];
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
@@ -259,13 +319,29 @@ export async function buildSea(options = {}) {
 
     const codeCache = codeCacheFor(node, opts.codeCache, log);
     const stamp = createHash('sha256')
-      .update(hashFiles([LOADER, TRAINER, ...files.map((f) => path.join(assetDir, f))]))
+      .update(hashFiles([LOADER, TRAINER]))
+      // The chunks by their asset names: their paths lie in this build's own work directory, so hashing
+      // those (as before) made every stamp new and every build a rebuild.
+      .update(
+        files
+          .map(
+            (f) =>
+              `${f}\0${createHash('sha256')
+                .update(readFileSync(path.join(assetDir, f)))
+                .digest('hex')}`,
+          )
+          .join('\n'),
+      )
       .update(`${statSync(node.bin).size}:${statSync(node.bin).mtimeMs}`)
       .update(addon ? readFileSync(addon) : 'no-addon')
-      .update(JSON.stringify({ arch, strip: opts.strip, codeCache }))
+      .update(JSON.stringify({ arch, strip: opts.strip, codeCache, execArgv: opts.execArgv }))
       .digest('hex');
     const exe = path.join(opts.out, 'guestlink');
     const stampFile = path.join(opts.out, '.stamp');
+    const result = (rebuilt) => {
+      const shipped = addon ? path.join(opts.out, 'guestlink.node') : undefined;
+      return { arch, exe, addon: shipped, times, rebuilt, codeCache, execArgv: opts.execArgv };
+    };
     const fresh =
       !opts.force &&
       existsSync(exe) &&
@@ -274,16 +350,16 @@ export async function buildSea(options = {}) {
       (!addon || existsSync(path.join(opts.out, 'guestlink.node')));
     if (fresh) {
       log(`${path.relative(process.cwd(), exe)} is up to date`);
-      return { arch, exe, addon: addon ? path.join(opts.out, 'guestlink.node') : undefined, times, rebuilt: false, codeCache };
+      return result(false);
     }
 
     if (codeCache) {
-      const { cached } = train(node, assetDir);
+      const { cached } = train(node, assetDir, opts.execArgv);
       files.push(...Object.keys(cached).map((f) => `${f}.cache`));
       lap('trainMs');
     }
     const blob = path.join(work, 'sea.blob');
-    makeBlob(node, blob, Object.fromEntries(files.map((f) => [f, path.join(assetDir, f)])), codeCache);
+    makeBlob(node, blob, Object.fromEntries(files.map((f) => [f, path.join(assetDir, f)])), codeCache, opts.execArgv);
     lap('blobMs');
 
     const tmpExe = path.join(work, 'guestlink');
@@ -318,7 +394,7 @@ export async function buildSea(options = {}) {
     log(
       `${path.relative(process.cwd(), exe)} (${mb} MiB) in ${Object.values(times).reduce((a, b) => a + b, 0)} ms ${JSON.stringify(times)}`,
     );
-    return { arch, exe, addon: addon ? path.join(opts.out, 'guestlink.node') : undefined, times, rebuilt: true, codeCache };
+    return result(true);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -332,7 +408,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
       const dir = out === undefined ? undefined : arches.length === 1 ? out : defaultSeaOut(arch, out);
       const r = await buildSea({ ...opts, arch, ...(dir ? { out: dir } : {}) });
       process.stdout.write(
-        `${JSON.stringify({ arch, exe: r.exe, addon: r.addon, rebuilt: r.rebuilt, codeCache: r.codeCache, times: r.times })}\n`,
+        `${JSON.stringify({ arch, exe: r.exe, addon: r.addon, rebuilt: r.rebuilt, codeCache: r.codeCache, execArgv: r.execArgv, times: r.times })}\n`,
       );
     }
   } catch (err) {

@@ -82,7 +82,7 @@ if (sea.isSea()) {
       if (warned) return;
       warned = true;
       process.stderr.write(
-        `guestlink: V8 refused the code cache of ${name} (this binary's Node is not the one that recorded it): start-up is slower; rebuild with scripts/build-sea.mjs\n`,
+        `guestlink: V8 refused the code cache of ${name} (recorded by another Node, or under other V8 flags: see NODE_OPTIONS): start-up is slower; unset the V8 flags in NODE_OPTIONS or rebuild with scripts/build-sea.mjs\n`,
       );
     },
   });

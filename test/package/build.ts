@@ -27,6 +27,8 @@ export interface SeaBuild {
   times: Record<string, number>;
   /** Whether the blob carries V8's code cache (made by the target's own Node, under qemu-user for arm64). */
   codeCache: boolean;
+  /** The Node/V8 flags the build put in the SEA config (execArgv); the code caches were trained under them. */
+  execArgv: string[];
 }
 
 function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -52,7 +54,16 @@ export async function buildSea(arch: 'x64' | 'arm64' = 'x64'): Promise<SeaBuild>
   const r = await runScript('build-sea.mjs', ['--arch', arch, '--out', dir, '--quiet']);
   if (r.code !== 0) throw new Error(`build-sea failed (exit ${r.code}):\n${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-  return { arch, exe: out.exe, addon: out.addon, rebuilt: out.rebuilt, ms: r.ms, times: out.times, codeCache: out.codeCache };
+  return {
+    arch,
+    exe: out.exe,
+    addon: out.addon,
+    rebuilt: out.rebuilt,
+    ms: r.ms,
+    times: out.times,
+    codeCache: out.codeCache,
+    execArgv: out.execArgv,
+  };
 }
 
 export interface OciBuild {

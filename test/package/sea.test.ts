@@ -3,8 +3,8 @@
 // (bin/guestlink-agent.js on the system Node); as the CLI it answers --version and ping. It must load
 // its native addon from beside itself, and nothing from the checkout.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir, type Peer, RawClient, startGuestlink } from '../peer/harness.js';
@@ -82,6 +82,38 @@ describe('the single executable', { timeout: 240_000 }, () => {
     const bad = run(build.exe, ['agent', '--no-such-flag']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /guestlink-agent: .*no-such-flag/);
+  });
+
+  test('starts with the flags the build gave it (execArgv), and V8 accepts the code caches trained under them', () => {
+    // The SEA honours NODE_OPTIONS (execArgvExtension "env"): a preload reports what the executable sees.
+    const probe = path.join(dir, 'exec-argv-probe.cjs');
+    writeFileSync(probe, "process.stderr.write('execArgv=' + JSON.stringify(process.execArgv) + '\\n');\n");
+    const r = spawnSync(build.exe, ['--version'], {
+      cwd: '/',
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: `--require ${probe}` },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `guestlink ${PACKAGE_VERSION}\n`);
+    assert.deepEqual(JSON.parse(/^execArgv=(.*)$/m.exec(r.stderr)?.[1] ?? 'null'), build.execArgv);
+    // The chunks' caches (the loader's message) and the loader's own (Node's warning) were made under the same flags.
+    assert.doesNotMatch(r.stderr, /refused the code cache|Code cache data rejected/);
+    assert.doesNotMatch(sea?.stderr() ?? '', /refused the code cache|Code cache data rejected/);
+  });
+
+  test('agent: a SIGUSR1 opens no inspector (--disable-sigusr1), and the agent keeps answering', async () => {
+    // Without the flag a SIGUSR1 starts V8's inspector on 127.0.0.1:9229, open to every local user.
+    assert.ok(build.execArgv.includes('--disable-sigusr1'), `the build's flags: ${build.execArgv.join(' ')}`);
+    const pid = sea?.proc.pid;
+    assert.ok(pid, 'the agent is not running');
+    const caught = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    assert.ok(caught, 'no SigCgt in /proc/PID/status');
+    assert.equal(BigInt(`0x${caught}`) & (1n << 9n), 0n, 'SIGUSR1 (10) has a handler: the inspector can be started');
+    process.kill(pid, 'SIGUSR1');
+    const reply = await exchange(seaSocket, Buffer.from('{"execute":"guest-ping"}\n'), 1);
+    assert.match(reply.toString(), /"return"/);
+    assert.equal(sea?.exited(), false);
+    assert.doesNotMatch(sea?.stderr() ?? '', /Debugger listening/);
   });
 
   for (const c of CORE_CASES) {
