@@ -19,6 +19,8 @@ import { startOtherFrontEnds } from './vmware.js';
 
 export interface RunningAgent {
   config: AgentConfig;
+  /** Says that a signal was received and ignored (SIGUSR1, see main). */
+  ignored(signal: NodeJS.Signals, why: string): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startAgent(
   );
   return {
     config,
+    ignored: (signal, why) => log.info({ signal }, `${signal} ignored: ${why}`),
     close: async () => {
       for (const stop of stopFrontEnds) await stop();
       await transport.close();
@@ -122,4 +125,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGTERM', stop('SIGTERM'));
   process.on('SIGINT', stop('SIGINT'));
+  // Node's default for SIGUSR1 opens V8's inspector on 127.0.0.1:9229, a debugger any local user could
+  // attach to in an agent running as root. The executable starts with --disable-sigusr1; Node 20 (the
+  // checkout, npm installs) has no such flag, and a listener of our own replaces Node's handler there.
+  process.on('SIGUSR1', () => running.ignored('SIGUSR1', 'it would open the V8 inspector'));
 }
