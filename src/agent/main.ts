@@ -128,5 +128,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   // Node's default for SIGUSR1 opens V8's inspector on 127.0.0.1:9229, a debugger any local user could
   // attach to in an agent running as root. The executable starts with --disable-sigusr1; Node 20 (the
   // checkout, npm installs) has no such flag, and a listener of our own replaces Node's handler there.
-  process.on('SIGUSR1', () => running.ignored('SIGUSR1', 'it would open the V8 inspector'));
+  if (!process.execArgv.includes('--disable-sigusr1'))
+    process.on('SIGUSR1', () => running.ignored('SIGUSR1', 'it would open the V8 inspector'));
 }
