@@ -21,11 +21,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,7 +112,6 @@ static void close_fds(int *fds, int n) {
   for (int i = 0; i < n; i++)
     if (fds[i] >= 0) close(fds[i]);
 }
-
 
 // Watches pid's exit through a pidfd; 0, or an errno (the child is then still running and unwatched).
 static int watch_exit(napi_env env, pid_t pid, napi_value cb) {
