@@ -9,7 +9,7 @@ import { FileTable } from '../commands/file-table.js';
 import { FreezeController } from '../commands/freeze.js';
 import { createHandlers, type Handlers } from '../commands/index.js';
 import { CommandPolicy } from '../dispatch/policy.js';
-import { loadNative } from '../native/addon.js';
+import { nativeSpawn } from '../native/addon.js';
 import type { NodeBackend, ProcessRunner } from '../node/interfaces.js';
 import type { OptInGroup } from '../protocol/qga/commands.js';
 import type { AgentConfig } from './config.js';
@@ -66,9 +66,8 @@ export interface AgentCommands {
  * neither (the runner modules bring node:net and node:child_process).
  */
 async function loadExecRunner(): Promise<ProcessRunner> {
-  const { NativeProcessRunner, nativeSpawn } = await import('../node/linux/process-runner-native.js');
-  const spawn = nativeSpawn(loadNative());
-  if (spawn) return new NativeProcessRunner(spawn);
+  const spawn = nativeSpawn();
+  if (spawn) return new (await import('../node/linux/process-runner-native.js')).NativeProcessRunner(spawn);
   return new (await import('../node/linux/process-runner.js')).ChildProcessRunner();
 }
 

@@ -4,17 +4,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TEST_EXEC_LIMITS } from '../../test/doubles/handlers.js';
-import { loadNative } from '../native/addon.js';
+import { nativeSpawn } from '../native/addon.js';
 import type { ProcessRunner } from '../node/interfaces.js';
 import { ChildProcessRunner } from '../node/linux/process-runner.js';
-import { NativeProcessRunner, nativeSpawn } from '../node/linux/process-runner-native.js';
+import { NativeProcessRunner } from '../node/linux/process-runner-native.js';
 import { type JsonValue, writeJson } from '../protocol/qga/json-value.js';
 import type { CommandContext } from './context.js';
 import { makeExecHandlers } from './exec.js';
 import { parseExecRule } from './exec-rules.js';
 import { EXEC_MAX_OUTPUT, type ExecStatus, ExecTable } from './exec-table.js';
 
-const spawn = nativeSpawn(loadNative());
+const spawn = nativeSpawn();
 const runners: [string, (() => ProcessRunner) | undefined][] = [
   ['ChildProcessRunner', () => new ChildProcessRunner()],
   ['NativeProcessRunner', spawn && (() => new NativeProcessRunner(spawn))],

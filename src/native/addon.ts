@@ -122,6 +122,15 @@ export function nativeReadiness(n: GuestlinkNative | undefined = loadNative()): 
   return { watch: n.fdWatch, unwatch: n.fdUnwatch, read: n.fdRead, write: n.fdWrite };
 }
 
+/** The addon's spawn functions (GuestlinkNative.spawn and pidfdSupported), as NativeProcessRunner takes them. */
+export type NativeSpawn = Required<Pick<GuestlinkNative, 'spawn' | 'pidfdSupported'>>;
+
+/** The addon's spawn, when the addon has it (one built before it has not). */
+export function nativeSpawn(n: GuestlinkNative | undefined = loadNative()): NativeSpawn | undefined {
+  if (!n?.spawn || !n.pidfdSupported) return undefined;
+  return { spawn: n.spawn, pidfdSupported: n.pidfdSupported };
+}
+
 /** Loads the addon once; undefined when it was not built (or fails to load). */
 export function loadNative(): GuestlinkNative | undefined {
   if (cached !== undefined) return cached ?? undefined;

@@ -5,18 +5,9 @@
 // g_spawn, exactly the given environment, no shell, children unref()-ed and outliving the agent.
 import { closeSync } from 'node:fs';
 import net from 'node:net';
-import type { GuestlinkNative } from '../../native/addon.js';
+import type { NativeSpawn } from '../../native/addon.js';
 import type { ProcessEvents, ProcessExit, ProcessRunner, ProcessSpec } from '../interfaces.js';
 import { ChildProcessRunner, type ProcessPipes, resolveProgram, wireProcess } from './process-runner.js';
-
-/** The addon's spawn functions (GuestlinkNative.spawn and pidfdSupported). */
-export type NativeSpawn = Required<Pick<GuestlinkNative, 'spawn' | 'pidfdSupported'>>;
-
-/** The addon's spawn, when the addon has it (one built before it has not): what NativeProcessRunner needs. */
-export function nativeSpawn(n: GuestlinkNative | undefined): NativeSpawn | undefined {
-  if (!n?.spawn || !n.pidfdSupported) return undefined;
-  return { spawn: n.spawn, pidfdSupported: n.pidfdSupported };
-}
 
 /** Wraps the agent's end of a pipe as a non-blocking stream on the event loop (libuv sets O_NONBLOCK). */
 function pipeStream(fd: number, writable: boolean): net.Socket {

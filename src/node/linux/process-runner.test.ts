@@ -6,15 +6,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadNative } from '../../native/addon.js';
+import { nativeSpawn } from '../../native/addon.js';
 import type { ProcessExit, ProcessRunner, ProcessSpec } from '../interfaces.js';
 import { ChildProcessRunner, resolveProgram } from './process-runner.js';
-import { NativeProcessRunner, nativeSpawn } from './process-runner-native.js';
+import { NativeProcessRunner } from './process-runner-native.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-runner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const spawn = nativeSpawn(loadNative());
+const spawn = nativeSpawn();
 
 /** Runs node with args to its exit: [exit code, stdout]. */
 function spawnNode(args: string[]): Promise<[number | null, string]> {
@@ -168,9 +168,9 @@ describe('NativeProcessRunner only', { skip: !spawn && 'the native addon is not 
     // exit on its own (the exit watch and the pipes are unref()-ed), leaving the program running.
     const runner = new URL('./process-runner-native.js', import.meta.url).href;
     const addon = new URL('../../native/addon.js', import.meta.url).href;
-    const script = `const { NativeProcessRunner, nativeSpawn } = await import(${JSON.stringify(runner)});
-const { loadNative } = await import(${JSON.stringify(addon)});
-const pid = await new NativeProcessRunner(nativeSpawn(loadNative())).start(
+    const script = `const { NativeProcessRunner } = await import(${JSON.stringify(runner)});
+const { nativeSpawn } = await import(${JSON.stringify(addon)});
+const pid = await new NativeProcessRunner(nativeSpawn()).start(
   { file: '/bin/sleep', argv0: 'sleep', args: ['60'], env: {}, stdin: Buffer.from('x'), stdout: true, stderr: true },
   { output() {}, inputReleased() {}, exited() { console.log('exited'); } });
 console.log(pid);`;
