@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadNative } from '../../src/native/addon.js';
 import type { JsonObject } from '../../src/protocol/qga/json-value.js';
 import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { waitFor } from '../poll.js';
 import { plain, qga, show } from '../talos/helpers.js';
 
 type Status = { exited: boolean; exitcode?: number; signal?: number; 'out-data'?: string; 'err-data'?: string; 'out-truncated'?: boolean };
@@ -23,14 +24,6 @@ const INHERITED_FD = 100;
 const O_CLOEXEC = 0o2000000;
 // Under CI the addon is built (a skip fails the run there); elsewhere say what is missing.
 const skip = native || process.env.CI === 'true' ? false : 'the native addon is not built (npm run build:native)';
-
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function exec(peer: Peer, args: JsonObject): Promise<number> {
   const r = await call(peer, 'guest-exec', args);
@@ -50,12 +43,16 @@ async function execGated(peer: Peer, go: string, script: string): Promise<number
 /** Polls guest-exec-status until exited. */
 async function collect(peer: Peer, pid: number): Promise<Status> {
   let st: Status | undefined;
-  await until(async () => {
-    const r = await call(peer, 'guest-exec-status', { pid });
-    assert.ok(r.return, show(r));
-    st = r.return as Status;
-    return st.exited;
-  }, `pid ${pid} to be reported exited`);
+  await waitFor(
+    async () => {
+      const r = await call(peer, 'guest-exec-status', { pid });
+      assert.ok(r.return, show(r));
+      st = r.return as Status;
+      return st.exited;
+    },
+    30_000,
+    `pid ${pid} to be reported exited`,
+  );
   return st as Status;
 }
 
@@ -139,7 +136,7 @@ describe('guest-exec: what a program inherits and leaves behind', { skip, timeou
     const go = path.join(dir, 'go-closed');
     const pid = await execGated(agent, go, 'exec >&- 2>&-; WAIT; exit 4');
     // Both pipes are closed by now (the shell ran its exec); the program itself still runs.
-    await until(() => readdirSync(`/proc/${pid}/fd`).length === 1, 'the program to close its stdout and stderr');
+    await waitFor(() => readdirSync(`/proc/${pid}/fd`).length === 1, 30_000, 'the program to close its stdout and stderr');
     const r = await call(agent, 'guest-exec-status', { pid });
     assert.equal((r.return as Status).exited, false, show(r));
     writeFileSync(go, '');
@@ -151,7 +148,7 @@ describe('guest-exec: what a program inherits and leaves behind', { skip, timeou
     const go = path.join(dir, 'go-grandchild');
     const pid = await execGated(agent, go, '(WAIT; head -c 20000000 /dev/zero) & echo early');
     // The shell has ended and been reaped (its /proc entry is gone), the grandchild still holds stdout.
-    await until(() => !existsSync(`/proc/${pid}`), 'the shell to be reaped');
+    await waitFor(() => !existsSync(`/proc/${pid}`), 30_000, 'the shell to be reaped');
     const r = await call(agent, 'guest-exec-status', { pid });
     assert.equal((r.return as Status).exited, false, `exited must wait for the pipe: ${show(r)}`);
     writeFileSync(go, '');
@@ -179,13 +176,13 @@ describe('guest-exec: what a program inherits and leaves behind', { skip, timeou
         ),
       );
       // Reaped by the agent as they end, before anyone asks: no /proc entry (a zombie keeps one) is left.
-      await until(() => pids.every((p) => !existsSync(`/proc/${p}`)), 'the programs to be reaped');
+      await waitFor(() => pids.every((p) => !existsSync(`/proc/${p}`)), 30_000, 'the programs to be reaped');
       for (const p of pids) await collect(agent, p);
     }
     assert.deepEqual(zombies(agent.pid), []);
     // The pipes' sockets close on the event loop after their last read: wait for the count to settle. The
     // baseline may hold a connection still closing, so at most as many (a leak of one fd per program: +300).
-    await until(() => fdCount(agent.pid) <= fdsBefore, `the agent's fds to return to ${fdsBefore}`);
+    await waitFor(() => fdCount(agent.pid) <= fdsBefore, 30_000, `the agent's fds to return to ${fdsBefore}`);
     assert.ok(fdCount(agent.pid) <= fdsBefore);
   });
 });
