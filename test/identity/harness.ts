@@ -2,7 +2,7 @@
 // the shipped RBAC for the agent and the user roles), a kubeconfig for the agent, the real agent
 // process with --listen tls://127.0.0.1:0, and a raw QGA-over-TLS client that presents a client
 // certificate (or none) and reads replies line by line.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -11,6 +11,7 @@ import type { KeyPair } from '../doubles/kube-ca.js';
 import { startKubeAgent } from '../kube/setup.js';
 import { makeTempDir, type Peer } from '../peer/harness.js';
 import { pollFor as until } from '../poll.js';
+import { tcpSockets } from '../proc-tcp.js';
 
 export const MGMT_RBAC = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/rbac.yaml');
 export const USER_ROLES = path.join(REPO_ROOT_DIR, 'deploy/components/management-endpoint/users.yaml');
@@ -168,21 +169,13 @@ export function userKubeconfig(double: KubeApiDouble, user: Pick<KeyPair, 'key' 
 /**
  * True once the listener on `port` has accept()ed every one of `clients` (IPv4 loopback connections): the
  * kernel gives a connection's server-side socket an inode only when accept() makes a file of it; until
- * then it sits in the listen queue with inode 0 (/proc/net/tcp, or tcp6 for a dual-stack listener). The agent counts a connection against
+ * then it sits in the listen queue with inode 0 (test/proc-tcp.ts). The agent counts a connection against
  * its cap in the same event-loop turn as the accept, so after this a further connection is counted after
  * them. Read from the kernel, not guessed with a sleep.
  */
 export function accepted(port: number, clients: readonly net.Socket[]): boolean {
-  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-  const rows = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1));
-  return clients.every((c) => {
-    const key = `:${hex(port)} `;
-    const remote = `:${hex(c.localPort ?? -1)} `;
-    return rows.some((r) => {
-      const f = r.trim().split(/\s+/);
-      return `${f[1]} `.endsWith(key) && `${f[2]} `.endsWith(remote) && f[9] !== undefined && f[9] !== '0';
-    });
-  });
+  const sockets = tcpSockets();
+  return clients.every((c) => sockets.some((s) => s.localPort === port && s.remotePort === c.localPort && s.inode !== '0'));
 }
 
 /** A raw TCP connection to the endpoint that sends `bytes` (if any) and reports when the agent closes it. */

@@ -5,13 +5,14 @@
 // bare Node process given the same signal does open the port, so the check below can see it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { makeTempDir, startGuestlink } from '../peer/harness.js';
 import { pollFor, waitFor } from '../poll.js';
+import { tcpSockets } from '../proc-tcp.js';
 import { connect } from '../qga-client.js';
 
-/** The TCP ports `pid` listens on (its socket fds' inodes in /proc/net/tcp and tcp6, state 0A = LISTEN). */
+/** The TCP ports `pid` listens on: its socket fds' inodes among the kernel's LISTEN (0A) sockets. */
 function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -20,14 +21,9 @@ function listeningPorts(pid: number): number[] {
       if (m?.[1]) inodes.add(m[1]);
     } catch {} // closed meanwhile
   }
-  const ports: number[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const row of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const f = row.trim().split(/\s+/);
-      if (f[3] === '0A' && f[9] !== undefined && inodes.has(f[9])) ports.push(Number.parseInt(f[1]?.split(':').pop() ?? '', 16));
-    }
-  }
-  return ports;
+  return tcpSockets()
+    .filter((s) => s.state === '0A' && inodes.has(s.inode))
+    .map((s) => s.localPort);
 }
 
 test('control: SIGUSR1 opens the inspector port in a plain Node process', { timeout: 30_000 }, async (t) => {
