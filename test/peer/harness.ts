@@ -42,6 +42,21 @@ export {
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** guestlink's agent entry point. */
 export const AGENT_BIN = path.join(REPO_ROOT, 'bin/guestlink-agent.js');
+
+/**
+ * The single executable (scripts/build-sea.mjs) the agent runs as instead of the checkout, when
+ * GUESTLINK_TEST_EXECUTABLE names one: test/executable/ runs the differential, soak and VM suites again
+ * that way. Read at every start (those files set it before they import the suite), not at load.
+ */
+export function agentExecutable(): string | undefined {
+  return process.env.GUESTLINK_TEST_EXECUTABLE || undefined;
+}
+
+/** How to start the agent with `args`: the checkout's bin/guestlink-agent.js on this Node, or `EXE agent ...`. */
+export function agentCommand(args: readonly string[]): { file: string; argv: string[] } {
+  const exe = agentExecutable();
+  return exe ? { file: exe, argv: ['agent', ...args] } : { file: process.execPath, argv: [AGENT_BIN, ...args] };
+}
 /** The qemu-ga under comparison (Debian's qemu-guest-agent 7.2); a test knob may point elsewhere. */
 export const QEMU_GA = process.env.GUESTLINK_QEMU_GA ?? '/usr/sbin/qemu-ga';
 /** Whether the differential half of the tests can run here. */
@@ -192,8 +207,20 @@ export async function startGuestlink(
   const socket = path.join(dir, 'g.sock');
   const statedir = path.join(dir, 'gst');
   mkdirSync(statedir, { recursive: true });
-  const argv = [AGENT_BIN, '-m', 'unix-listen', '-p', socket, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null', ...args];
-  return launch('guestlink', process.execPath, argv, socket, env, inherit);
+  const { file, argv } = agentCommand([
+    '-m',
+    'unix-listen',
+    '-p',
+    socket,
+    '-t',
+    statedir,
+    '--power',
+    'dry-run',
+    '-c',
+    '/dev/null',
+    ...args,
+  ]);
+  return launch('guestlink', file, argv, socket, env, inherit);
 }
 
 async function launch(

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { QgaClient, QgaRemoteError } from '../../src/host/client.js';
 import { USER_PROCESS, utmpRecord } from '../../src/node/linux/utmp.js';
 import { JsonFloat, type JsonObject, type JsonValue } from '../../src/protocol/qga/json-value.js';
-import { AGENT_BIN as AGENT, HAVE_QEMU_GA, type Peers, QEMU_BLOCK, QEMU_GA, startPeers } from './harness.js';
+import { agentCommand, HAVE_QEMU_GA, type Peers, QEMU_BLOCK, QEMU_GA, startPeers } from './harness.js';
 
 const BLOCKED = QEMU_BLOCK.join(',');
 
@@ -206,9 +206,7 @@ describe('qemu-ga 7.2 vs guestlink: guest-get-users from a synthetic utmp', { sk
       '-b',
       BLOCKED,
     ]);
-    inNamespace([
-      process.execPath,
-      AGENT,
+    const agent = agentCommand([
       '-m',
       'unix-listen',
       '-p',
@@ -220,6 +218,7 @@ describe('qemu-ga 7.2 vs guestlink: guest-get-users from a synthetic utmp', { sk
       '-c',
       '/dev/null',
     ]);
+    inNamespace([agent.file, ...agent.argv]);
     const [q, g] = await Promise.all([Client.connect(path.join(dir, 'q.sock')), Client.connect(path.join(dir, 'g.sock'))]);
     clients.push(q, g);
     const [a, b] = await Promise.all([q.call('guest-get-users'), g.call('guest-get-users')]);

@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_BIN, HAVE_QEMU_GA, makeTempDir, type Peer, QEMU_BLOCK, QEMU_GA, RawClient, startGuestlink, startQemuGa } from './harness.js';
+import {
+  agentCommand,
+  HAVE_QEMU_GA,
+  makeTempDir,
+  type Peer,
+  QEMU_BLOCK,
+  QEMU_GA,
+  RawClient,
+  startGuestlink,
+  startQemuGa,
+} from './harness.js';
 
 /** One request, one reply, on a connection kept open by the caller. */
 async function qmp(c: RawClient, request: string): Promise<{ raw: Buffer; reply: Record<string, any> }> {
@@ -262,7 +272,11 @@ describe('test-qga.c cases that qemu-ga 7.2 cannot run here', () => {
       );
       const env = { ...process.env };
       for (const k of Object.keys(env)) if (k.startsWith('GUESTLINK_')) delete env[k];
-      const dump1 = spawnSync(process.execPath, [AGENT_BIN, '-c', conf, '-D'], { env, encoding: 'utf8' });
+      const dump = (file: string) => {
+        const { file: cmd, argv } = agentCommand(['-c', file, '-D']);
+        return spawnSync(cmd, argv, { env, encoding: 'utf8' });
+      };
+      const dump1 = dump(conf);
       assert.equal(dump1.status, 0, dump1.stderr);
       assert.equal(dump1.stderr, '');
       const kf = parseKeyFile(dump1.stdout);
@@ -279,7 +293,7 @@ describe('test-qga.c cases that qemu-ga 7.2 cannot run here', () => {
 
       const dumped = path.join(dir, 'dumped.conf');
       writeFileSync(dumped, dump1.stdout);
-      const dump2 = spawnSync(process.execPath, [AGENT_BIN, '-c', dumped, '-D'], { env, encoding: 'utf8' });
+      const dump2 = dump(dumped);
       assert.equal(dump2.status, 0, dump2.stderr);
       assert.equal(dump2.stdout, dump1.stdout);
 

@@ -107,9 +107,10 @@ export interface AgentStat {
 
 /**
  * The agent command the default VM runs (node from the host's PATH, seen through 9p, or the single
- * executable when given); `exec` keeps the pid the probe watches.
+ * executable when given, or else when GUESTLINK_TEST_EXECUTABLE names one: test/executable/ runs the VM
+ * suite that way); `exec` keeps the pid the probe watches.
  */
-export function defaultAgentCommand(extra: string[] = [], executable?: string): string {
+export function defaultAgentCommand(extra: string[] = [], executable = process.env.GUESTLINK_TEST_EXECUTABLE || undefined): string {
   const node = onPath('node') ?? process.execPath;
   const args = ['-m', 'virtio-serial', '--power', 'dry-run', '-t', '/run/gl', ...extra];
   const agent = executable ? `${executable} agent` : `${node} ${path.join(REPO_ROOT, 'bin/guestlink-agent.js')}`;

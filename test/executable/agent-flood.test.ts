@@ -1,0 +1,5 @@
+// test/agent/flood.test.ts again, with the single executable as the agent (see use-executable.ts).
+import { useExecutable } from './use-executable.js';
+
+await useExecutable();
+await import('../agent/flood.test.js');

@@ -1,0 +1,5 @@
+// test/peer/test-qga-port.test.ts again, with the single executable as the agent (see use-executable.ts).
+import { useExecutable } from './use-executable.js';
+
+await useExecutable();
+await import('../peer/test-qga-port.test.js');

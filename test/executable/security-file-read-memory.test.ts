@@ -1,0 +1,5 @@
+// test/security/file-read-memory.test.ts again, with the single executable as the agent (see use-executable.ts).
+import { useExecutable } from './use-executable.js';
+
+await useExecutable();
+await import('../security/file-read-memory.test.js');

@@ -1,0 +1,5 @@
+// test/security/qga-reader-floods.test.ts again, with the single executable as the agent (see use-executable.ts).
+import { useExecutable } from './use-executable.js';
+
+await useExecutable();
+await import('../security/qga-reader-floods.test.js');
