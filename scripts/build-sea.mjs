@@ -61,7 +61,9 @@
 //   sets a root service's environment can already run anything as root, so "none" would protect nothing.
 //   A V8 flag given that way changes the flag hash, so the code caches are then refused (slower start,
 //   nothing else). Which flags, and the measurements behind each kept or dropped: docs/benchmarks.md,
-//   "Round 3: V8 and Node flags".
+//   "Round 3: V8 and Node flags"; the optimising compilers left on (`--no-maglev`, `--no-opt`: less memory
+//   once the agent works, but +13 ms per start, +2 s of VM boot under TCG, and reads and writes 7-10 times
+//   slower without TurboFan): "Round 4".
 // - Incremental: a stamp of the inputs (bundle, Node binary, addon sources, options) in the output
 //   directory; an unchanged build is skipped, so tests and CI can call this freely. Outputs are
 //   written under temporary names and renamed, so concurrent builds never expose a half-written file.
