@@ -132,6 +132,58 @@ describe('the single executable', { timeout: 240_000 }, () => {
     assert.ok(reply.return.supported_commands.length > 30);
   });
 
+  test('agent: at start it loads none of the built-ins it defers to first use (docs/benchmarks.md, Rounds 2 and 4)', async () => {
+    // A preload (NODE_OPTIONS) reports, on SIGUSR2, the modules loaded after it ran: the agent's, not Node's own start.
+    const probe = path.join(dir, 'modules-probe.cjs');
+    writeFileSync(
+      probe,
+      "const fs = require('fs'); const before = new Set(process.moduleLoadList);\n" +
+        "process.on('SIGUSR2', () => fs.writeSync(2, 'modules=' + JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))) + '\\n'));\n",
+    );
+    const loaded = async (port: string[], ready: (stderr: string) => Promise<boolean>): Promise<string[]> => {
+      const statedir = makeTempDir('guestlink-sea-modules-');
+      const p = spawn(build.exe, ['agent', ...port, '-t', statedir, '--power', 'dry-run', '-c', '/dev/null'], {
+        cwd: '/',
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: `--require ${probe}` },
+      });
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      try {
+        const until = async (what: () => boolean | Promise<boolean>, why: string) => {
+          for (const end = Date.now() + 15_000; !(await what()); await new Promise((r) => setTimeout(r, 20)))
+            if (Date.now() > end || p.exitCode !== null) throw new Error(`${why}; stderr: ${err}`);
+        };
+        await until(() => ready(err), 'the agent did not get ready');
+        process.kill(p.pid as number, 'SIGUSR2');
+        await until(() => /^modules=/m.test(err), 'the probe did not report');
+        return (JSON.parse(/^modules=(.*)$/m.exec(err)?.[1] ?? '[]') as string[]).map((m) => m.replace(/^NativeModule /, ''));
+      } finally {
+        p.kill('SIGKILL');
+      }
+    };
+    // virtio-serial, what VMs run: a FIFO as the port; ready once it logged so.
+    const fifo = path.join(dir, 'port.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const virtio = await loaded(['-m', 'virtio-serial', '-p', fifo], async (e) => e.includes('guestlink agent ready'));
+    // A unix socket, after its first reply (net.Server.listen() always brings cluster, dgram and child_process).
+    const sock = path.join(dir, 'modules.sock');
+    const unix = await loaded(['-m', 'unix-listen', '-p', sock], async (e) => {
+      if (!e.includes('guestlink agent ready')) return false;
+      return (await exchange(sock, Buffer.from('{"execute":"guest-sync","arguments":{"id":7}}\n'), 1)).toString().includes('"return": 7');
+    });
+    // The probe sees what the agent loads: os on both, net on the socket.
+    assert.ok(virtio.includes('os') && unix.includes('os') && unix.includes('net'), `virtio: ${virtio}\nunix: ${unix}`);
+    const deferred = ['crypto', 'worker_threads', 'assert', 'perf_hooks', 'fs/promises', 'internal/readline/interface'];
+    for (const m of deferred) {
+      assert.ok(!virtio.includes(m), `virtio-serial loaded ${m}: ${virtio}`);
+      assert.ok(!unix.includes(m), `unix socket loaded ${m}: ${unix}`);
+    }
+    for (const m of ['net', 'tty', 'child_process', 'stream']) assert.ok(!virtio.includes(m), `virtio-serial loaded ${m}: ${virtio}`);
+  });
+
   test('agent: loads the addon from beside the executable and maps nothing else from the checkout', () => {
     assertUsesOnlyItsDirectory(sea?.proc.pid, SEA_DIR);
   });

@@ -1,13 +1,13 @@
 // Passwords (through chpasswd, fed on stdin, no shell) and ~user/.ssh/authorized_keys, with
 // qemu-ga 7.2's rules and error texts. Users and homes come from <root>/etc/passwd; key files are
 // replaced atomically (temporary file + rename), so a failed write never leaves half a file.
-// node:crypto and node:child_process are imported when first used: the agent makes this back end at
-// every start, and loading them cost ~8 ms and ~6 MB RSS before its first reply (docs/benchmarks.md).
+// node:crypto, node:child_process and node:fs/promises are imported when first used: the agent makes this
+// back end at every start, and loading them cost ~10 ms and ~7 MB RSS before its first reply (docs/benchmarks.md).
 import { constants } from 'node:fs';
-import { access, chmod, chown, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { Accounts } from '../interfaces.js';
+import { fsPromises } from './fs-promises.js';
 
 interface PasswdEntry {
   name: string;
@@ -55,6 +55,7 @@ export class LinuxAccounts implements Accounts {
   ) {}
 
   private async user(name: string): Promise<PasswdEntry> {
+    const { readFile } = await fsPromises();
     let text = '';
     try {
       text = await readFile(path.join(this.root, 'etc/passwd'), 'utf8');
@@ -85,6 +86,7 @@ export class LinuxAccounts implements Accounts {
    * into a file the user owns.
    */
   private async readLines(ssh: string): Promise<string[]> {
+    const { open } = await fsPromises();
     const dir = await open(ssh, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
       const fh = await open(`/proc/self/fd/${dir.fd}/authorized_keys`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -130,6 +132,7 @@ export class LinuxAccounts implements Accounts {
   }
 
   async removeAuthorizedKeys(user: string, keys: string[]): Promise<void> {
+    const { access } = await fsPromises();
     checkKeys(keys);
     const u = await this.user(user);
     const { ssh, keys: file, shown } = this.paths(u);
@@ -156,6 +159,7 @@ export class LinuxAccounts implements Accounts {
 
   /** ~/.ssh must be a real directory (never a symlink an unprivileged user planted); created 0700 and owned by the user. */
   private async ensureSshDir(ssh: string, u: PasswdEntry, create: boolean): Promise<void> {
+    const { chmod, chown, lstat, mkdir } = await fsPromises();
     const shown = path.join(u.home, '.ssh');
     let st: Awaited<ReturnType<typeof lstat>> | undefined;
     try {
@@ -186,6 +190,7 @@ export class LinuxAccounts implements Accounts {
 
   /** Lines joined by '\n' (no final newline, as qemu-ga writes), 0600, owned by the user, replaced atomically. */
   private async writeKeys(file: string, shown: string, lines: string[], u: PasswdEntry): Promise<void> {
+    const { open, rename, unlink } = await fsPromises();
     const { randomBytes } = await import('node:crypto');
     const tmp = `${file}.guestlink-${randomBytes(6).toString('hex')}.tmp`;
     try {
@@ -225,6 +230,7 @@ export class LinuxAccounts implements Accounts {
 }
 
 async function findChpasswd(): Promise<string | undefined> {
+  const { access } = await fsPromises();
   for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
     const p = path.join(dir, 'chpasswd');
     try {

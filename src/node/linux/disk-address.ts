@@ -3,9 +3,10 @@
 // their `slaves`, real devices get a PCI controller address and a bus type from the driver of the
 // PCI function above them (virtio-blk/virtio-scsi, ide, sata, scsi, nvme, usb), plus the device node
 // and udev's ID_SERIAL (qemu-ga asks libudev, which reads uevent and /run/udev/data).
-import { opendir, readFile, readlink, realpath } from 'node:fs/promises';
+
 import path from 'node:path';
 import type { DiskAddress, DiskInfo } from '../interfaces.js';
+import { fsPromises } from './fs-promises.js';
 
 /** Paths under `root` (tests point it at a fixture tree); '/' on a real system. */
 export class Sysfs {
@@ -27,7 +28,7 @@ export class Sysfs {
   /** realpath(3), in-system form; undefined when it does not resolve. */
   async resolve(p: string): Promise<string | undefined> {
     try {
-      return this.rel(await realpath(this.abs(p)));
+      return this.rel(await (await fsPromises()).realpath(this.abs(p)));
     } catch {
       return undefined;
     }
@@ -35,7 +36,7 @@ export class Sysfs {
 
   async read(p: string): Promise<string | undefined> {
     try {
-      return await readFile(this.abs(p), 'utf8');
+      return await (await fsPromises()).readFile(this.abs(p), 'utf8');
     } catch {
       return undefined;
     }
@@ -43,7 +44,7 @@ export class Sysfs {
 
   async link(p: string): Promise<string | undefined> {
     try {
-      return await readlink(this.abs(p));
+      return await (await fsPromises()).readlink(this.abs(p));
     } catch {
       return undefined;
     }
@@ -53,7 +54,7 @@ export class Sysfs {
   async entries(p: string): Promise<{ name: string; symlink: boolean; dir: boolean }[] | undefined> {
     try {
       const out: { name: string; symlink: boolean; dir: boolean }[] = [];
-      for await (const e of await opendir(this.abs(p), { bufferSize: 128 })) {
+      for await (const e of await (await fsPromises()).opendir(this.abs(p), { bufferSize: 128 })) {
         out.push({ name: e.name, symlink: e.isSymbolicLink(), dir: e.isDirectory() });
       }
       return out;

@@ -2,9 +2,10 @@
 // else through util-linux `fsfreeze` and `fstrim` (spawned without a shell). Failures carry the
 // errno name in `code` and glibc's strerror text as message, so callers can word them like qemu-ga.
 import { accessSync, constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { GuestlinkNative } from '../../native/addon.js';
 import { strerror } from '../../protocol/qga/errno-text.js';
+import { fsPromises } from './fs-promises.js';
 import { type CommandResult, runCommand } from './run-command.js';
 
 /** A failed system call: `op` is what failed ('open', 'FIFREEZE', ...), `code` the errno name. */
@@ -74,9 +75,9 @@ export class FsIoctl {
   }
 
   private async withFd<T>(mountpoint: string, fn: (fd: number) => T): Promise<T> {
-    let fh: Awaited<ReturnType<typeof open>>;
+    let fh: FileHandle;
     try {
-      fh = await open(mountpoint, constants.O_RDONLY);
+      fh = await (await fsPromises()).open(mountpoint, constants.O_RDONLY);
     } catch (err) {
       throw new FsOpError('open', (err as NodeJS.ErrnoException).code ?? 'EIO', strerror(err));
     }

@@ -2,7 +2,7 @@
 // reports and guest-fsfreeze-*/guest-fstrim act on. qemu-ga keeps every mount whose device has a
 // non-zero major number (so proc, sysfs, tmpfs, cgroup, overlay... drop out) plus btrfs, whose st_dev
 // major is 0 but whose source is a block device. No type list and no bind-mount dedup: same as 7.2.
-import { stat } from 'node:fs/promises';
+import { fsPromises } from './fs-promises.js';
 
 /** One mount, decoded. */
 export interface MountEntry {
@@ -43,7 +43,7 @@ export type BlockDevLookup = (devPath: string) => Promise<{ major: number; minor
 /** stat(2) of a device node: st_rdev split into major/minor. */
 export const statBlockDevice: BlockDevLookup = async (devPath) => {
   try {
-    const st = await stat(devPath);
+    const st = await (await fsPromises()).stat(devPath);
     if (!st.isBlockDevice()) return undefined;
     const rdev = st.rdev;
     // Linux's new_decode_dev: major = (dev >> 8) & 0xfff, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00)

@@ -1,13 +1,14 @@
 // Filesystems, disks, fsfreeze and fstrim for generic Linux, matching qemu-ga 7.2: the mounts come
 // from /proc/self/mountinfo (local block-device filesystems only, see mountinfo.ts), their disks from
 // a sysfs walk (disk-address.ts), usage from statfs, and freeze/thaw/trim from ioctls (fs-ioctl.ts).
-import { readFile, statfs } from 'node:fs/promises';
+
 import path from 'node:path';
 import { loadNative } from '../../native/addon.js';
 import { genericError } from '../../protocol/qga/errors.js';
 import type { DiskInfo, FilesystemInfo, Storage, TrimResult } from '../interfaces.js';
 import { filesystemDevice, listDisks, Sysfs } from './disk-address.js';
 import { FsIoctl, type FsIoctlDeps, FsOpError, FsOpUnavailable } from './fs-ioctl.js';
+import { fsPromises } from './fs-promises.js';
 import { localMounts, type MountEntry, parseMountinfo, statBlockDevice } from './mountinfo.js';
 
 /** A freeze that the filesystem declined harmlessly: not counted, not an error (qemu-ga's rule). */
@@ -42,7 +43,7 @@ export class LinuxStorage implements Storage {
     const file = this.sys.abs('/proc/self/mountinfo');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await (await fsPromises()).readFile(file, 'utf8');
     } catch {
       throw genericError("failed to open mtab file: '/proc/self/mountinfo'");
     }
@@ -56,7 +57,7 @@ export class LinuxStorage implements Storage {
       const fs: FilesystemInfo = { name: dev.name ?? path.basename(m.source), mountpoint: m.mountpoint, type: m.type, disk: dev.disk };
       try {
         // statvfs as qemu-ga reads it: used = blocks - bfree; total = used + bavail (what non-root can use)
-        const st = await statfs(m.mountpoint, { bigint: true });
+        const st = await (await fsPromises()).statfs(m.mountpoint, { bigint: true });
         const used = st.blocks - st.bfree;
         fs.usedBytes = used * st.bsize;
         fs.totalBytes = (used + st.bavail) * st.bsize;
