@@ -3,7 +3,6 @@
 // their `slaves`, real devices get a PCI controller address and a bus type from the driver of the
 // PCI function above them (virtio-blk/virtio-scsi, ide, sata, scsi, nvme, usb), plus the device node
 // and udev's ID_SERIAL (qemu-ga asks libudev, which reads uevent and /run/udev/data).
-
 import path from 'node:path';
 import type { DiskAddress, DiskInfo } from '../interfaces.js';
 import { fsPromises } from './fs-promises.js';
