@@ -5,7 +5,7 @@
 // replayed). Nothing can hang the run: each test (and hook) fails after 15 minutes (the longest, the
 // two-VM rollout under TCG, takes ~3.5), a file whose tests are done exits even if a leaked handle
 // would keep it alive (--test-force-exit), and the whole run is ended, with every process it started,
-// after GUESTLINK_TEST_DEADLINE_MIN minutes (default 45: CI's budget is 90, the suite takes ~10). Under CI (CI=true) a skipped test is a failure: a skip says what is missing here (the
+// after GUESTLINK_TEST_DEADLINE_MIN minutes (default 45: CI's budget is 90, the suite takes ~14 from a clean clone). Under CI (CI=true) a skipped test is a failure: a skip says what is missing here (the
 // addon, qemu-ga, a tool), and CI must have everything, so a green run cannot hide a missing peer.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
