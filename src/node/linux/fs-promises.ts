@@ -7,7 +7,11 @@ type FsPromises = typeof import('node:fs/promises');
 
 let loading: Promise<FsPromises> | undefined;
 
-/** node:fs/promises, imported at the first call. */
+/**
+ * node:fs/promises, imported at the first call and kept: in the single executable's CommonJS chunks each
+ * import() becomes a require() whose module is copied into a new namespace object (esbuild's __toESM), so
+ * one promise serves every later call instead of a copy per request.
+ */
 export function fsPromises(): Promise<FsPromises> {
   loading ??= import('node:fs/promises');
   return loading;

@@ -1,7 +1,6 @@
 // Filesystems, disks, fsfreeze and fstrim for generic Linux, matching qemu-ga 7.2: the mounts come
 // from /proc/self/mountinfo (local block-device filesystems only, see mountinfo.ts), their disks from
 // a sysfs walk (disk-address.ts), usage from statfs, and freeze/thaw/trim from ioctls (fs-ioctl.ts).
-
 import path from 'node:path';
 import { loadNative } from '../../native/addon.js';
 import { genericError } from '../../protocol/qga/errors.js';
@@ -51,13 +50,14 @@ export class LinuxStorage implements Storage {
   }
 
   async filesystems(): Promise<FilesystemInfo[]> {
+    const { statfs } = await fsPromises();
     const out: FilesystemInfo[] = [];
     for (const m of await this.mounts()) {
       const dev = await filesystemDevice(this.sys, m.major, m.minor);
       const fs: FilesystemInfo = { name: dev.name ?? path.basename(m.source), mountpoint: m.mountpoint, type: m.type, disk: dev.disk };
       try {
         // statvfs as qemu-ga reads it: used = blocks - bfree; total = used + bavail (what non-root can use)
-        const st = await (await fsPromises()).statfs(m.mountpoint, { bigint: true });
+        const st = await statfs(m.mountpoint, { bigint: true });
         const used = st.blocks - st.bfree;
         fs.usedBytes = used * st.bsize;
         fs.totalBytes = (used + st.bavail) * st.bsize;
