@@ -8,6 +8,7 @@ import { copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, statSync
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir, type Peer, RawClient, startGuestlink } from '../peer/harness.js';
+import { pollUntil } from '../poll.js';
 import {
   assertUsesOnlyItsDirectory,
   buildSea,
@@ -152,9 +153,10 @@ describe('the single executable', { timeout: 240_000 }, () => {
         err += d.toString();
       });
       try {
+        // Up to 15 s each, and not past the agent's exit; stderr says why when it fails.
         const until = async (what: () => boolean | Promise<boolean>, why: string) => {
-          for (const end = Date.now() + 15_000; !(await what()); await new Promise((r) => setTimeout(r, 20)))
-            if (Date.now() > end || p.exitCode !== null) throw new Error(`${why}; stderr: ${err}`);
+          const done = await pollUntil(async () => p.exitCode !== null || (await what()), 15_000);
+          assert.ok(done && p.exitCode === null, `${why}; stderr: ${err}`);
         };
         await until(() => ready(err), 'the agent did not get ready');
         process.kill(p.pid as number, 'SIGUSR2');
