@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, pct, pinForPings, waitReady } from './agent-client.mjs';
 import { interleavedPings, startProbed } from './ping-path.mjs';
-import { deployedCopy } from './startup.mjs';
+import { deployedCopy, statusMb } from './startup.mjs';
 
 const { values: opt, positionals: exes } = parseArgs({
   allowPositionals: true,
@@ -30,7 +30,6 @@ if (exes.length < 1) {
   process.stderr.write('usage: node bench/flags-load.mjs EXE_A EXE_B [...] [--pings N] [--file-mib N] [--rounds N] [--settle MS]\n');
   process.exit(2);
 }
-const status = (pid, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'guestlink-flags-load-'));
 const data = path.join(dir, 'data.bin');
@@ -71,7 +70,7 @@ try {
       if (total !== Number(opt['file-mib']) << 20) throw new Error(`${a.name}: read ${total} bytes`);
       speeds.push(total / 1e6 / (Number(process.hrtime.bigint() - t) / 1e9));
     }
-    const peak = status(a.child.pid, 'VmHWM');
+    const peak = statusMb(a.child.pid, 'VmHWM');
     await new Promise((r) => setTimeout(r, Number(opt.settle)));
     const p = pings[a.name];
     out[a.name] = {
@@ -82,8 +81,8 @@ try {
       majors: p.majors,
       readMBs: pct(speeds, 50),
       peakRssMb: peak,
-      afterRssMb: status(a.child.pid, 'VmRSS'),
-      afterAnonMb: status(a.child.pid, 'RssAnon'),
+      afterRssMb: statusMb(a.child.pid, 'VmRSS'),
+      afterAnonMb: statusMb(a.child.pid, 'RssAnon'),
     };
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { defaultArch, seaNode } from '../scripts/build-sea.mjs';
 import { Client, pct, pinForPings, pingRound, waitReady } from './agent-client.mjs';
 import { interleavedPings, SCAVENGE_BASE } from './ping-path.mjs';
-import { deployedCopy, measureStarts, nodeFloor } from './startup.mjs';
+import { deployedCopy, measureStarts, nodeFloor, statusMb } from './startup.mjs';
 import { evaluate, targetsTable } from './targets.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -126,10 +126,6 @@ function start(name, tag, probe = false) {
 }
 
 const median = (arr) => pct(arr, 50);
-const status = (pid, key) => {
-  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-};
 
 async function prepareAgent(name, probe = false) {
   const out = { name };
@@ -227,7 +223,7 @@ async function finishAgent({ out, a, c }) {
     speeds.push(total / 1e6 / secs);
   }
   out.readMBs = median(speeds);
-  out.peakRssMb = status(a.child.pid, 'VmHWM');
+  out.peakRssMb = statusMb(a.child.pid, 'VmHWM');
   // Exec round trip: guest-exec /bin/true, then exec-status until exited.
   const execs = [];
   for (let i = 0; i < EXECS; i++) {

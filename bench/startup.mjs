@@ -29,9 +29,10 @@ export function spread(arr) {
   return { median: pct(arr, 50), min: Math.min(...arr), max: Math.max(...arr) };
 }
 
-function statusKb(pid, key) {
+/** A memory field of /proc/PID/status (VmRSS, VmHWM, RssAnon...) in MB; NaN when it is not there. */
+export function statusMb(pid, key) {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : Number.NaN;
+  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
 /** CPU time of all the process's threads so far, ms, from schedstat (nanoseconds; stat's ticks are 10 ms). */
@@ -93,8 +94,8 @@ async function oneStart(cmd, args, dir, tag, deadlineMs = 20_000) {
     return {
       startMs,
       cpuMs: cpu,
-      rssMb: statusKb(child.pid, 'VmRSS') / 1024,
-      anonMb: statusKb(child.pid, 'RssAnon') / 1024,
+      rssMb: statusMb(child.pid, 'VmRSS'),
+      anonMb: statusMb(child.pid, 'RssAnon'),
       threads: threadCount(child.pid),
     };
   } finally {
@@ -138,8 +139,8 @@ export async function nodeFloor(nodeBin, runs) {
   for (let i = 0; i < runs; i++) {
     const child = spawn(nodeBin, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
-    rss.push(statusKb(child.pid, 'VmRSS') / 1024);
-    anon.push(statusKb(child.pid, 'RssAnon') / 1024);
+    rss.push(statusMb(child.pid, 'VmRSS'));
+    anon.push(statusMb(child.pid, 'RssAnon'));
     child.kill('SIGKILL');
     await exited(child);
   }
