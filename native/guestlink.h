@@ -2,13 +2,14 @@
 //   fs.c         FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), and the file opener that
 //                never leaves an allow-listed directory (openat2 RESOLVE_BENEATH, else an openat walk);
 //   readiness.c  edge-triggered readiness of an fd without signals, and read/write returning -errno;
+//   unix-socket.c the unix-listen transport's listening socket and its accept4 (connections go to node:net);
 //   vmware.c     the CPUID hypervisor vendor, the VMware backdoor's `in` instruction, AF_VSOCK sockets;
 //   spawn.c      guest-exec's programs started with clone(CLONE_VM|CLONE_VFORK), their exits watched by pidfd
 //                (spawn-child.c: the child's side, from clone to execve);
 //   init.c       the module's entry point and the N-API helpers below, shared by the others.
 // Plain N-API (C), built by node-gyp from binding.gyp. Every failure throws (or rejects with) an Error
-// whose message is strerror(errno) and whose code is the errno name, except fdRead/fdWrite, which return
-// -errno (a non-blocking drain ends in EAGAIN every time).
+// whose message is strerror(errno) and whose code is the errno name, except fdRead/fdWrite/unixAccept, which
+// return -errno (a non-blocking drain ends in EAGAIN every time).
 #ifndef GUESTLINK_H
 #define GUESTLINK_H
 
@@ -64,5 +65,6 @@ int gl_init_fs(napi_env env, napi_value exports);
 int gl_init_readiness(napi_env env, napi_value exports);
 int gl_init_vmware(napi_env env, napi_value exports);
 int gl_init_spawn(napi_env env, napi_value exports);
+int gl_init_unix_socket(napi_env env, napi_value exports);
 
 #endif

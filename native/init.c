@@ -166,6 +166,7 @@ static napi_value str_error(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   if (gl_export_fn(env, exports, "strerror", str_error) || gl_init_fs(env, exports) || gl_init_readiness(env, exports) || gl_init_spawn(env, exports)
+      || gl_init_unix_socket(env, exports)
 #if defined(__x86_64__) || defined(__i386__)
       // The VMware backdoor and CPUID are x86 only (binding.gyp leaves vmware.c out elsewhere).
       || gl_init_vmware(env, exports)

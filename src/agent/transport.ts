@@ -1,5 +1,6 @@
 // The hypervisor's QGA channel (--method, --path): which transport carries it. Each is loaded only
-// when configured; the serial ports get the native addon's readiness events when it is built.
+// when configured; the serial ports get the native addon's readiness events when it is built, unix-listen
+// its listening socket.
 import type { Logger } from 'pino';
 import type { Transport } from '../transport/types.js';
 import { type AgentConfig, ConfigError } from './config.js';
@@ -10,7 +11,10 @@ export async function createTransport(config: AgentConfig, log: Logger): Promise
   switch (config.method) {
     case 'unix-listen': {
       const { UnixListenTransport } = await import('../transport/unix-listen.js');
+      // With the native addon the agent accepts the hosts itself and reads them into one buffer.
+      const { nativeUnixSocket } = await import('../native/addon.js');
       return new UnixListenTransport(config.path, {
+        native: nativeUnixSocket(),
         maxConnections: config.maxConnections,
         refusal: connectionRefusal(config.maxConnections),
         maxQueuedBytes: config.maxQueuedReplyBytes,

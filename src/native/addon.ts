@@ -1,8 +1,9 @@
 // Lazy loader for guestlink's optional native addon (native/*.c, built by node-gyp from binding.gyp):
 // FIFREEZE/FITHAW/FITRIM, clock_gettime/clock_settime, reboot(2), the file opener that stays beneath an
 // allow-listed directory (openat2), signal-free edge-triggered readiness for the virtio-serial port
-// (fdWatch), and the VMware backdoor/vsock. Its own layer (src/native/): the node back ends, the
-// transports (through agent/) and the VMware front end's channels all use it. Absent addon means
+// (fdWatch), unix-listen's listening socket and accept4, and the VMware backdoor/vsock. Its own layer
+// (src/native/): the node back ends, the transports (through agent/) and the VMware front end's channels
+// all use it. Absent addon means
 // undefined, and callers fall back (util-linux tools, a verified open, polling).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,6 +44,14 @@ export interface GuestlinkNative {
   fdRead?(fd: number, buf: Buffer): number;
   /** write(2) of buf[offset, offset+length): bytes or -errno (never throws for the syscall). */
   fdWrite?(fd: number, buf: Buffer, offset: number, length: number): number;
+  /**
+   * A non-blocking, close-on-exec AF_UNIX stream socket bound to path and listening; its mode is set before
+   * bind(), so the file is never wider than `mode` (less the umask). Throws an errno error (EADDRINUSE,
+   * ENAMETOOLONG past 107 bytes...). Absent from addons built before it.
+   */
+  unixListen?(path: string, mode: number, backlog: number): number;
+  /** accept4 (non-blocking, close-on-exec): a connection's fd, or -errno (-EAGAIN: none waiting). Never throws for the syscall. */
+  unixAccept?(fd: number): number;
   /**
    * Starts `file` (already resolved; no shell, no search) with exactly `argv` (argv[0] included) and `envp`
    * ("NAME=value"), sharing the agent's memory until exec (clone CLONE_VM|CLONE_VFORK: no page-table copy),
@@ -120,6 +129,20 @@ export type NativeReadiness = {
 export function nativeReadiness(n: GuestlinkNative | undefined = loadNative()): NativeReadiness | undefined {
   if (!n?.fdWatch || !n.fdUnwatch || !n.fdRead || !n.fdWrite) return undefined;
   return { watch: n.fdWatch, unwatch: n.fdUnwatch, read: n.fdRead, write: n.fdWrite };
+}
+
+/** The addon's functions for the unix-listen transport (transport/unix-accept.ts UnixSocketNative). */
+export type NativeUnixSocket = {
+  listen: NonNullable<GuestlinkNative['unixListen']>;
+  accept: NonNullable<GuestlinkNative['unixAccept']>;
+  watch: NonNullable<GuestlinkNative['fdWatch']>;
+  unwatch: NonNullable<GuestlinkNative['fdUnwatch']>;
+};
+
+/** The addon's unix socket functions, when the addon has them all (one built before them has not). */
+export function nativeUnixSocket(n: GuestlinkNative | undefined = loadNative()): NativeUnixSocket | undefined {
+  if (!n?.unixListen || !n.unixAccept || !n.fdWatch || !n.fdUnwatch) return undefined;
+  return { listen: n.unixListen, accept: n.unixAccept, watch: n.fdWatch, unwatch: n.fdUnwatch };
 }
 
 /** The addon's spawn functions (GuestlinkNative.spawn and pidfdSupported), as NativeProcessRunner takes them. */

@@ -4,7 +4,11 @@
 // at most maxConnections at a time (one more is told so and disconnected), and at most maxQueuedBytes of
 // replies waiting in the agent for hosts that do not read them (past it, the host whose reply does not fit
 // is disconnected). Requests are bounded above it (src/agent/serve.ts, request-budget.ts).
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+//
+// With the native addon the agent listens and accepts itself (unix-accept.ts) and makes each host's socket
+// from its fd with one read buffer for all of them; without it, node:net's server, whose sockets read each
+// chunk into a new Buffer. Hosts see no difference.
+import { chmodSync, closeSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
   type Connection,
@@ -15,6 +19,7 @@ import {
   type Transport,
   type TransportLog,
 } from './types.js';
+import { NativeAcceptor, type UnixSocketNative } from './unix-accept.js';
 
 /** The socket's mode and the bounds on what its hosts can make the agent hold. */
 export interface UnixListenOptions {
@@ -27,6 +32,8 @@ export interface UnixListenOptions {
   /** Replies written but not yet taken by the hosts' sockets, all connections together (DEFAULT_MAX_QUEUED_REPLY_BYTES). */
   maxQueuedBytes?: number;
   log?: TransportLog;
+  /** The addon's listen/accept/readiness functions; without them, node:net's server. */
+  native?: UnixSocketNative | undefined;
 }
 
 /** Hosts served at once (--max-connections): far more than real use (a hypervisor, a CLI), few enough to bound memory. */
@@ -34,10 +41,18 @@ export const DEFAULT_MAX_CONNECTIONS = 16;
 
 const quiet: TransportLog = { warn() {}, info() {}, debug() {} };
 
+/**
+ * The read buffer of the sockets made from accepted fds: one for all, since a read is handed on (and what
+ * must outlive it copied: ConnectionHandlers.data) before the next one is made. 64 KiB, as libuv reads.
+ */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /** Serves each host that connects as one conversation, up to maxConnections at once. */
 export class UnixListenTransport implements Transport {
   readonly name = 'unix-listen';
   private server: net.Server | undefined;
+  private acceptor: NativeAcceptor | undefined;
+  private readBuffer: Buffer | undefined;
   /** Every socket of ours, refused ones included (close() ends them all). */
   private readonly sockets = new Set<net.Socket>();
   /** The connections being served. */
@@ -58,32 +73,79 @@ export class UnixListenTransport implements Transport {
   async start(h: ConnectionHandlers): Promise<void> {
     // A stale socket file from a crashed run would make listen() fail with EADDRINUSE.
     if (existsSync(this.path) && lstatSync(this.path).isSocket()) unlinkSync(this.path);
-    const server = net.createServer({ allowHalfOpen: false }, (sock) => {
-      this.sockets.add(sock);
-      sock.on('error', () => sock.destroy());
-      sock.on('close', () => this.sockets.delete(sock));
-      if (this.served.size >= this.maxConnections) return this.refuse(sock);
-      this.serve(sock, h);
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.path, () => {
-        server.off('error', reject);
-        resolve();
+    const mode = this.opts.mode ?? 0o600;
+    if (this.opts.native) {
+      const acceptor = new NativeAcceptor(this.opts.native, this.log, (fd) => this.adopt(fd, h));
+      acceptor.open(this.path, mode);
+      this.acceptor = acceptor;
+    } else {
+      const server = net.createServer({ allowHalfOpen: false }, (sock) => this.accepted(sock, h));
+      this.server = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    chmodSync(this.path, this.opts.mode ?? 0o600);
+    }
+    chmodSync(this.path, mode);
+  }
+
+  /** A host's fd from the acceptor: its socket, reading into the shared buffer. */
+  private adopt(fd: number, h: ConnectionHandlers): void {
+    const buffer = (this.readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES));
+    // Set once the host is served; a refused host's bytes are dropped.
+    const served: { conn?: Connection } = {};
+    // The constructor takes onread (node's docs list it there since nodejs/node#54194; Node 20 and 24 both
+    // honour it), @types/node only under connect()'s options.
+    const options: net.SocketConstructorOpts & Pick<net.ConnectOpts, 'onread'> = {
+      fd,
+      readable: true,
+      writable: true,
+      allowHalfOpen: false,
+      onread: {
+        buffer,
+        callback: (n: number, buf: Uint8Array) => {
+          if (served.conn) h.data(served.conn, buf as Buffer, n);
+          return true;
+        },
+      },
+    };
+    let sock: net.Socket;
+    try {
+      sock = new net.Socket(options);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'host dropped: cannot make a socket of its connection');
+      try {
+        closeSync(fd);
+      } catch {}
+      return;
+    }
+    served.conn = this.accepted(sock, h, true);
+  }
+
+  /** A host connected: served, or refused over maxConnections. Returns its conversation when served. */
+  private accepted(sock: net.Socket, h: ConnectionHandlers, ownReads = false): Connection | undefined {
+    this.sockets.add(sock);
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => this.sockets.delete(sock));
+    if (this.served.size >= this.maxConnections) {
+      this.refuse(sock, ownReads);
+      return undefined;
+    }
+    return this.serve(sock, h, ownReads);
   }
 
   /** Over maxConnections: the refusal line, then the end (what the host sent meanwhile is read and dropped). */
-  private refuse(sock: net.Socket): void {
+  private refuse(sock: net.Socket, ownReads: boolean): void {
     this.log.warn({ connections: this.served.size, max: this.maxConnections }, 'host refused: too many connections');
-    sock.on('data', () => {});
+    if (!ownReads) sock.on('data', () => {});
     sock.end(this.opts.refusal ?? Buffer.alloc(0), () => sock.destroy());
   }
 
-  private serve(sock: net.Socket, h: ConnectionHandlers): void {
+  /** ownReads: the socket's reads go to its onread callback (adopt), not to 'data' events. */
+  private serve(sock: net.Socket, h: ConnectionHandlers, ownReads: boolean): Connection {
     this.served.add(sock);
     const conn: Connection = {
       id: newConnectionId(),
@@ -100,11 +162,12 @@ export class UnixListenTransport implements Transport {
       resume: () => sock.resume(),
     };
     h.opened?.(conn);
-    sock.on('data', (chunk) => h.data(conn, chunk));
+    if (!ownReads) sock.on('data', (chunk) => h.data(conn, chunk));
     sock.on('close', () => {
       this.served.delete(sock);
       h.closed(conn);
     });
+    return conn;
   }
 
   /**
@@ -124,6 +187,8 @@ export class UnixListenTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.acceptor?.close();
+    this.acceptor = undefined;
     for (const s of this.sockets) s.destroy();
     const server = this.server;
     this.server = undefined;

@@ -170,7 +170,8 @@ describe('the single executable', { timeout: 240_000 }, () => {
     const fifo = path.join(dir, 'port.fifo');
     execFileSync('mkfifo', [fifo]);
     const virtio = await loaded(['-m', 'virtio-serial', '-p', fifo], async (e) => e.includes('guestlink agent ready'));
-    // A unix socket, after its first reply (net.Server.listen() always brings cluster, dgram and child_process).
+    // A unix socket, after its first reply. The agent listens and accepts through the addon (node:net's
+    // server.listen() would bring cluster, dgram and child_process: transport/unix-accept.ts).
     const sock = path.join(dir, 'modules.sock');
     const unix = await loaded(['-m', 'unix-listen', '-p', sock], async (e) => {
       if (!e.includes('guestlink agent ready')) return false;
@@ -184,6 +185,7 @@ describe('the single executable', { timeout: 240_000 }, () => {
       assert.ok(!unix.includes(m), `unix socket loaded ${m}: ${unix}`);
     }
     for (const m of ['net', 'tty', 'child_process', 'stream']) assert.ok(!virtio.includes(m), `virtio-serial loaded ${m}: ${virtio}`);
+    for (const m of ['cluster', 'dgram', 'child_process']) assert.ok(!unix.includes(m), `unix socket loaded ${m}: ${unix}`);
   });
 
   test('agent: loads the addon from beside the executable and maps nothing else from the checkout', () => {
