@@ -300,11 +300,7 @@ const rows = [
     NAMES.map((n) => settled?.[n]?.rssMb),
     `one start each, after V8's memory reducer${settled ? `; Node's floor ${fmt(settled.nodeFloor.rssMb)}` : ''}`,
   ],
-  [
-    'the same, RssAnon (MB)',
-    NAMES.map((n) => settled?.[n]?.anonMb),
-    settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : '',
-  ],
+  ['the same, RssAnon (MB)', NAMES.map((n) => settled?.[n]?.anonMb), settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : ''],
 ];
 const cell = (n) => (Number.isFinite(n) ? fmt(n) : '—');
 const ratio = (a, b) => (a > 0 && Number.isFinite(b) ? `${(b / a).toFixed(2)}x` : '—');
