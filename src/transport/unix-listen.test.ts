@@ -3,7 +3,7 @@
 // server and with the native addon's listening socket (one read buffer for all hosts); then what only the
 // native listener has: its socket file's mode, accept floods, running out of fds, the shared read buffer.
 import assert from 'node:assert/strict';
-import { lstatSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,7 +158,7 @@ describe('unix-listen with the native listener', { skip: noAddon }, () => {
       try {
         assert.equal(statSync(path.join(dir, 'raw.sock')).mode & 0o777, 0o600);
       } finally {
-        (await import('node:fs')).closeSync(fd);
+        closeSync(fd);
       }
     } finally {
       process.umask(old);
@@ -178,6 +178,17 @@ describe('unix-listen with the native listener', { skip: noAddon }, () => {
     assert.ok(lstatSync(link).isSymbolicLink());
     assert.throws(() => lstatSync(target), { code: 'ENOENT' });
     assert.throws(() => n.listen(path.join(dir, 'x'.repeat(120)), 0o600, 4), { code: 'ENAMETOOLONG' });
+    // A NUL inside the path is refused, not cut there (which would bind the shorter name).
+    assert.throws(() => n.listen(path.join(dir, 'short\0.sock'), 0o600, 4), { code: 'EINVAL' });
+    assert.throws(() => lstatSync(path.join(dir, 'short')), { code: 'ENOENT' });
+    assert.throws(() => n.listen('', 0o600, 4), { code: 'ENOENT' });
+    // Nobody waiting: -EAGAIN, not a throw and not a block.
+    const quietFd = n.listen(path.join(dir, 'quiet.sock'), 0o600, 4);
+    try {
+      assert.equal(n.accept(quietFd), -os.constants.errno.EAGAIN);
+    } finally {
+      closeSync(quietFd);
+    }
   });
 
   it("keeps each host's bytes apart although all are read into one buffer", async () => {
