@@ -108,6 +108,34 @@ for (const [variant, tag, withNative] of [
       }
     });
 
+    it('does not count a host that has left against the cap, but counts one that half-closed and is still owed a reply', async () => {
+      const l = await listen(`left-${tag}`, { native: withNative, maxConnections: 1, refusal: Buffer.from('busy\n') });
+      try {
+        // A host asks, is answered and leaves; the next connects at once (before the agent's side is closed).
+        for (let i = 0; i < 20; i++) {
+          const s = await connect(l.sock);
+          assert.equal(await line(s, 'x'), 'ok\n', `host ${i} was refused`);
+          s.destroy();
+        }
+        // A host that half-closes while a reply waits for it (it does not read) keeps its place.
+        const a = await connect(l.sock);
+        await until(() => l.conns.length === 21);
+        a.pause();
+        const owed = (l.conns[20] as Connection).write(Buffer.alloc(4 << 20, 0x61));
+        assert.ok(owed instanceof Promise);
+        a.end();
+        await new Promise((r) => setTimeout(r, 50));
+        const b = await connect(l.sock);
+        const bounded = new Promise<string>((r) => setTimeout(() => r('(no refusal and no end within 5 s)'), 5000).unref());
+        assert.equal(await Promise.race([untilEnd(b), bounded]), 'busy\n');
+        b.destroy();
+        a.destroy();
+        await until(() => l.closed.length === 21);
+      } finally {
+        await l.t.close();
+      }
+    });
+
     it('disconnects the host whose reply would take the replies waiting for hosts past maxQueuedBytes', async () => {
       const l = await listen(`queue-${tag}`, { native: withNative, maxQueuedBytes: 1 << 20 });
       try {

@@ -130,16 +130,29 @@ export class UnixListenTransport implements Transport {
     this.sockets.add(sock);
     sock.on('error', () => sock.destroy());
     sock.on('close', () => this.sockets.delete(sock));
-    if (this.served.size >= this.maxConnections) {
+    if (this.conversations() >= this.maxConnections) {
       this.refuse(sock, ownReads);
       return undefined;
     }
     return this.serve(sock, h, ownReads);
   }
 
+  /**
+   * The conversations that count against maxConnections: all served ones but those whose host has ended
+   * (EOF read) and that owe it nothing more. Such a socket is closed a loop turn or two later (the shutdown
+   * of our side completes first), and a host that reconnects at once, as a CLI does after each command,
+   * must not be refused meanwhile. One still owed bytes (a host that half-closed and does not read) counts
+   * until it is gone, so hosts cannot hold more than maxConnections sockets by half-closing them.
+   */
+  private conversations(): number {
+    let n = 0;
+    for (const s of this.served) if (!s.readableEnded || s.writableLength > 0) n++;
+    return n;
+  }
+
   /** Over maxConnections: the refusal line, then the end (what the host sent meanwhile is read and dropped). */
   private refuse(sock: net.Socket, ownReads: boolean): void {
-    this.log.warn({ connections: this.served.size, max: this.maxConnections }, 'host refused: too many connections');
+    this.log.warn({ connections: this.conversations(), max: this.maxConnections }, 'host refused: too many connections');
     if (!ownReads) sock.on('data', () => {});
     sock.end(this.opts.refusal ?? Buffer.alloc(0), () => sock.destroy());
   }

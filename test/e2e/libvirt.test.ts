@@ -268,14 +268,34 @@ describe('libvirt against guestlink and qemu-ga in the same guest', { skip, time
     console.log(`# reboot --mode agent: agent answering again after ${back.map((ms) => (ms / 1000).toFixed(1)).join(' s / ')} s`);
   });
 
-  test('shutdown --mode agent: succeeds and the transient domain goes away', async () => {
+  /**
+   * libvirt's own race at an agent shutdown (src/qemu/qemu_agent.c qemuAgentSend): QEMU's SHUTDOWN event
+   * finishes the waiting guest-shutdown (qemuAgentNotifyEvent ... event=1 await_event=1), and when QEMU exits
+   * ~10 ms later the channel's EOF sets the agent's lastError; a waiting thread that has not woken by then
+   * returns that error ("End of file from agent socket") although the guest did shut down. Seen once with
+   * guestlink (CI, 2026-12-03, 12 ms between the two in libvirtd's log) and possible for any agent: the EOF
+   * comes from QEMU exiting, not from the agent. True when r failed that way after its agent's event.
+   */
+  function libvirtShutdownEofRace(r: Result): boolean {
+    if (r.code === 0 || !/End of file from agent socket/.test(r.stderr)) return false;
+    const log = (daemons && existsSync(daemons.debugLog) ? readFileSync(daemons.debugLog, 'utf8') : '').split('\n');
+    for (let i = log.length - 1; i >= 0; i--) {
+      const agent = /qemuAgentNotifyEvent:\d+ : agent=(0x[0-9a-f]+) event=1 await_event=1/.exec(log[i] ?? '')?.[1];
+      if (!agent) continue;
+      const eof = log.findIndex((l, j) => j > i && /End of file from agent socket/.test(l));
+      if (eof > i && log.some((l, j) => j > eof && l.includes(`qemuAgentClose`) && l.includes(`agent=${agent}`))) return true;
+    }
+    return false;
+  }
+
+  test('shutdown --mode agent: succeeds and the transient domain goes away', async (t) => {
     const r = await both((d) => ['shutdown', d, '--mode', 'agent']);
-    // Failed in 2 runs of ~20 with libvirt's "End of file from agent socket" before the agent left the port
-    // ahead of reboot(2) (power.ts nativeRebootSyscall): should it come back, the message carries libvirtd's
-    // agent log.
+    // Should it fail other than by libvirt's race above, the message carries libvirtd's agent log.
     const why = (k: Kind) => `${r[k].stderr}\n${r[k].code === 0 ? '' : agentLogTail()}`;
-    assert.equal(r.guestlink.code, r['qemu-ga'].code, `${why('guestlink')} / ${why('qemu-ga')}`);
-    assert.equal(r.guestlink.code, 0, why('guestlink'));
+    for (const kind of KINDS) {
+      if (libvirtShutdownEofRace(r[kind])) t.diagnostic(`${kind}: libvirt's EOF-after-SHUTDOWN race (its error, the guest did shut down)`);
+      else assert.equal(r[kind].code, 0, why(kind));
+    }
     for (const kind of KINDS) {
       const deadline = Date.now() + 60_000;
       let state = await virshRaw(['domstate', dom[kind]]);
