@@ -70,8 +70,12 @@ function syncOnce(sock, id) {
 
 const exited = (child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
 
-/** Starts `cmd args` (SOCK and STATE replaced), polls until it answers, samples CPU and memory, kills it. */
-async function oneStart(cmd, args, dir, tag, deadlineMs = 20_000) {
+/**
+ * Starts `cmd args` (SOCK and STATE replaced by a socket and a fresh state directory in `dir`, named by `tag`)
+ * and polls the socket until it answers guest-sync. Returns the child, its socket and the ms from spawn to
+ * that answer; when it exits or does not answer within deadlineMs, kills it and throws.
+ */
+async function startAnswered(cmd, args, dir, tag, deadlineMs = 20_000) {
   const sock = path.join(dir, `${tag}.sock`);
   const state = path.join(dir, `${tag}-state`);
   rmSync(state, { recursive: true, force: true });
@@ -88,7 +92,19 @@ async function oneStart(cmd, args, dir, tag, deadlineMs = 20_000) {
       if (child.exitCode !== null || Date.now() > end) throw new Error(`${cmd} on ${sock} did not answer guest-sync`);
       await new Promise((r) => setImmediate(r));
     }
-    const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited(child);
+    rmSync(sock, { force: true });
+    throw err;
+  }
+  return { child, sock, startMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+}
+
+/** One start (startAnswered): its CPU time at the answer, then memory and threads 500 ms later; kills it. */
+async function oneStart(cmd, args, dir, tag, deadlineMs) {
+  const { child, sock, startMs } = await startAnswered(cmd, args, dir, tag, deadlineMs);
+  try {
     const cpu = cpuMs(child.pid);
     await new Promise((r) => setTimeout(r, 500));
     return {
@@ -145,21 +161,8 @@ export async function settledIdle(agents, nodeBin, dir, settleMs = 12_000) {
   const children = [];
   try {
     const sampled = Object.entries(agents).map(async ([name, [cmd, args]]) => {
-      const sock = path.join(dir, `${name}-settle.sock`);
-      const state = path.join(dir, `${name}-settle-state`);
-      rmSync(state, { recursive: true, force: true });
-      mkdirSync(state, { recursive: true });
-      const child = spawn(
-        cmd,
-        args.map((a) => (a === 'SOCK' ? sock : a === 'STATE' ? state : a)),
-        { stdio: 'ignore' },
-      );
+      const { child } = await startAnswered(cmd, args, dir, `${name}-settle`);
       children.push(child);
-      const end = Date.now() + 20_000;
-      while (!(await syncOnce(sock, 7))) {
-        if (child.exitCode !== null || Date.now() > end) throw new Error(`${cmd} on ${sock} did not answer guest-sync`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
       await new Promise((r) => setTimeout(r, settleMs));
       return [name, { rssMb: statusMb(child.pid, 'VmRSS'), anonMb: statusMb(child.pid, 'RssAnon') }];
     });
@@ -169,7 +172,11 @@ export async function settledIdle(agents, nodeBin, dir, settleMs = 12_000) {
       'nodeFloor',
       { rssMb: statusMb(floor.pid, 'VmRSS'), anonMb: statusMb(floor.pid, 'RssAnon') },
     ]);
-    return Object.fromEntries(await Promise.all([...sampled, floorSample]));
+    // Every start settles before the cleanup below, so no agent is still starting when the others are killed.
+    const settled = await Promise.allSettled([...sampled, floorSample]);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return Object.fromEntries(settled.map((r) => r.value));
   } finally {
     for (const c of children) {
       c.kill('SIGKILL');
