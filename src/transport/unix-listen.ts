@@ -130,8 +130,9 @@ export class UnixListenTransport implements Transport {
     this.sockets.add(sock);
     sock.on('error', () => sock.destroy());
     sock.on('close', () => this.sockets.delete(sock));
-    if (this.conversations() >= this.maxConnections) {
-      this.refuse(sock, ownReads);
+    const conversations = this.conversations();
+    if (conversations >= this.maxConnections) {
+      this.refuse(sock, ownReads, conversations);
       return undefined;
     }
     return this.serve(sock, h, ownReads);
@@ -151,8 +152,8 @@ export class UnixListenTransport implements Transport {
   }
 
   /** Over maxConnections: the refusal line, then the end (what the host sent meanwhile is read and dropped). */
-  private refuse(sock: net.Socket, ownReads: boolean): void {
-    this.log.warn({ connections: this.conversations(), max: this.maxConnections }, 'host refused: too many connections');
+  private refuse(sock: net.Socket, ownReads: boolean, conversations: number): void {
+    this.log.warn({ connections: conversations, max: this.maxConnections }, 'host refused: too many connections');
     if (!ownReads) sock.on('data', () => {});
     sock.end(this.opts.refusal ?? Buffer.alloc(0), () => sock.destroy());
   }
