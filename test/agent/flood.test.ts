@@ -1,18 +1,10 @@
 // A host that writes requests without reading the replies: the agent stops reading that connection while
 // a reply waits (src/agent/serve.ts), so its memory stays bounded, and every reply still arrives, in order.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
+import { cpuTicks, makeTempDir, type Peer, startGuestlink } from '../peer/harness.js';
 import { pollFor } from '../poll.js';
 import { connect } from '../qga-client.js';
-
-/** utime + stime of `pid` in clock ticks (/proc/PID/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 
 describe('flow control', () => {
   let agent: Peer;
