@@ -73,11 +73,15 @@ describe('libvirt against guestlink and qemu-ga in the same guest', { skip, time
     return { guestlink: g as Result, 'qemu-ga': q as Result };
   }
 
-  /** The last lines libvirtd logged about its agent connections (the debug log startDaemons set up). */
-  function agentLogTail(lines = 25): string {
+  /** The lines libvirtd logged about its agent connections (the debug log startDaemons set up). */
+  function agentLog(): string[] {
     const log = daemons && existsSync(daemons.debugLog) ? readFileSync(daemons.debugLog, 'utf8') : '';
-    const agent = log.split('\n').filter((l) => /agent/i.test(l));
-    return `libvirtd agent log, last lines:\n${agent.slice(-lines).join('\n')}`;
+    return log.split('\n').filter((l) => /agent/i.test(l));
+  }
+
+  /** The last of them, for a failure's message. */
+  function agentLogTail(lines = 25): string {
+    return `libvirtd agent log, last lines:\n${agentLog().slice(-lines).join('\n')}`;
   }
 
   async function waitAgent(d: string, ms: number): Promise<number> {
@@ -278,7 +282,7 @@ describe('libvirt against guestlink and qemu-ga in the same guest', { skip, time
    */
   function libvirtShutdownEofRace(r: Result): boolean {
     if (r.code === 0 || !/End of file from agent socket/.test(r.stderr)) return false;
-    const log = (daemons && existsSync(daemons.debugLog) ? readFileSync(daemons.debugLog, 'utf8') : '').split('\n');
+    const log = agentLog();
     for (let i = log.length - 1; i >= 0; i--) {
       const agent = /qemuAgentNotifyEvent:\d+ : agent=(0x[0-9a-f]+) event=1 await_event=1/.exec(log[i] ?? '')?.[1];
       if (!agent) continue;
