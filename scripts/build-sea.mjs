@@ -66,7 +66,11 @@
 //   slower without TurboFan): "Round 4".
 // - Incremental: a stamp of the inputs (bundle, Node binary, addon sources, options) in the output
 //   directory; an unchanged build is skipped, so tests and CI can call this freely. Outputs are
-//   written under temporary names and renamed, so concurrent builds never expose a half-written file.
+//   written under temporary names and renamed, so concurrent builds never expose a half-written file,
+//   and builds into one directory take turns from the stamp check to the last rename (withOutputLock):
+//   two test files that found the same stale stamp used to build the same executable twice, and the
+//   second rename replaced the file under the first one's running agent (its /proc/PID/exe then read
+//   "(deleted)", which test/executable checks).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -234,6 +238,52 @@ function buildAddon(node, log) {
   return built;
 }
 
+/** How long a build waits for another one into the same directory (an arm64 build under qemu-user takes ~1 min). */
+const LOCK_WAIT_MS = 10 * 60_000;
+
+/**
+ * Runs fn() while holding `dir`/.lock (a directory: mkdir is atomic), so builds into one directory take
+ * turns; the holder's PID is written inside it, and a lock whose holder is gone (a killed build) is
+ * taken over. A lock without a PID yet is its holder's first moment: waited for like any other.
+ */
+async function withOutputLock(dir, fn) {
+  const lock = path.join(dir, '.lock');
+  const end = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    let holder;
+    try {
+      holder = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
+    } catch {}
+    if (holder > 0 && !processAlive(holder)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > end) throw new Error(`build-sea: ${dir} is still locked by another build (${lock}, PID ${holder ?? 'unknown'})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
 function replaceAtomically(tmp, dest) {
   renameSync(tmp, dest);
 }
@@ -344,59 +394,63 @@ export async function buildSea(options = {}) {
       const shipped = addon ? path.join(opts.out, 'guestlink.node') : undefined;
       return { arch, exe, addon: shipped, times, rebuilt, codeCache, execArgv: opts.execArgv };
     };
-    const fresh =
-      !opts.force &&
-      existsSync(exe) &&
-      existsSync(stampFile) &&
-      readFileSync(stampFile, 'utf8') === stamp &&
-      (!addon || existsSync(path.join(opts.out, 'guestlink.node')));
-    if (fresh) {
-      log(`${path.relative(process.cwd(), exe)} is up to date`);
-      return result(false);
-    }
+    // From the stamp check to the last rename, one build into this directory at a time.
+    return await withOutputLock(opts.out, async () => {
+      lap('lockMs');
+      const fresh =
+        !opts.force &&
+        existsSync(exe) &&
+        existsSync(stampFile) &&
+        readFileSync(stampFile, 'utf8') === stamp &&
+        (!addon || existsSync(path.join(opts.out, 'guestlink.node')));
+      if (fresh) {
+        log(`${path.relative(process.cwd(), exe)} is up to date`);
+        return result(false);
+      }
 
-    if (codeCache) {
-      const { cached } = train(node, assetDir, opts.execArgv);
-      files.push(...Object.keys(cached).map((f) => `${f}.cache`));
-      lap('trainMs');
-    }
-    const blob = path.join(work, 'sea.blob');
-    makeBlob(node, blob, Object.fromEntries(files.map((f) => [f, path.join(assetDir, f)])), codeCache, opts.execArgv);
-    lap('blobMs');
+      if (codeCache) {
+        const { cached } = train(node, assetDir, opts.execArgv);
+        files.push(...Object.keys(cached).map((f) => `${f}.cache`));
+        lap('trainMs');
+      }
+      const blob = path.join(work, 'sea.blob');
+      makeBlob(node, blob, Object.fromEntries(files.map((f) => [f, path.join(assetDir, f)])), codeCache, opts.execArgv);
+      lap('blobMs');
 
-    const tmpExe = path.join(work, 'guestlink');
-    const strip = toolFor(node.target, 'strip');
-    if (opts.strip && onPath(strip)) execFileSync(strip, ['--strip-unneeded', '-o', tmpExe, node.bin]);
-    else if (opts.strip) log(`no ${strip}: the executable keeps its symbols`);
-    else copyFileSync(node.bin, tmpExe);
-    chmodSync(tmpExe, 0o755);
-    lap('copyMs');
+      const tmpExe = path.join(work, 'guestlink');
+      const strip = toolFor(node.target, 'strip');
+      if (opts.strip && onPath(strip)) execFileSync(strip, ['--strip-unneeded', '-o', tmpExe, node.bin]);
+      else if (opts.strip) log(`no ${strip}: the executable keeps its symbols`);
+      else copyFileSync(node.bin, tmpExe);
+      chmodSync(tmpExe, 0o755);
+      lap('copyMs');
 
-    const { inject } = require('postject');
-    // postject (LIEF) prints harmless "Can't find string offset for section name '.note.N'" warnings
-    // for Node's many ELF notes; they go to the console and are not errors.
-    await inject(tmpExe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
-    lap('injectMs');
+      const { inject } = require('postject');
+      // postject (LIEF) prints harmless "Can't find string offset for section name '.note.N'" warnings
+      // for Node's many ELF notes; they go to the console and are not errors.
+      await inject(tmpExe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+      lap('injectMs');
 
-    // Without an addon, a stale one from an earlier build must not be picked up beside the new binary.
-    if (!addon) rmSync(path.join(opts.out, 'guestlink.node'), { force: true });
-    if (addon) {
-      const tmpAddon = path.join(work, 'guestlink.node');
-      copyFileSync(addon, tmpAddon);
-      replaceAtomically(tmpAddon, path.join(opts.out, 'guestlink.node'));
-    }
-    replaceAtomically(tmpExe, exe);
-    const link = path.join(opts.out, 'guestlink-agent');
-    const tmpLink = path.join(work, 'guestlink-agent');
-    symlinkSync('guestlink', tmpLink);
-    replaceAtomically(tmpLink, link);
-    writeFileSync(path.join(work, 'stamp'), stamp);
-    replaceAtomically(path.join(work, 'stamp'), stampFile);
-    const mb = (statSync(exe).size / 1048576).toFixed(1);
-    log(
-      `${path.relative(process.cwd(), exe)} (${mb} MiB) in ${Object.values(times).reduce((a, b) => a + b, 0)} ms ${JSON.stringify(times)}`,
-    );
-    return result(true);
+      // Without an addon, a stale one from an earlier build must not be picked up beside the new binary.
+      if (!addon) rmSync(path.join(opts.out, 'guestlink.node'), { force: true });
+      if (addon) {
+        const tmpAddon = path.join(work, 'guestlink.node');
+        copyFileSync(addon, tmpAddon);
+        replaceAtomically(tmpAddon, path.join(opts.out, 'guestlink.node'));
+      }
+      replaceAtomically(tmpExe, exe);
+      const link = path.join(opts.out, 'guestlink-agent');
+      const tmpLink = path.join(work, 'guestlink-agent');
+      symlinkSync('guestlink', tmpLink);
+      replaceAtomically(tmpLink, link);
+      writeFileSync(path.join(work, 'stamp'), stamp);
+      replaceAtomically(path.join(work, 'stamp'), stampFile);
+      const mb = (statSync(exe).size / 1048576).toFixed(1);
+      log(
+        `${path.relative(process.cwd(), exe)} (${mb} MiB) in ${Object.values(times).reduce((a, b) => a + b, 0)} ms ${JSON.stringify(times)}`,
+      );
+      return result(true);
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

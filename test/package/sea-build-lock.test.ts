@@ -1,0 +1,66 @@
+// scripts/build-sea.mjs when builds into one directory run at once, as test files do: they take turns
+// from the stamp check to the last rename, so the second finds the first's build fresh and leaves the
+// file alone. Before, both rebuilt and the second rename replaced the executable under an agent the
+// first had started (its /proc/PID/exe then read "(deleted)": test/executable failed so).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { REPO_ROOT } from './build.js';
+
+const dir = mkdtempSync(path.join(REPO_ROOT, '.tmp', 'sea-lock-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface BuildResult {
+  rebuilt: boolean;
+  times: Record<string, number>;
+}
+
+/** One build-sea run into `out`; resolves with its JSON line. */
+function build(out: string): Promise<BuildResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-sea.mjs'), '--out', out, '--quiet'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.once('error', reject);
+    p.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`build-sea exited ${code}: ${stderr}`));
+      resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
+    });
+  });
+}
+
+test('two builds into one directory at once: one builds, the other waits and finds it fresh', { timeout: 240_000 }, async () => {
+  const out = path.join(dir, 'both');
+  const [a, b] = await Promise.all([build(out), build(out)]);
+  assert.deepEqual([a.rebuilt, b.rebuilt].sort(), [false, true], JSON.stringify({ a, b }));
+  const waited = a.rebuilt ? b : a;
+  assert.ok(waited.times.lockMs !== undefined, 'the second build reports how long it waited for the lock');
+  assert.deepEqual(readdirSync(out).sort(), ['.stamp', 'guestlink', 'guestlink-agent', 'guestlink.node'], 'no lock or work directory left');
+  // A third build (the inputs unchanged) leaves the same file in place: an agent started from it keeps its exe.
+  const ino = statSync(path.join(out, 'guestlink')).ino;
+  assert.equal((await build(out)).rebuilt, false);
+  assert.equal(statSync(path.join(out, 'guestlink')).ino, ino);
+});
+
+test('a lock left by a build that died (its PID gone) is taken over, not waited on', { timeout: 240_000 }, async () => {
+  const out = path.join(dir, 'stale');
+  mkdirSync(path.join(out, '.lock'), { recursive: true });
+  // PID 2^22 + 1 is above Linux's pid_max ceiling (2^22): no process can have it.
+  writeFileSync(path.join(out, '.lock', 'pid'), String(2 ** 22 + 1));
+  const r = await build(out);
+  assert.equal(r.rebuilt, true);
+  assert.ok((r.times.lockMs ?? Number.POSITIVE_INFINITY) < 5_000, `took the stale lock at once (${r.times.lockMs} ms)`);
+  assert.deepEqual(readdirSync(out).sort(), ['.stamp', 'guestlink', 'guestlink-agent', 'guestlink.node']);
+});
