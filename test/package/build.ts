@@ -31,7 +31,8 @@ export interface SeaBuild {
   execArgv: string[];
 }
 
-function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+/** Runs scripts/SCRIPT with this Node from the checkout's root; resolves with its exit code, output and wall time. */
+export function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', script), ...args], { cwd: REPO_ROOT });

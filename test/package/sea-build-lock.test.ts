@@ -4,11 +4,10 @@
 // first had started (its /proc/PID/exe then read "(deleted)": test/executable failed so).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { REPO_ROOT } from './build.js';
+import { REPO_ROOT, runScript } from './build.js';
 
 const dir = mkdtempSync(path.join(REPO_ROOT, '.tmp', 'sea-lock-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,27 +17,11 @@ interface BuildResult {
   times: Record<string, number>;
 }
 
-/** One build-sea run into `out`; resolves with its JSON line. */
-function build(out: string): Promise<BuildResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-sea.mjs'), '--out', out, '--quiet'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    p.once('error', reject);
-    p.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`build-sea exited ${code}: ${stderr}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
-    });
-  });
+/** One build-sea run into `out` (test/package/build.ts runScript); resolves with its JSON line. */
+async function build(out: string): Promise<BuildResult> {
+  const r = await runScript('build-sea.mjs', ['--out', out, '--quiet']);
+  if (r.code !== 0) throw new Error(`build-sea exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
 }
 
 test('two builds into one directory at once: one builds, the other waits and finds it fresh', { timeout: 240_000 }, async () => {
