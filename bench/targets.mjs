@@ -14,6 +14,12 @@
 // ceilings. The ping max is the slowest of the measured pings, the same samples as p99 (after the warm-up:
 // bench/run.mjs pingRounds), and a fixed 2 ms rather than a ratio: the issue's figure for the unix socket.
 
+/**
+ * The least Node agent's name in r.starts (bench/least-agent.cjs, started in turn with the others): what any
+ * agent on the executable's Node costs, printed beside the start and idle targets as their reference.
+ */
+export const LEAST_AGENT = 'least Node agent';
+
 /** The build columns the per-build targets are made for: [key in the results, label]. */
 const BUILDS = [
   ['g', 'checkout'],
@@ -31,6 +37,7 @@ export const TARGETS = [
     unit: 'ms',
     value: (r) => r.starts?.['guestlink-sea']?.startMs.median,
     limit: () => 35,
+    reference: (r) => r.starts?.[LEAST_AGENT]?.startMs.median,
   },
   {
     id: 'sea-idle-rss',
@@ -38,6 +45,7 @@ export const TARGETS = [
     unit: 'MB',
     value: (r) => r.starts?.['guestlink-sea']?.rssMb.median,
     limit: (r) => (r.floor ? r.floor.rssMb.median + 6 : undefined),
+    reference: (r) => r.starts?.[LEAST_AGENT]?.rssMb.median,
   },
   ...perBuild((key, label) => ({
     id: key === 'g' ? 'ping-p99' : 'sea-ping-p99',
@@ -91,7 +99,11 @@ export const TARGETS = [
   })),
 ];
 
-/** Each target's standing: {id, what, unit, value, limit, atLeast, status: 'pass' | 'fall short' | 'not measured'}. */
+/**
+ * Each target's standing: {id, what, unit, value, limit, atLeast, status: 'pass' | 'fall short' | 'not
+ * measured', reference}: `reference` is the least Node agent's figure for the same measure, where a target
+ * has one and the run took it (undefined otherwise).
+ */
 export function evaluate(results) {
   return TARGETS.map((t) => {
     const value = t.value(results);
@@ -107,6 +119,7 @@ export function evaluate(results) {
       limit,
       atLeast,
       status: !measured ? 'not measured' : met ? 'pass' : 'fall short',
+      reference: t.reference?.(results),
     };
   });
 }
@@ -120,7 +133,7 @@ export function targetsTable(standings) {
     '|---|---:|---:|---|',
     ...standings.map(
       (s) =>
-        `| ${s.what} | ${Number.isFinite(s.value) ? `${num(s.value)} ${s.unit}` : '—'} | ${Number.isFinite(s.limit) ? `${s.atLeast ? '≥' : '≤'} ${num(s.limit)} ${s.unit}` : '—'} | ${s.status} |`,
+        `| ${s.what} | ${Number.isFinite(s.value) ? `${num(s.value)} ${s.unit}` : '—'} | ${Number.isFinite(s.limit) ? `${s.atLeast ? '≥' : '≤'} ${num(s.limit)} ${s.unit}` : '—'} | ${s.status}${Number.isFinite(s.reference) ? ` (the least Node agent: ${num(s.reference)} ${s.unit})` : ''} |`,
     ),
   ].join('\n');
 }

@@ -244,7 +244,8 @@ const LOCK_WAIT_MS = 10 * 60_000;
 /**
  * Runs fn() while holding `dir`/.lock (a directory: mkdir is atomic), so builds into one directory take
  * turns; the holder's PID is written inside it, and a lock whose holder is gone (a killed build) is
- * taken over. A lock without a PID yet is its holder's first moment: waited for like any other.
+ * taken over. A lock without a PID is its holder's first moment, waited for like any other, unless it
+ * is older than a minute (a build killed between the two steps).
  */
 async function withOutputLock(dir, fn) {
   const lock = path.join(dir, '.lock');
@@ -261,7 +262,13 @@ async function withOutputLock(dir, fn) {
     try {
       holder = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
     } catch {}
-    if (holder > 0 && !processAlive(holder)) {
+    let pidless = false;
+    if (!(holder > 0)) {
+      try {
+        pidless = Date.now() - statSync(lock).mtimeMs > 60_000;
+      } catch {}
+    }
+    if (pidless || (holder > 0 && !processAlive(holder))) {
       rmSync(lock, { recursive: true, force: true });
       continue;
     }

@@ -4,7 +4,7 @@
 // first had started (its /proc/PID/exe then read "(deleted)": test/executable failed so).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT, runScript } from './build.js';
@@ -37,7 +37,7 @@ test('two builds into one directory at once: one builds, the other waits and fin
   assert.equal(statSync(path.join(out, 'guestlink')).ino, ino);
 });
 
-test('a lock left by a build that died (its PID gone) is taken over, not waited on', { timeout: 240_000 }, async () => {
+test('a lock left by a build that died (its PID gone, or never written) is taken over, not waited on', { timeout: 240_000 }, async () => {
   const out = path.join(dir, 'stale');
   mkdirSync(path.join(out, '.lock'), { recursive: true });
   // PID 2^22 + 1 is above Linux's pid_max ceiling (2^22): no process can have it.
@@ -45,5 +45,14 @@ test('a lock left by a build that died (its PID gone) is taken over, not waited 
   const r = await build(out);
   assert.equal(r.rebuilt, true);
   assert.ok((r.times.lockMs ?? Number.POSITIVE_INFINITY) < 5_000, `took the stale lock at once (${r.times.lockMs} ms)`);
+  assert.deepEqual(readdirSync(out).sort(), ['.stamp', 'guestlink', 'guestlink-agent', 'guestlink.node']);
+
+  // A lock without a PID, older than a minute: a build killed between making the lock and writing its PID.
+  mkdirSync(path.join(out, '.lock'));
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(path.join(out, '.lock'), old, old);
+  const again = await build(out);
+  assert.equal(again.rebuilt, false);
+  assert.ok((again.times.lockMs ?? Number.POSITIVE_INFINITY) < 5_000, `took the PID-less lock at once (${again.times.lockMs} ms)`);
   assert.deepEqual(readdirSync(out).sort(), ['.stamp', 'guestlink', 'guestlink-agent', 'guestlink.node']);
 });
