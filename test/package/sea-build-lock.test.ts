@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT, runScript } from './build.js';
 
+mkdirSync(path.join(REPO_ROOT, '.tmp'), { recursive: true }); // a fresh clone has none until a build makes it
 const dir = mkdtempSync(path.join(REPO_ROOT, '.tmp', 'sea-lock-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
