@@ -9,13 +9,11 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { defaultArch, EXEC_ARGV, SEA_NODE_VERSION, seaNode } from '../scripts/build-sea.mjs';
+import { defaultArch, EXEC_ARGV, SEA_FUSE, SEA_NODE_VERSION, seaNode } from '../scripts/build-sea.mjs';
 import { onPath } from '../scripts/sea-targets.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const SCRIPT = path.join(root, 'bench', 'least-agent.cjs');
-/** Node's SEA fuse (the same sentinel scripts/build-sea.mjs injects with). */
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /** The least agent's executable for this host's architecture: built once per script, Node and flags. */
 export async function buildLeastAgent() {
@@ -46,13 +44,7 @@ export async function buildLeastAgent() {
     else copyFileSync(node.bin, tmpExe);
     chmodSync(tmpExe, 0o755);
     const { inject } = createRequire(import.meta.url)('postject');
-    const quiet = console.log;
-    console.log = () => {}; // postject reports its progress on the console
-    try {
-      await inject(tmpExe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
-    } finally {
-      console.log = quiet;
-    }
+    await inject(tmpExe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
     try {
       renameSync(work, dir);
     } catch (err) {

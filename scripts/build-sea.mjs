@@ -98,7 +98,7 @@ export { SEA_NODE_VERSION, seaNode, TARGETS } from './sea-targets.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 /** The fuse string Node's SEA support looks for (from Node's documentation, fixed since 18.16). */
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
  * The Node/V8 flags the executable starts with (the SEA config's execArgv), chosen by measurement

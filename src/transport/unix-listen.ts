@@ -89,6 +89,8 @@ export class UnixListenTransport implements Transport {
         });
       });
     }
+    // Both ways: node:net's file starts with the process's default mode; the addon's with `mode` less the
+    // umask (never wider), which this makes exactly `mode`.
     chmodSync(this.path, mode);
   }
 
